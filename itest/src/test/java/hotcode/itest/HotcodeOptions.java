@@ -1,0 +1,119 @@
+package hotcode.itest;
+
+import static org.ops4j.pax.exam.CoreOptions.bundle;
+import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+
+import org.ops4j.pax.exam.Option;
+
+/**
+ * Pax Exam configuration shared by all Hotcode integration tests: the real Felix framework
+ * (org.apache.felix.framework from the test class path), JUnit bundles, and the bundles listed
+ * in {@code cnf/run/itest.properties}, installed from the reactor's jar files by {@code file:} URL.
+ *
+ * <p>The reactor root comes from the system property {@value #ROOT_PROPERTY} (failsafe sets it);
+ * without it the root is searched upwards from the working directory (for IDE runs).
+ *
+ * <pre>
+ * &#64;Configuration
+ * public Option[] config() {
+ *     return HotcodeOptions.options();                       // or options(extra...)
+ * }
+ * </pre>
+ */
+public final class HotcodeOptions {
+
+    /** System property naming the reactor root directory. */
+    public static final String ROOT_PROPERTY = "hotcode.root";
+    /** The itest configuration, relative to the reactor root. */
+    public static final String ITEST_PROPERTIES = "cnf/run/itest.properties";
+
+    private HotcodeOptions() {
+    }
+
+    /** Framework, JUnit and the {@code itest.bundles} of itest.properties, plus {@code extra}. */
+    public static Option[] options(Option... extra) {
+        Properties props = itestProperties();
+        List<Option> options = new ArrayList<>();
+        for (String key : props.stringPropertyNames()) {
+            if (key.startsWith("framework.")) {
+                options.add(frameworkProperty(key.substring("framework.".length()))
+                        .value(props.getProperty(key)));
+            }
+        }
+        // Pax Exam's own logging on the framework side: warnings only.
+        options.add(systemProperty("org.ops4j.pax.logging.DefaultServiceLog.level").value("WARN"));
+        options.add(junitBundles());
+        for (String path : list(props.getProperty("itest.bundles", ""))) {
+            options.add(bundle(fileUrl(path)).start());
+        }
+        options.addAll(Arrays.asList(extra));
+        return options.toArray(new Option[0]);
+    }
+
+    /** {@code file:} URL of the jar named by {@code key} in itest.properties. */
+    public static String url(String key) {
+        String path = itestProperties().getProperty(key);
+        if (path == null) {
+            throw new IllegalArgumentException(key + " is not set in " + ITEST_PROPERTIES);
+        }
+        return fileUrl(path.trim());
+    }
+
+    /** {@code file:} URL of a path relative to the reactor root; the file must exist. */
+    public static String fileUrl(String relativePath) {
+        Path file = root().resolve(relativePath).normalize();
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalStateException("missing " + file + " (build the reactor first: mvn package)");
+        }
+        return file.toUri().toString();
+    }
+
+    /** The reactor root directory. */
+    public static Path root() {
+        String root = System.getProperty(ROOT_PROPERTY);
+        if (root != null && !root.isBlank()) {
+            return Paths.get(root).toAbsolutePath().normalize();
+        }
+        for (Path dir = Paths.get("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve(ITEST_PROPERTIES))) {
+                return dir;
+            }
+        }
+        throw new IllegalStateException("set -D" + ROOT_PROPERTY + "=<reactor root> (no "
+                + ITEST_PROPERTIES + " above " + Paths.get("").toAbsolutePath() + ")");
+    }
+
+    /** The contents of cnf/run/itest.properties. */
+    public static Properties itestProperties() {
+        Properties props = new Properties();
+        try (InputStream in = Files.newInputStream(root().resolve(ITEST_PROPERTIES))) {
+            props.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return props;
+    }
+
+    private static List<String> list(String value) {
+        List<String> items = new ArrayList<>();
+        for (String item : value.split(",")) {
+            if (!item.isBlank()) {
+                items.add(item.trim());
+            }
+        }
+        return items;
+    }
+}

@@ -1,0 +1,50 @@
+package hotcode.runtime.api;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The code server, Erlang's {@code code} module: per module a <em>current</em> and an <em>old</em> version, each a
+ * revision of the module's bundle. Also published as an OSGi service by the runtime bundle.
+ *
+ * <p>OSGi operations on a module bundle map onto it: {@code start} loads the bundle's revision (purging the old
+ * version first if there is one, like the shell's {@code l(M)}); {@code update} of an active bundle is therefore
+ * purge + load; {@code refresh} purges (processes still running the old version are killed); {@code uninstall} is
+ * {@link #delete}; {@code stop} changes nothing (running processes and qualified calls keep the current version).
+ */
+public interface CodeServer {
+    /** Whether {@code module} has a current version. */
+    boolean isLoaded(String module);
+
+    /** The module's versions, or empty when the code server has never loaded it (or has dropped it entirely). */
+    Optional<ModuleInfo> which(String module);
+
+    /** Every module the code server knows, by name. */
+    List<ModuleInfo> modules();
+
+    /**
+     * Erlang's {@code check_process_code}: whether {@code pid} runs the old version of {@code module}, i.e. has a
+     * frame of it on its stack. A process that re-entered through a qualified tail call has none.
+     */
+    boolean checkProcessCode(Pid pid, String module);
+
+    /**
+     * Erlang's {@code purge}: drops the old version, first killing (reason {@code killed}) every process running it.
+     * {@code purged} is false when there was no old version. Never hangs: processes that do not stop within the
+     * purge bound are reported as blockers.
+     */
+    PurgeResult purge(String module);
+
+    /**
+     * Erlang's {@code soft_purge}: drops the old version only if no process runs it; otherwise does nothing and names
+     * the processes that block it. {@code purged} is true when there was nothing to purge, as in Erlang.
+     */
+    PurgeResult softPurge(String module);
+
+    /**
+     * Erlang's {@code delete}: the current version becomes old and there is no current one; qualified calls then
+     * fail with {@code undef}; nobody is killed. Refused (false) when the module already has old code or no current
+     * version.
+     */
+    boolean delete(String module);
+}

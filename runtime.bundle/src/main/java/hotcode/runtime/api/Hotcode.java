@@ -1,0 +1,202 @@
+package hotcode.runtime.api;
+
+import hotcode.runtime.impl.Kernel;
+import hotcode.runtime.impl.process.Proc;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The runtime, as module code sees it: Erlang's process primitives as static methods, meant for
+ * {@code import static hotcode.runtime.api.Hotcode.*}.
+ *
+ * <p>Every blocking call ({@code receive}, {@code sleep}) and every runtime call of a process is also where an exit
+ * signal reaches it: a process that has been killed throws {@link ExitException} from its next runtime call.
+ */
+public final class Hotcode {
+    public static final Atom NORMAL = Atom.of("normal");
+    public static final Atom KILL = Atom.of("kill");
+    public static final Atom KILLED = Atom.of("killed");
+    public static final Atom NOPROC = Atom.of("noproc");
+    /** Tag of the monitor message {@code {'DOWN', Ref, process, Pid, Reason}}. */
+    public static final Atom DOWN = Atom.of("DOWN");
+    /** Tag of the trapped exit message {@code {'EXIT', Pid, Reason}}. */
+    public static final Atom EXIT = Atom.of("EXIT");
+    /** The wildcard pattern, Erlang's {@code _}. */
+    public static final Object ANY = Terms.ANY;
+
+    private Hotcode() {
+    }
+
+    // ------------------------------------------------------------------ terms
+
+    public static Atom atom(String name) {
+        return Atom.of(name);
+    }
+
+    public static Tuple tuple(Object... elements) {
+        return Tuple.of(elements);
+    }
+
+    // ------------------------------------------------------------------ processes
+
+    /** The calling process. Fails when called outside a process (e.g. from a plain thread). */
+    public static Pid self() {
+        return Proc.self();
+    }
+
+    /** Erlang's {@code spawn(Module, Function, Args)}: the new process starts in the current version of the module. */
+    public static Pid spawn(String module, String function, Object... args) {
+        return Kernel.get().spawn(module, function, args, false);
+    }
+
+    /** Spawns a process running {@code body}, in the version of the code that made it (a local call). */
+    public static Pid spawn(Next body) {
+        return Kernel.get().spawn(body, false);
+    }
+
+    /** {@link #spawn(String, String, Object...)} and {@link #link} as one atomic step. */
+    public static Pid spawnLink(String module, String function, Object... args) {
+        return Kernel.get().spawn(module, function, args, true);
+    }
+
+    /** {@link #spawn(Next)} and {@link #link} as one atomic step. */
+    public static Pid spawnLink(Next body) {
+        return Kernel.get().spawn(body, true);
+    }
+
+    /**
+     * Sends {@code message} to {@code to}; never blocks and never fails for a dead process (the message is counted as
+     * a dead letter with reason {@code noproc}). Messages from one sender to one receiver arrive in the order sent.
+     */
+    public static void send(Pid to, Object message) {
+        Kernel.get().send(to, message);
+    }
+
+    /** Sends to a registered name; fails naming the name when nothing is registered under it. */
+    public static void send(String registeredName, Object message) {
+        Kernel.get().send(registeredName, message);
+    }
+
+    /**
+     * Selective receive: takes the oldest message matching any of {@code patterns} (see {@link Terms#matches}; no
+     * pattern matches anything), waiting as long as it takes. Messages that do not match stay queued, in order.
+     */
+    public static Object receive(Object... patterns) {
+        return Proc.current("receive").receive(patterns, -1);
+    }
+
+    /** Like {@link #receive(Object...)}, but returns {@code null} when nothing matched within {@code timeout}. */
+    public static Object receive(Duration timeout, Object... patterns) {
+        return Proc.current("receive").receive(patterns, Math.max(0, timeout.toNanos()));
+    }
+
+    /** Erlang's {@code timer:sleep}: waits without touching the mailbox; an exit signal still ends it. */
+    public static void sleep(long millis) {
+        Proc p = Proc.currentOrNull();
+        if (p != null) {
+            p.sleep(millis);
+        } else {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Ends the calling process with {@code reason}. */
+    public static void exit(Object reason) {
+        throw new ExitException(reason);
+    }
+
+    /**
+     * Sends an exit signal to {@code pid}: {@code kill} kills it unconditionally (reason {@code killed}); another
+     * reason kills it unless it traps exits (then it gets {@code {'EXIT', From, Reason}}); {@code normal} is ignored
+     * by a process that does not trap exits.
+     */
+    public static void exit(Pid pid, Object reason) {
+        Kernel.get().exit(pid, reason);
+    }
+
+    /** Sets whether the calling process traps exits; returns the previous setting. */
+    public static boolean trapExit(boolean trap) {
+        return Proc.current("trapExit").trapExit(trap);
+    }
+
+    /** Links the calling process and {@code pid}: when one exits abnormally, the other gets the exit signal. */
+    public static void link(Pid pid) {
+        Kernel.get().link(Proc.current("link"), pid);
+    }
+
+    public static void unlink(Pid pid) {
+        Kernel.get().unlink(Proc.current("unlink"), pid);
+    }
+
+    /**
+     * Monitors {@code pid}: when it exits, the caller gets {@code {'DOWN', Ref, process, Pid, Reason}} (at once, with
+     * reason {@code noproc}, if it is already gone).
+     */
+    public static Ref monitor(Pid pid) {
+        return Kernel.get().monitor(Proc.current("monitor"), pid);
+    }
+
+    /** Removes a monitor; a DOWN message already delivered for it stays in the mailbox. */
+    public static void demonitor(Ref ref) {
+        Kernel.get().demonitor(Proc.current("demonitor"), ref);
+    }
+
+    /** Whether {@code pid} is a process that has not exited yet. */
+    public static boolean isAlive(Pid pid) {
+        return Kernel.get().processes().lookup(pid).isAlive();
+    }
+
+    /** Every live process, in creation order. */
+    public static List<Pid> processes() {
+        return Kernel.get().processes().pids();
+    }
+
+    // ------------------------------------------------------------------ names
+
+    /**
+     * Registers {@code pid} under {@code name} and publishes it as a {@link NamedProcess} OSGi service. Fails naming
+     * the name and both pids when the name is taken, or when the process is gone or already has a name.
+     */
+    public static void register(String name, Pid pid) {
+        Kernel.get().names().register(name, Kernel.get().processes().lookup(pid));
+    }
+
+    /** Removes a registered name; fails when nothing is registered under it. */
+    public static void unregister(String name) {
+        Kernel.get().names().unregister(name);
+    }
+
+    /** The process registered under {@code name}, or {@code null}. */
+    public static Pid whereis(String name) {
+        return Kernel.get().names().whereis(name);
+    }
+
+    // ------------------------------------------------------------------ code
+
+    /**
+     * A qualified call, Erlang's {@code module:function(Args)}: always enters the current version of {@code module}.
+     * Raises {@link UndefException} when the module has no current version or lacks the function with that arity.
+     */
+    public static Object call(String module, String function, Object... args) {
+        return Kernel.get().router().call(module, function, args);
+    }
+
+    public static CodeServer codeServer() {
+        return Kernel.get().codeServer();
+    }
+
+    /** How many messages could not be delivered since the runtime started. */
+    public static long deadLetterCount() {
+        return Kernel.get().deadLetters().count();
+    }
+
+    /** The most recent dead letters (a bounded window), oldest first. */
+    public static List<DeadLetter> recentDeadLetters() {
+        return Kernel.get().deadLetters().recent();
+    }
+}

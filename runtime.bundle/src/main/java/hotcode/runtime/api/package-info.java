@@ -1,0 +1,30 @@
+/**
+ * Hotcode's public API: Erlang-style processes and hot code upgrades for modules that are OSGi bundles.
+ *
+ * <p>A <em>module</em> is a bundle whose manifest carries
+ * {@code Hotcode-Module: <name>;class=<entry class>[;commands="f1,f2"]}. Its functions are the public static
+ * methods of the entry class, identified by name and arity as in Erlang. A module author writes plain classes
+ * and talks to the runtime only through {@link hotcode.runtime.api.Hotcode}:
+ * <ul>
+ * <li>{@link hotcode.runtime.api.Hotcode#spawn(String, String, Object...) spawn},
+ *     {@link hotcode.runtime.api.Hotcode#send(Pid, Object) send} and selective
+ *     {@link hotcode.runtime.api.Hotcode#receive(Object...) receive} on a mailbox the runtime owns;</li>
+ * <li>{@link hotcode.runtime.api.Hotcode#call(String, String, Object...) qualified calls}, which always enter the
+ *     <em>current</em> version of a module (Erlang's {@code ?MODULE:f()}); plain Java calls are local calls and stay in
+ *     the version they were made from;</li>
+ * <li>{@link hotcode.runtime.api.Next} for process loops: a process body returns the next step instead of calling it,
+ *     so a loop never grows the stack and re-entering through {@link hotcode.runtime.api.Next#call} leaves no old
+ *     frame behind;</li>
+ * <li>links, monitors and exit signals with Erlang's rules, and {@link hotcode.runtime.api.CodeServer} for the
+ *     current/old bookkeeping.</li>
+ * </ul>
+ *
+ * <p><b>Values that cross versions.</b> Arguments of qualified calls and messages may be read by another version of
+ * the module than the one that made them. JDK types and this package's term types ({@link hotcode.runtime.api.Atom},
+ * {@link hotcode.runtime.api.Tuple}, {@link hotcode.runtime.api.Pid}, {@link hotcode.runtime.api.Ref}) pass as they
+ * are. An object of a class defined by one version of a module is readable only by that same version: passed into
+ * another version of the same module it is refused with an {@link hotcode.runtime.api.IncompatibleValueException}
+ * naming its class and both versions (a message is then counted as a dead letter, never dropped silently).
+ */
+@org.osgi.annotation.versioning.Version("0.1.0")
+package hotcode.runtime.api;

@@ -1,0 +1,124 @@
+package hotcode.runtime.impl;
+
+import hotcode.runtime.api.CodeServer;
+import hotcode.runtime.api.HotcodeException;
+import hotcode.runtime.api.Next;
+import hotcode.runtime.api.Pid;
+import hotcode.runtime.api.Ref;
+import hotcode.runtime.impl.code.CodeServerImpl;
+import hotcode.runtime.impl.process.DeadLetterOffice;
+import hotcode.runtime.impl.process.Names;
+import hotcode.runtime.impl.process.Proc;
+import hotcode.runtime.impl.process.ProcessTable;
+import hotcode.runtime.impl.router.Router;
+
+/**
+ * The running runtime: process table, names, dead letters, code server and router, wired together once. The API
+ * facade reaches it through {@link #get()}; the activator installs it on start and removes it on stop.
+ */
+public final class Kernel {
+    private static volatile Kernel instance;
+
+    private final DeadLetterOffice deadLetters = new DeadLetterOffice();
+    private final Names names = new Names();
+    private final ProcessTable processes = new ProcessTable(deadLetters, names);
+    private final CodeServerImpl code;
+    private final Router router;
+
+    public Kernel(long purgeBoundMillis) {
+        this.code = new CodeServerImpl(processes, purgeBoundMillis);
+        this.router = new Router(code);
+    }
+
+    public static Kernel get() {
+        Kernel k = instance;
+        if (k == null) {
+            throw new HotcodeException("the Hotcode runtime (bundle hotcode.runtime) is not running");
+        }
+        return k;
+    }
+
+    public static void install(Kernel k) {
+        instance = k;
+    }
+
+    public static void uninstall(Kernel k) {
+        if (instance == k) {
+            instance = null;
+        }
+    }
+
+    // ------------------------------------------------------------------ processes
+
+    public Pid spawn(String module, String function, Object[] args, boolean link) {
+        router.processStep(module, function, args.length); // undef and bad steps fail in the caller
+        Proc parent = link ? Proc.current("spawnLink") : null;
+        return processes.spawn(Next.call(module, function, args), null, parent);
+    }
+
+    public Pid spawn(Next body, boolean link) {
+        if (body == null) {
+            throw new HotcodeException("spawn: the process body must not be null");
+        }
+        Proc parent = link ? Proc.current("spawnLink") : null;
+        return processes.spawn(body, code.versionOf(body.getClass()), parent);
+    }
+
+    public void send(Pid to, Object message) {
+        processes.send(to, message);
+    }
+
+    public void send(String name, Object message) {
+        Pid pid = names.whereis(name);
+        if (pid == null) {
+            throw new HotcodeException("badarg: no process is registered as " + name + " (message " + message + " not sent)");
+        }
+        processes.send(pid, message);
+    }
+
+    public void exit(Pid pid, Object reason) {
+        processes.exit(pid, reason);
+    }
+
+    public void link(Proc self, Pid other) {
+        processes.link(self, other);
+    }
+
+    public void unlink(Proc self, Pid other) {
+        processes.unlink(self, other);
+    }
+
+    public Ref monitor(Proc self, Pid target) {
+        return processes.monitor(self, target);
+    }
+
+    public void demonitor(Proc self, Ref ref) {
+        processes.demonitor(self, ref);
+    }
+
+    // ------------------------------------------------------------------ parts
+
+    public ProcessTable processes() {
+        return processes;
+    }
+
+    public Names names() {
+        return names;
+    }
+
+    public DeadLetterOffice deadLetters() {
+        return deadLetters;
+    }
+
+    public CodeServerImpl code() {
+        return code;
+    }
+
+    public CodeServer codeServer() {
+        return code;
+    }
+
+    public Router router() {
+        return router;
+    }
+}

@@ -1,0 +1,48 @@
+package hotcode.runtime.impl;
+
+import hotcode.runtime.api.CodeServer;
+import hotcode.runtime.impl.code.ModuleExtender;
+import org.osgi.framework.BundleActivator;
+import org.osgi.framework.BundleContext;
+
+/**
+ * Starts the runtime: the kernel (processes, code server, router), the extender that tracks module bundles, and the
+ * console commands when Gogo is present. Configuration (framework or system properties):
+ * {@code hotcode.purge.timeout.ms} (default 5000), how long a purge waits for killed processes.
+ */
+public final class RuntimeActivator implements BundleActivator {
+    private Kernel kernel;
+    private ModuleExtender extender;
+    private AutoCloseable shell;
+
+    @Override
+    public void start(BundleContext context) {
+        kernel = new Kernel(longProperty(context, "hotcode.purge.timeout.ms", 5000));
+        kernel.names().publishWith(new NamedProcessServices(context, kernel));
+        Kernel.install(kernel);
+        context.registerService(CodeServer.class, kernel.codeServer(), null);
+        shell = Shell.open(context, kernel);
+        extender = new ModuleExtender(context, kernel.code());
+        extender.open();
+    }
+
+    @Override
+    public void stop(BundleContext context) throws Exception {
+        extender.close();
+        kernel.processes().killAll(longProperty(context, "hotcode.purge.timeout.ms", 5000));
+        if (shell != null) {
+            shell.close();
+        }
+        Kernel.uninstall(kernel);
+    }
+
+    private static long longProperty(BundleContext context, String key, long fallback) {
+        String v = context.getProperty(key);
+        try {
+            return v == null ? fallback : Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            Log.warn(key + "=" + v + " is not a number of milliseconds; using " + fallback);
+            return fallback;
+        }
+    }
+}

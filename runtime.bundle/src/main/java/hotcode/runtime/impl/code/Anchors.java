@@ -1,0 +1,167 @@
+package hotcode.runtime.impl.code;
+
+import hotcode.runtime.impl.Log;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.hooks.resolver.ResolverHook;
+import org.osgi.framework.hooks.resolver.ResolverHookFactory;
+import org.osgi.framework.wiring.BundleCapability;
+import org.osgi.framework.wiring.BundleRequirement;
+import org.osgi.framework.wiring.BundleRevision;
+import org.osgi.framework.wiring.BundleWiring;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+
+/**
+ * Anchor bundles keep a module's old revision usable after {@code update}. Felix discards an updated bundle's
+ * previous revision at once unless another bundle is wired to it, so for every loaded version the runtime installs a
+ * tiny generated bundle, with no classes, that requires that revision. The runtime itself never wires to module code,
+ * so a module's refresh never touches it. A resolver hook pins each anchor to its exact revision (two revisions of
+ * the same bundle version would otherwise be chosen between at random).
+ *
+ * <p>An anchor is in the module's refresh closure, so its STOPPING event is the runtime's notice that the revision it
+ * holds is about to go: the only moment old code can still be purged cleanly.
+ */
+final class Anchors implements ResolverHookFactory {
+    static final String LOCATION_PREFIX = "hotcode:anchor:";
+    static final String SYMBOLIC_NAME_PREFIX = "hotcode.anchor.";
+
+    private final BundleContext context;
+    /** anchor symbolic name -> the revision it must wire to. */
+    private final Map<String, BundleRevision> targets = new ConcurrentHashMap<>();
+    /** anchor bundle id -> the version it keeps. */
+    private final Map<Long, ModuleVersion> anchored = new ConcurrentHashMap<>();
+
+    Anchors(BundleContext context) {
+        this.context = context;
+    }
+
+    static boolean isAnchor(Bundle b) {
+        return b.getLocation().startsWith(LOCATION_PREFIX);
+    }
+
+    /** Installs and starts the anchor for {@code v}, whose bundle revision is {@code revision}. */
+    void anchor(ModuleVersion v, BundleRevision revision) {
+        String bsn = SYMBOLIC_NAME_PREFIX + v.module() + "." + v.vsn() + "." + revision.getBundle().getBundleId();
+        targets.put(bsn, revision);
+        try {
+            Bundle anchor = context.installBundle(LOCATION_PREFIX + v.module() + ":" + v.vsn() + ":" + System.nanoTime(),
+                    new ByteArrayInputStream(jar(bsn, revision)));
+            anchored.put(anchor.getBundleId(), v);
+            v.anchor = anchor;
+            anchor.start();
+            BundleWiring w = anchor.adapt(BundleWiring.class);
+            if (w == null || w.getRequiredWires(BundleRevision.BUNDLE_NAMESPACE).stream()
+                    .noneMatch(wire -> wire.getProvider() == revision)) {
+                Log.warn("the anchor of " + v.label() + " did not wire to its revision; its old code may not survive the next update");
+            }
+        } catch (BundleException | IOException | RuntimeException e) {
+            Log.error("could not anchor " + v.label() + " (its old code will not survive the next update): " + e, e);
+        }
+    }
+
+    /** The version an anchor bundle keeps, or null. */
+    ModuleVersion versionOf(Bundle anchor) {
+        return anchored.get(anchor.getBundleId());
+    }
+
+    /** {@code v} was purged: its anchor goes now, or after the refresh in progress ({@link #sweep}). */
+    void release(ModuleVersion v) {
+        if (v.anchor instanceof Bundle b) {
+            uninstall(b);
+        }
+    }
+
+    /** Uninstalls anchors whose version is purged, and leftovers of an earlier runtime. */
+    void sweep() {
+        for (Bundle b : context.getBundles()) {
+            if (isAnchor(b)) {
+                ModuleVersion v = anchored.get(b.getBundleId());
+                if (v == null || v.isPurged()) {
+                    uninstall(b);
+                }
+            }
+        }
+    }
+
+    /** The runtime is stopping: all anchors go (their old revisions go with the modules' next refresh). */
+    void closeAll() {
+        for (Bundle b : context.getBundles()) {
+            if (isAnchor(b)) {
+                uninstall(b);
+            }
+        }
+    }
+
+    private void uninstall(Bundle b) {
+        int state = b.getState();
+        if (state == Bundle.UNINSTALLED || state == Bundle.STOPPING || state == Bundle.STARTING) {
+            return; // in a refresh's stop phase; sweep() after PACKAGES_REFRESHED takes it
+        }
+        try {
+            b.uninstall();
+            anchored.remove(b.getBundleId());
+            targets.remove(b.getSymbolicName());
+        } catch (BundleException | IllegalStateException e) {
+            Log.warn("could not uninstall anchor " + b.getSymbolicName() + " yet: " + e.getMessage());
+        }
+    }
+
+    private static byte[] jar(String bsn, BundleRevision target) throws IOException {
+        Manifest m = new Manifest();
+        Attributes a = m.getMainAttributes();
+        a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        a.putValue("Bundle-ManifestVersion", "2");
+        a.putValue("Bundle-SymbolicName", bsn);
+        a.putValue("Bundle-Name", "Hotcode anchor of " + target.getSymbolicName() + " " + target.getVersion());
+        a.putValue("Bundle-Description", "Generated by hotcode.runtime: keeps this module revision's classes usable until it is purged");
+        a.putValue("Require-Bundle", target.getSymbolicName() + ";bundle-version=\"[" + target.getVersion() + "," + target.getVersion() + "]\"");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (JarOutputStream jar = new JarOutputStream(out, m)) {
+            jar.flush();
+        }
+        return out.toByteArray();
+    }
+
+    // ------------------------------------------------------------------ callbacks: ResolverHookFactory
+
+    @Override
+    public ResolverHook begin(Collection<BundleRevision> triggers) {
+        return new ResolverHook() {
+            @Override
+            public void filterResolvable(Collection<BundleRevision> candidates) {
+            }
+
+            @Override
+            public void filterSingletonCollisions(BundleCapability singleton, Collection<BundleCapability> collisions) {
+            }
+
+            @Override
+            public void filterMatches(BundleRequirement requirement, Collection<BundleCapability> candidates) {
+                String bsn = requirement.getRevision().getSymbolicName();
+                if (bsn != null && bsn.startsWith(SYMBOLIC_NAME_PREFIX)) {
+                    BundleRevision target = targets.get(bsn);
+                    candidates.removeIf(c -> c.getRevision() != target);
+                }
+            }
+
+            @Override
+            public void end() {
+            }
+        };
+    }
+
+    List<ModuleVersion> anchoredVersions() {
+        return List.copyOf(anchored.values());
+    }
+}

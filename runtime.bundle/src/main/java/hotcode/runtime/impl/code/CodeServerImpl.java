@@ -1,0 +1,328 @@
+package hotcode.runtime.impl.code;
+
+import hotcode.runtime.api.CodeServer;
+import hotcode.runtime.api.ModuleInfo;
+import hotcode.runtime.api.Pid;
+import hotcode.runtime.api.PurgeResult;
+import hotcode.runtime.api.UndefException;
+import hotcode.runtime.api.VersionInfo;
+import hotcode.runtime.impl.Log;
+import hotcode.runtime.impl.process.Proc;
+import hotcode.runtime.impl.process.ProcessTable;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The code server, after Erlang's code_server.erl: per module a current and an old version. Loading makes current
+ * old (purging the previous old first); purging kills the processes that still run the old version and drops it.
+ * Transitions of one module are serialized on its {@link LoadedModule}; qualified calls read {@code current} without
+ * locking.
+ */
+public final class CodeServerImpl implements CodeServer {
+    /** Told about loads and purges: the extender anchors new versions, the shell publishes module commands. */
+    public interface Listener {
+        default void loaded(ModuleVersion v, ModuleHeader header) {
+        }
+
+        default void purged(ModuleVersion v) {
+        }
+    }
+
+    private final ConcurrentHashMap<String, LoadedModule> modules = new ConcurrentHashMap<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final ProcessTable processes;
+    private final long purgeBoundMillis;
+
+    public CodeServerImpl(ProcessTable processes, long purgeBoundMillis) {
+        this.processes = processes;
+        this.purgeBoundMillis = purgeBoundMillis;
+    }
+
+    public void addListener(Listener l) {
+        listeners.add(l);
+    }
+
+    // ------------------------------------------------------------------ API: loading (the extender's entry points)
+
+    /**
+     * Loads {@code src} as the module's current version, Erlang's {@code l(M)}: the previous old version is purged
+     * first, the previous current becomes old. When {@code src} is the current revision on a new wiring (the bundle
+     * was refreshed), the current version is re-bound in place. Returns the version now current, or null when
+     * nothing changed. Throws {@link BadModuleException} (nothing changed) when the bundle is not a usable module.
+     */
+    public ModuleVersion load(ModuleSource src) {
+        ModuleVersion.Binding binding = bind(src);
+        String module = src.header().module();
+        LoadedModule m = modules.computeIfAbsent(module, n -> new LoadedModule(n, src.symbolicName()));
+        synchronized (m) {
+            if (!m.symbolicName.equals(src.symbolicName())) {
+                throw new BadModuleException(src.describe() + " declares module " + module
+                        + ", which bundle " + m.symbolicName + " already provides; a module's versions must be revisions of one bundle");
+            }
+            ModuleVersion cur = m.current;
+            if (cur != null && src.revision() != null && cur.revision() == src.revision()) {
+                if (cur.wiring() == src.wiring()) {
+                    return null;
+                }
+                rebind(cur, binding);
+                return cur;
+            }
+            ModuleVersion old = m.old;
+            if (cur == null && old != null && src.revision() != null && old.revision() == src.revision()
+                    && old.wiring() == src.wiring()) {
+                old.markCurrent(); // started again after a delete (e.g. stop/start): the same code is current again
+                m.old = null;
+                m.current = old;
+                return old;
+            }
+            if (old != null) {
+                purgeLocked(m, "before loading " + module + " " + src.version());
+            }
+            if (cur != null) {
+                cur.markOld();
+                m.old = cur;
+            }
+            ModuleVersion v = new ModuleVersion(module, m.nextVsn(), src.version(), src.bundleId(), src.location(),
+                    src.revision(), binding);
+            Crossing.OWNERS.put(binding.loader(), v);
+            m.header = src.header();
+            m.current = v;
+            Log.info("loaded " + v.label() + (cur == null ? "" : "; " + cur.label() + " is now old"));
+            for (Listener l : listeners) {
+                l.loaded(v, src.header());
+            }
+            return v;
+        }
+    }
+
+    /**
+     * The module bundle is about to be refreshed ({@code v}'s anchor is stopping): old code is purged; for the
+     * current version, every class is loaded now, while its wiring still can, so its processes keep running after
+     * the wiring is disposed.
+     */
+    public void refreshing(ModuleVersion v) {
+        LoadedModule m = modules.get(v.module());
+        if (m == null) {
+            return;
+        }
+        synchronized (m) {
+            if (m.old == v) {
+                purgeLocked(m, "refresh");
+            } else if (m.current == v) {
+                ClassPreloader.loadAll(v);
+            }
+        }
+    }
+
+    /** The module's bundle was uninstalled: Erlang's delete (purging older old code first). */
+    public void uninstalled(String module) {
+        LoadedModule m = modules.get(module);
+        if (m == null) {
+            return;
+        }
+        synchronized (m) {
+            if (m.current == null) {
+                return;
+            }
+            if (m.old != null) {
+                purgeLocked(m, "before deleting " + module);
+            }
+            deleteLocked(m);
+        }
+    }
+
+    // ------------------------------------------------------------------ API: the router's lookups
+
+    /** The current version, or undef naming the call that needed it. */
+    public ModuleVersion current(String module, String function, int arity) {
+        LoadedModule m = modules.get(module);
+        ModuleVersion v = m == null ? null : m.current;
+        if (v == null) {
+            throw new UndefException(module, function, arity, m == null ? "module " + module + " is not loaded"
+                    : "module " + module + " has no current version" + (m.old != null ? " (only old code: " + m.old.label() + ")" : ""));
+        }
+        return v;
+    }
+
+    // ------------------------------------------------------------------ API: CodeServer
+
+    @Override
+    public boolean isLoaded(String module) {
+        LoadedModule m = modules.get(module);
+        return m != null && m.current != null;
+    }
+
+    @Override
+    public Optional<ModuleInfo> which(String module) {
+        LoadedModule m = modules.get(module);
+        return m == null ? Optional.empty() : Optional.of(info(m));
+    }
+
+    @Override
+    public List<ModuleInfo> modules() {
+        List<ModuleInfo> out = new ArrayList<>();
+        modules.values().stream().sorted(Comparator.comparing(m -> m.name)).forEach(m -> out.add(info(m)));
+        return out;
+    }
+
+    @Override
+    public boolean checkProcessCode(Pid pid, String module) {
+        Proc p = processes.lookup(pid);
+        LoadedModule m = modules.get(module);
+        ModuleVersion old = m == null ? null : m.old;
+        return old != null && p.runs(old);
+    }
+
+    @Override
+    public PurgeResult purge(String module) {
+        LoadedModule m = known(module);
+        synchronized (m) {
+            return purgeLocked(m, "purge");
+        }
+    }
+
+    @Override
+    public PurgeResult softPurge(String module) {
+        LoadedModule m = known(module);
+        synchronized (m) {
+            ModuleVersion old = m.old;
+            if (old == null) {
+                return new PurgeResult(module, true, List.of(), List.of());
+            }
+            List<Pid> blockers = new ArrayList<>(processes.select(p -> p.runs(old)));
+            if (!blockers.isEmpty()) {
+                return new PurgeResult(module, false, List.of(), blockers);
+            }
+            return purgeLocked(m, "soft purge");
+        }
+    }
+
+    @Override
+    public boolean delete(String module) {
+        LoadedModule m = known(module);
+        synchronized (m) {
+            if (m.current == null || m.old != null) {
+                return false;
+            }
+            deleteLocked(m);
+            return true;
+        }
+    }
+
+    /** The module's header as last loaded (its commands), or null. */
+    public ModuleHeader header(String module) {
+        LoadedModule m = modules.get(module);
+        return m == null ? null : m.header;
+    }
+
+    /** The version a class belongs to (for spawning a lambda), or null outside every module. */
+    public ModuleVersion versionOf(Class<?> type) {
+        return Crossing.ownerOf(type);
+    }
+
+    /** Every version the code server holds now, current and old. */
+    public List<ModuleVersion> versions() {
+        List<ModuleVersion> out = new ArrayList<>();
+        for (LoadedModule m : modules.values()) {
+            ModuleVersion c = m.current;
+            ModuleVersion o = m.old;
+            if (c != null) {
+                out.add(c);
+            }
+            if (o != null) {
+                out.add(o);
+            }
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    private ModuleVersion.Binding bind(ModuleSource src) {
+        String className = src.header().entryClass();
+        Class<?> entry;
+        try {
+            entry = src.loader().loadClass(className);
+        } catch (ClassNotFoundException | LinkageError e) {
+            throw new BadModuleException(src.describe() + ": its " + ModuleHeader.NAME + " header names class "
+                    + className + ", which the bundle cannot load (" + e + ")", e);
+        }
+        if (entry.getClassLoader() != src.loader()) {
+            throw new BadModuleException(src.describe() + ": module class " + className
+                    + " must be in the module's own bundle, but comes from " + entry.getClassLoader());
+        }
+        return new ModuleVersion.Binding(src.wiring(), src.loader(), entry, FunctionTable.of(entry, src.describe()));
+    }
+
+    private void rebind(ModuleVersion v, ModuleVersion.Binding binding) {
+        v.rebind(binding);
+        Crossing.OWNERS.put(binding.loader(), v);
+        Log.info("re-bound " + v.label() + " to the refreshed bundle; its processes keep running");
+    }
+
+    private void deleteLocked(LoadedModule m) {
+        ModuleVersion cur = m.current;
+        cur.markOld();
+        m.old = cur;
+        m.current = null;
+        Log.info("deleted " + m.name + ": " + cur.label() + " is now old; calls to " + m.name + " fail with undef");
+    }
+
+    private PurgeResult purgeLocked(LoadedModule m, String why) {
+        ModuleVersion old = m.old;
+        if (old == null) {
+            return new PurgeResult(m.name, false, List.of(), List.of());
+        }
+        List<Proc> victims = processes.select(p -> p.runs(old));
+        victims.forEach(Proc::kill);
+        List<Pid> blockers = new ArrayList<>();
+        long deadline = System.currentTimeMillis() + purgeBoundMillis;
+        for (Proc p : victims) {
+            try {
+                if (!p.awaitExit(deadline - System.currentTimeMillis())) {
+                    blockers.add(p);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                blockers.add(p);
+            }
+        }
+        m.old = null;
+        old.markPurged();
+        Crossing.OWNERS.values().removeIf(v -> v == old);
+        List<Pid> killed = new ArrayList<>(victims);
+        Log.info("purged " + old.label() + " (" + why + "): "
+                + (killed.isEmpty() ? "no process was running it" : "killed " + killed)
+                + (blockers.isEmpty() ? "" : "; still running after " + purgeBoundMillis + " ms: " + blockers));
+        for (Listener l : listeners) {
+            l.purged(old);
+        }
+        if (m.current == null && m.old == null) {
+            modules.remove(m.name, m);
+        }
+        return new PurgeResult(m.name, true, killed, blockers);
+    }
+
+    private LoadedModule known(String module) {
+        LoadedModule m = modules.get(module);
+        if (m == null) {
+            throw new hotcode.runtime.api.HotcodeException("no module named " + module + " is loaded"
+                    + (modules.isEmpty() ? "" : " (loaded: " + String.join(", ", new java.util.TreeSet<>(modules.keySet())) + ")"));
+        }
+        return m;
+    }
+
+    private ModuleInfo info(LoadedModule m) {
+        return new ModuleInfo(m.name, Optional.ofNullable(m.current).map(this::info), Optional.ofNullable(m.old).map(this::info));
+    }
+
+    private VersionInfo info(ModuleVersion v) {
+        int n = processes.select(p -> p.runs(v)).size();
+        return new VersionInfo(v.module(), v.vsn(), v.version(), v.bundleId(), v.location(), n);
+    }
+}

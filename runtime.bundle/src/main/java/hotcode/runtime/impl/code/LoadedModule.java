@@ -1,0 +1,21 @@
+package hotcode.runtime.impl.code;
+
+/** The code server's slot for one module name: current and old version. Guarded by its own monitor. */
+final class LoadedModule {
+    final String name;
+    /** The bundle that provides the module; another bundle claiming the same name is refused. */
+    final String symbolicName;
+    volatile ModuleVersion current;
+    volatile ModuleVersion old;
+    volatile ModuleHeader header;
+    private int loads;
+
+    LoadedModule(String name, String symbolicName) {
+        this.name = name;
+        this.symbolicName = symbolicName;
+    }
+
+    int nextVsn() {
+        return ++loads;
+    }
+}

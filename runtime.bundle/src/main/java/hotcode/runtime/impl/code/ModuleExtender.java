@@ -1,0 +1,163 @@
+package hotcode.runtime.impl.code;
+
+import hotcode.runtime.impl.Log;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleEvent;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.FrameworkListener;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.framework.SynchronousBundleListener;
+import org.osgi.framework.hooks.resolver.ResolverHookFactory;
+import org.osgi.framework.wiring.BundleRevision;
+import org.osgi.framework.wiring.BundleWiring;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The extender: turns module bundles' life cycle into code-server operations. It listens synchronously, so each
+ * step happens on the thread doing the OSGi operation, before that operation goes on:
+ * <ul>
+ * <li>STARTED of a module bundle: load its revision (purge the old version, current becomes old) and anchor it;</li>
+ * <li>STOPPING of an anchor (the module's refresh, before any wiring is disposed): purge the old version, or
+ *     preload the current one's classes;</li>
+ * <li>UNINSTALLED of a module bundle: delete (current becomes old);</li>
+ * <li>a start that fails (STARTING, then STOPPED without STARTED): reported; the previous version stays current.</li>
+ * </ul>
+ */
+public final class ModuleExtender implements SynchronousBundleListener, FrameworkListener, CodeServerImpl.Listener {
+    private final BundleContext context;
+    private final CodeServerImpl code;
+    private final Anchors anchors;
+    private final Set<BundleRevision> starting = ConcurrentHashMap.newKeySet();
+    private ServiceRegistration<ResolverHookFactory> hook;
+
+    public ModuleExtender(BundleContext context, CodeServerImpl code) {
+        this.context = context;
+        this.code = code;
+        this.anchors = new Anchors(context);
+    }
+
+    public void open() {
+        hook = context.registerService(ResolverHookFactory.class, anchors, null);
+        anchors.sweep(); // anchors left by an earlier run of the runtime
+        code.addListener(this);
+        context.addBundleListener(this);
+        context.addFrameworkListener(this);
+        for (Bundle b : context.getBundles()) {
+            if (b.getState() == Bundle.ACTIVE && moduleHeader(b) != null) {
+                load(b);
+            }
+        }
+    }
+
+    public void close() {
+        context.removeBundleListener(this);
+        context.removeFrameworkListener(this);
+        if (context.getBundle(0).getState() != Bundle.STOPPING) {
+            anchors.closeAll();
+        }
+        if (hook != null) {
+            hook.unregister();
+        }
+    }
+
+    // ------------------------------------------------------------------ callbacks
+
+    @Override
+    public void bundleChanged(BundleEvent event) {
+        Bundle b = event.getBundle();
+        if (Anchors.isAnchor(b)) {
+            if (event.getType() == BundleEvent.STOPPING && context.getBundle(0).getState() != Bundle.STOPPING) {
+                ModuleVersion v = anchors.versionOf(b);
+                if (v != null && !v.isPurged()) {
+                    code.refreshing(v);
+                }
+            }
+            return;
+        }
+        String header = moduleHeader(b);
+        if (header == null) {
+            return;
+        }
+        switch (event.getType()) {
+            case BundleEvent.STARTING -> starting.add(b.adapt(BundleRevision.class));
+            case BundleEvent.STARTED -> {
+                starting.remove(b.adapt(BundleRevision.class));
+                load(b);
+            }
+            case BundleEvent.STOPPED -> {
+                if (starting.remove(b.adapt(BundleRevision.class))) {
+                    Log.error(describe(b) + " failed to start, so it was not loaded" + stillCurrent(header, b), null);
+                }
+            }
+            case BundleEvent.UNINSTALLED -> {
+                try {
+                    code.uninstalled(ModuleHeader.parse(header, describe(b)).module());
+                } catch (BadModuleException e) {
+                    // it was never loaded
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    @Override
+    public void frameworkEvent(FrameworkEvent event) {
+        if (event.getType() == FrameworkEvent.PACKAGES_REFRESHED) {
+            anchors.sweep();
+        }
+    }
+
+    @Override
+    public void loaded(ModuleVersion v, ModuleHeader header) {
+        if (v.revision() instanceof BundleRevision r) {
+            anchors.anchor(v, r);
+        }
+    }
+
+    @Override
+    public void purged(ModuleVersion v) {
+        anchors.release(v);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    private void load(Bundle b) {
+        String header = moduleHeader(b);
+        try {
+            BundleRevision revision = b.adapt(BundleRevision.class);
+            BundleWiring wiring = revision.getWiring();
+            if (wiring == null) {
+                throw new BadModuleException(describe(b) + " is not resolved");
+            }
+            ModuleHeader h = ModuleHeader.parse(header, describe(b));
+            code.load(new ModuleSource(h, b.getSymbolicName(), b.getVersion().toString(), b.getBundleId(),
+                    b.getLocation(), revision, wiring, wiring.getClassLoader()));
+        } catch (BadModuleException e) {
+            Log.error(e.getMessage() + stillCurrent(header, b), e);
+        } catch (RuntimeException e) {
+            Log.error(describe(b) + ": could not load it as a module: " + e + stillCurrent(header, b), e);
+        }
+    }
+
+    private String stillCurrent(String header, Bundle b) {
+        try {
+            String module = ModuleHeader.parse(header, describe(b)).module();
+            return code.which(module).flatMap(i -> i.current())
+                    .map(c -> "; " + module + " " + c.version() + " stays current").orElse("");
+        } catch (BadModuleException e) {
+            return "";
+        }
+    }
+
+    private static String moduleHeader(Bundle b) {
+        return b.getHeaders("").get(ModuleHeader.NAME);
+    }
+
+    private static String describe(Bundle b) {
+        return "bundle " + b.getSymbolicName() + " " + b.getVersion() + " [" + b.getBundleId() + "]";
+    }
+}

@@ -1,0 +1,221 @@
+package hotcode.runtime.impl.process;
+
+import hotcode.runtime.api.Terms;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A process's mailbox: many senders, one owner. Senders link messages onto a lock-free queue; the owner takes them
+ * in arrival order. Messages a selective receive passes over move to a private <em>save queue</em> (Erlang's save
+ * pointer) and are offered first to the next receive, so unmatched messages keep their order.
+ *
+ * <p>Waking the owner is a Dekker hand-off on {@code waiting}: the owner announces it is about to park and looks once
+ * more; a sender links its message and unparks the owner only if it wins the 1 -> 0 transition. All accesses are
+ * volatile, so the JMM's sequential consistency for them rules out the lost wake-up.
+ *
+ * <p>{@link #close()} swaps the tail for a sentinel in one atomic step, so every message either made it in before
+ * the close (and is returned by it) or is refused to its sender ({@link #offer} returns false): none is lost.
+ */
+final class Mailbox {
+    /** Returned by {@link #take} when no message matches. */
+    static final Object NONE = new Object();
+
+    private static final Node CLOSED = new Node(null);
+    private static final VarHandle TAIL;
+    private static final VarHandle WAITING;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            TAIL = l.findVarHandle(Mailbox.class, "tail", Node.class);
+            WAITING = l.findVarHandle(Mailbox.class, "waiting", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static final class Node {
+        Object message;
+        volatile Node next;
+
+        Node(Object message) {
+            this.message = message;
+        }
+    }
+
+    private static final class Saved {
+        final Object message;
+        Saved next;
+
+        Saved(Object message) {
+            this.message = message;
+        }
+    }
+
+    private final Thread owner;
+    /** The last linked node, written by senders; {@link #CLOSED} once the owner has exited. */
+    private volatile Node tail;
+    /** Owner only: the node before the first message not yet taken (a stub whose message is already gone). */
+    private volatile Node head;
+    /** Owner only: messages taken off the queue that no receive has matched yet, oldest first. */
+    private Saved savedFirst;
+    private Saved savedLast;
+    private int savedCount;
+    @SuppressWarnings("unused")
+    private volatile int waiting;
+
+    Mailbox(Thread owner) {
+        this.owner = owner;
+        Node stub = new Node(null);
+        this.head = stub;
+        this.tail = stub;
+    }
+
+    // ------------------------------------------------------------------ senders
+
+    /** Appends {@code message}; false when the mailbox is closed (its process has exited). Any thread. */
+    boolean offer(Object message) {
+        Node node = new Node(message);
+        Node t;
+        do {
+            t = tail;
+            if (t == CLOSED) {
+                return false;
+            }
+        } while (!TAIL.weakCompareAndSet(this, t, node));
+        t.next = node;
+        if (waiting == 1 && WAITING.compareAndSet(this, 1, 0)) {
+            LockSupport.unpark(owner);
+        }
+        return true;
+    }
+
+    // ------------------------------------------------------------------ owner
+
+    /**
+     * Takes the oldest message matching any of {@code patterns} (all messages when there are none), or returns
+     * {@link #NONE}. With {@code scanSaved} false only newly arrived messages are looked at: the save queue was
+     * already scanned with these patterns by this receive.
+     */
+    Object take(Object[] patterns, boolean scanSaved) {
+        if (scanSaved && savedFirst != null) {
+            Saved prev = null;
+            for (Saved s = savedFirst; s != null; prev = s, s = s.next) {
+                if (matches(patterns, s.message)) {
+                    unlinkSaved(prev, s);
+                    return s.message;
+                }
+            }
+        }
+        for (;;) {
+            Node h = head;
+            Node n = h.next;
+            if (n == null) {
+                return NONE;
+            }
+            Object message = n.message;
+            n.message = null;
+            head = n;
+            boolean matched;
+            try {
+                matched = matches(patterns, message);
+            } catch (RuntimeException | Error e) {
+                save(message); // a pattern that throws must not lose the message it was looking at
+                throw e;
+            }
+            if (matched) {
+                return message;
+            }
+            save(message);
+        }
+    }
+
+    /** The owner is about to park: from now on a sender must wake it. */
+    void announceWaiting() {
+        waiting = 1;
+    }
+
+    void clearWaiting() {
+        waiting = 0;
+    }
+
+    boolean isWaiting() {
+        return waiting == 1;
+    }
+
+    /**
+     * Closes the mailbox for good and returns every message no receive took, oldest first. Owner only, once.
+     * Senders that linked before the close are waited for (they are between two instructions).
+     */
+    List<Object> close() {
+        Node last = (Node) TAIL.getAndSet(this, CLOSED);
+        List<Object> rest = new ArrayList<>(savedCount);
+        for (Saved s = savedFirst; s != null; s = s.next) {
+            rest.add(s.message);
+        }
+        savedFirst = savedLast = null;
+        savedCount = 0;
+        Node h = head;
+        while (h != last) {
+            Node n;
+            while ((n = h.next) == null) {
+                Thread.onSpinWait();
+            }
+            rest.add(n.message);
+            n.message = null;
+            h = n;
+        }
+        head = h;
+        return rest;
+    }
+
+    /** The number of messages waiting, counted on the spot: exact for the owner, a snapshot for anyone else. */
+    int length() {
+        int n = savedCount;
+        for (Node x = head.next; x != null; x = x.next) {
+            n++;
+        }
+        return n;
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    static boolean matches(Object[] patterns, Object message) {
+        if (patterns.length == 0) {
+            return true;
+        }
+        for (Object p : patterns) {
+            if (Terms.matches(p, message)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void save(Object message) {
+        Saved s = new Saved(message);
+        if (savedLast == null) {
+            savedFirst = s;
+        } else {
+            savedLast.next = s;
+        }
+        savedLast = s;
+        savedCount++;
+    }
+
+    private void unlinkSaved(Saved prev, Saved s) {
+        if (prev == null) {
+            savedFirst = s.next;
+        } else {
+            prev.next = s.next;
+        }
+        if (savedLast == s) {
+            savedLast = prev;
+        }
+        savedCount--;
+    }
+}

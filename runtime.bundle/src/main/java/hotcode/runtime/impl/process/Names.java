@@ -1,0 +1,106 @@
+package hotcode.runtime.impl.process;
+
+import hotcode.runtime.api.HotcodeException;
+import hotcode.runtime.api.Pid;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Registered process names, Erlang's register/whereis. Each name is also published (as an OSGi service, by the
+ * runtime bundle) through a {@link Publisher}, and withdrawn when the process exits or the name is unregistered.
+ */
+public final class Names {
+    /** Publishes a name somewhere others can find it; returns a handle to withdraw it. */
+    public interface Publisher {
+        Object publish(String name, Proc process);
+
+        void withdraw(Object handle);
+    }
+
+    private final ConcurrentHashMap<String, Proc> byName = new ConcurrentHashMap<>();
+    private volatile Publisher publisher;
+
+    public void publishWith(Publisher p) {
+        this.publisher = p;
+    }
+
+    public void register(String name, Proc p) {
+        if (name == null || name.isBlank()) {
+            throw new HotcodeException("register: a name must not be empty");
+        }
+        synchronized (p) {
+            if (!p.isAlive()) {
+                throw new HotcodeException("register: cannot register " + name + " to " + p + ": noproc (it has exited)");
+            }
+            if (p.registeredName != null) {
+                throw new HotcodeException("register: " + p + " is already registered as " + p.registeredName);
+            }
+            Proc holder = byName.putIfAbsent(name, p);
+            if (holder != null) {
+                throw new HotcodeException("register: the name " + name + " is already registered to " + holder);
+            }
+            p.registeredName = name;
+        }
+        Publisher pub = publisher;
+        if (pub != null) {
+            Object handle = pub.publish(name, p);
+            boolean stale;
+            synchronized (p) {
+                stale = !name.equals(p.registeredName);
+                if (!stale) {
+                    p.nameHandle = handle;
+                }
+            }
+            if (stale) {
+                pub.withdraw(handle); // the process exited or unregistered while we published
+            }
+        }
+    }
+
+    public void unregister(String name) {
+        Proc p = byName.get(name);
+        if (p == null) {
+            throw new HotcodeException("unregister: no process is registered as " + name);
+        }
+        release(p, name);
+    }
+
+    public Pid whereis(String name) {
+        Proc p = byName.get(name);
+        return p != null && p.isAlive() ? p : null;
+    }
+
+    /** Name -> pid, sorted by name. */
+    public Map<String, Pid> all() {
+        return new TreeMap<>(byName);
+    }
+
+    void exited(Proc p) {
+        String name;
+        synchronized (p) {
+            name = p.registeredName;
+        }
+        if (name != null) {
+            release(p, name);
+        }
+    }
+
+    private void release(Proc p, String name) {
+        Object handle;
+        synchronized (p) {
+            if (!name.equals(p.registeredName)) {
+                return;
+            }
+            p.registeredName = null;
+            handle = p.nameHandle;
+            p.nameHandle = null;
+            byName.remove(name, p);
+        }
+        Publisher pub = publisher;
+        if (pub != null && handle != null) {
+            pub.withdraw(handle);
+        }
+    }
+}

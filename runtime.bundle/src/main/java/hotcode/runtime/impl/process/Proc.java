@@ -1,0 +1,537 @@
+package hotcode.runtime.impl.process;
+
+import hotcode.runtime.api.Atom;
+import hotcode.runtime.api.ExitException;
+import hotcode.runtime.api.HotcodeException;
+import hotcode.runtime.api.Next;
+import hotcode.runtime.api.Pid;
+import hotcode.runtime.api.Ref;
+import hotcode.runtime.api.Tuple;
+import hotcode.runtime.impl.code.Crossing;
+import hotcode.runtime.impl.code.ModuleVersion;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
+
+import static hotcode.runtime.api.Hotcode.DOWN;
+import static hotcode.runtime.api.Hotcode.EXIT;
+import static hotcode.runtime.api.Hotcode.KILL;
+import static hotcode.runtime.api.Hotcode.KILLED;
+import static hotcode.runtime.api.Hotcode.NORMAL;
+import static hotcode.runtime.api.Hotcode.NOPROC;
+
+/**
+ * A process: a virtual thread running a trampoline of {@link Next} steps, its mailbox, its links and monitors, and
+ * the stack of module versions it is executing (one frame per qualified call in progress). The process object is
+ * also its {@link Pid}.
+ *
+ * <p>Exit signals are asynchronous as in Erlang: {@link #exitSignal} records the reason and wakes the process; the
+ * process itself unwinds at its next runtime call ({@link #checkExit()}), and terminates on its own thread, so its
+ * mailbox has a single owner to the end.
+ */
+public final class Proc implements Pid, Runnable {
+    static final Atom PROCESS = Atom.of("process");
+    static final Atom INCOMPATIBLE = Atom.of("incompatible");
+    /** The sender of exit signals that come from the runtime or the shell rather than from a process. */
+    static final Atom RUNTIME = Atom.of("hotcode");
+    private static final ThreadLocal<Proc> CURRENT = new ThreadLocal<>();
+
+    public enum State { RUNNABLE, WAITING, EXITED }
+
+    private final long id;
+    private final ProcessTable table;
+    private final Thread thread;
+    private final Mailbox mailbox;
+    private Next first;
+
+    private volatile Object pendingExit;
+    private volatile boolean trapExit;
+    private volatile boolean exited;
+    private Object exitReason;
+
+    // guarded by this: links, monitors this process holds, monitors held on it, registered name
+    private Set<Proc> links;
+    private Map<Ref, Proc> monitoring;
+    private Map<Ref, Proc> monitoredBy;
+    String registeredName;
+    Object nameHandle;
+
+    // written by the owner only; read racily by purges (a stale read errs towards the older frame set)
+    private ModuleVersion[] frameVersions;
+    private String[] frameFunctions;
+    private volatile int depth;
+
+    Proc(long id, ProcessTable table, Next first, ModuleVersion firstVersion, java.util.concurrent.ThreadFactory threads) {
+        this.id = id;
+        this.table = table;
+        this.first = first;
+        this.thread = threads.newThread(this);
+        this.mailbox = new Mailbox(thread);
+        if (firstVersion != null) {
+            pushFrame(firstVersion, "fun");
+            thread.setContextClassLoader(firstVersion.loader());
+        } else {
+            thread.setContextClassLoader(null);
+        }
+    }
+
+    // ------------------------------------------------------------------ API
+
+    /** The calling process, or a clear error naming the operation when there is none. */
+    public static Proc current(String operation) {
+        Proc p = CURRENT.get();
+        if (p == null) {
+            throw new HotcodeException(operation + " must be called from a Hotcode process, not from thread "
+                    + Thread.currentThread().getName() + " (spawn a process first)");
+        }
+        return p;
+    }
+
+    public static Proc currentOrNull() {
+        return CURRENT.get();
+    }
+
+    public static Pid self() {
+        return current("self");
+    }
+
+    @Override
+    public long id() {
+        return id;
+    }
+
+    public boolean isAlive() {
+        return !exited;
+    }
+
+    public State state() {
+        return exited ? State.EXITED : mailbox.isWaiting() ? State.WAITING : State.RUNNABLE;
+    }
+
+    public int mailboxLength() {
+        return exited ? 0 : mailbox.length();
+    }
+
+    public synchronized String registeredName() {
+        return registeredName;
+    }
+
+    public boolean trapsExits() {
+        return trapExit;
+    }
+
+    public boolean trapExit(boolean trap) {
+        boolean before = trapExit;
+        trapExit = trap;
+        return before;
+    }
+
+    /** Delivers a message; false when the process has exited (the caller counts the dead letter). */
+    public boolean deliver(Object message) {
+        return mailbox.offer(message);
+    }
+
+    /** Unwinds the calling process if an exit signal has reached it. */
+    public void checkExit() {
+        Object reason = pendingExit;
+        if (reason != null) {
+            throw new ExitException(reason);
+        }
+    }
+
+    /** Selective receive; {@code timeoutNanos} < 0 waits forever; returns null on timeout. Owner only. */
+    public Object receive(Object[] patterns, long timeoutNanos) {
+        checkExit();
+        Object m = mailbox.take(patterns, true);
+        if (m == Mailbox.NONE) {
+            m = await(patterns, timeoutNanos);
+            if (m == null) {
+                return null;
+            }
+        }
+        return admit(m);
+    }
+
+    /** Parks for {@code millis}, leaving the mailbox alone; an exit signal ends the wait. Owner only. */
+    public void sleep(long millis) {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        for (;;) {
+            checkExit();
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            LockSupport.parkNanos(this, left);
+        }
+    }
+
+    // ------------------------------------------------------------------ exit signals, links, monitors
+
+    /**
+     * An exit signal from {@code from} (null: the runtime, e.g. a purge). {@code kill} cannot be trapped and becomes
+     * {@code killed}; a trapping process gets {@code {'EXIT', From, Reason}}; otherwise a reason other than
+     * {@code normal} ends the process.
+     */
+    public void exitSignal(Proc from, Object reason) {
+        if (exited) {
+            return;
+        }
+        if (reason == KILL) {
+            markExit(KILLED);
+        } else if (trapExit) {
+            deliver(Tuple.of(EXIT, from == null ? RUNTIME : from, reason));
+        } else if (reason != NORMAL) {
+            markExit(reason);
+        }
+    }
+
+    /** Kills the process for a purge: untrappable, reason {@code killed}. */
+    public void kill() {
+        markExit(KILLED);
+    }
+
+    private void markExit(Object reason) {
+        synchronized (this) {
+            if (pendingExit != null || exited) {
+                return;
+            }
+            pendingExit = reason;
+        }
+        LockSupport.unpark(thread);
+        if (reason == KILLED) {
+            thread.interrupt(); // also ends blocking JDK calls in module code
+        }
+    }
+
+    /** Links two processes, Erlang's link/1. A dead peer means an exit signal {@code noproc} to {@code this}. */
+    void link(Proc other) {
+        if (other == this) {
+            return;
+        }
+        Proc a = id < other.id ? this : other;
+        Proc b = a == this ? other : this;
+        boolean peerGone;
+        synchronized (a) {
+            synchronized (b) {
+                peerGone = other.exited;
+                if (!peerGone && !exited) {
+                    linkSet().add(other);
+                    other.linkSet().add(this);
+                }
+            }
+        }
+        if (peerGone) {
+            exitSignal(other, NOPROC);
+        }
+    }
+
+    void unlink(Proc other) {
+        Proc a = id < other.id ? this : other;
+        Proc b = a == this ? other : this;
+        synchronized (a) {
+            synchronized (b) {
+                if (links != null) {
+                    links.remove(other);
+                }
+                if (other.links != null) {
+                    other.links.remove(this);
+                }
+            }
+        }
+    }
+
+    Ref monitor(Proc target) {
+        Ref ref = Ref.make();
+        boolean gone;
+        synchronized (target) {
+            gone = target.exited;
+            if (!gone) {
+                if (target.monitoredBy == null) {
+                    target.monitoredBy = new HashMap<>(4);
+                }
+                target.monitoredBy.put(ref, this);
+            }
+        }
+        if (gone) {
+            deliver(Tuple.of(DOWN, ref, PROCESS, target, NOPROC));
+        } else {
+            synchronized (this) {
+                if (monitoring == null) {
+                    monitoring = new HashMap<>(4);
+                }
+                monitoring.put(ref, target);
+            }
+        }
+        return ref;
+    }
+
+    void demonitor(Ref ref) {
+        Proc target;
+        synchronized (this) {
+            target = monitoring == null ? null : monitoring.remove(ref);
+        }
+        if (target != null) {
+            synchronized (target) {
+                if (target.monitoredBy != null) {
+                    target.monitoredBy.remove(ref);
+                }
+            }
+        }
+    }
+
+    public synchronized List<Pid> links() {
+        return links == null ? List.of() : new ArrayList<>(links);
+    }
+
+    public synchronized List<Pid> monitors() {
+        return monitoring == null ? List.of() : new ArrayList<>(monitoring.values());
+    }
+
+    public synchronized List<Pid> monitoredBy() {
+        return monitoredBy == null ? List.of() : new ArrayList<>(monitoredBy.values());
+    }
+
+    private Set<Proc> linkSet() {
+        if (links == null) {
+            links = new HashSet<>(4);
+        }
+        return links;
+    }
+
+    // ------------------------------------------------------------------ frames (the versions on the stack)
+
+    /** A qualified call enters {@code v}: pushes a frame. Owner only. */
+    public void pushFrame(ModuleVersion v, String function) {
+        int d = depth;
+        if (frameVersions == null) {
+            frameVersions = new ModuleVersion[4];
+            frameFunctions = new String[4];
+        } else if (d == frameVersions.length) {
+            frameVersions = java.util.Arrays.copyOf(frameVersions, d * 2);
+            frameFunctions = java.util.Arrays.copyOf(frameFunctions, d * 2);
+        }
+        frameVersions[d] = v;
+        frameFunctions[d] = function;
+        depth = d + 1;
+        switchLoader(d == 0 ? null : frameVersions[d - 1], v);
+    }
+
+    /** The qualified call returned: pops its frame. Owner only. */
+    public void popFrame() {
+        int d = depth - 1;
+        ModuleVersion left = frameVersions[d];
+        frameVersions[d] = null;
+        frameFunctions[d] = null;
+        depth = d;
+        switchLoader(left, d == 0 ? null : frameVersions[d - 1]);
+    }
+
+    /** A qualified tail call: the top frame is replaced, so the version left behind no longer counts. Owner only. */
+    public void replaceTopFrame(ModuleVersion v, String function) {
+        int d = depth;
+        if (d == 0) {
+            pushFrame(v, function);
+            return;
+        }
+        ModuleVersion left = frameVersions[d - 1];
+        frameVersions[d - 1] = v;
+        frameFunctions[d - 1] = function;
+        switchLoader(left, v);
+    }
+
+    /** The version of the innermost qualified call, or null when the process runs no module code. */
+    public ModuleVersion topVersion() {
+        int d = depth;
+        return d == 0 ? null : frameVersions[d - 1];
+    }
+
+    /** Whether any frame runs {@code v}: Erlang's check_process_code. Any thread (a racy snapshot). */
+    public boolean runs(ModuleVersion v) {
+        ModuleVersion[] fs = frameVersions;
+        if (fs == null) {
+            return false;
+        }
+        int d = Math.min(depth, fs.length);
+        for (int i = 0; i < d; i++) {
+            if (fs[i] == v) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The frames, innermost last, as "module:function (version)". Any thread (a racy snapshot). */
+    public List<String> frames() {
+        ModuleVersion[] vs = frameVersions;
+        String[] fs = frameFunctions;
+        List<String> out = new ArrayList<>();
+        if (vs == null) {
+            return out;
+        }
+        int d = Math.min(depth, vs.length);
+        for (int i = 0; i < d; i++) {
+            ModuleVersion v = vs[i];
+            if (v != null) {
+                out.add(v.module() + ":" + fs[i] + " (" + v.label() + ")");
+            }
+        }
+        return out;
+    }
+
+    private void switchLoader(ModuleVersion from, ModuleVersion to) {
+        if (from != to && to != null) {
+            thread.setContextClassLoader(to.loader());
+        }
+    }
+
+    // ------------------------------------------------------------------ life cycle
+
+    void start() {
+        thread.start();
+    }
+
+    /** Waits up to {@code millis} for the process to have terminated; true if it has. */
+    public boolean awaitExit(long millis) throws InterruptedException {
+        if (exited) {
+            return true;
+        }
+        return thread.join(java.time.Duration.ofMillis(Math.max(1, millis)));
+    }
+
+    @Override
+    public void run() {
+        CURRENT.set(this);
+        Object reason = NORMAL;
+        try {
+            Next step = first;
+            first = null;
+            while (step != null) {
+                checkExit();
+                step = step.run();
+            }
+        } catch (ExitException e) {
+            reason = e.reason();
+        } catch (Throwable t) {
+            reason = t;
+            table.crashed(this, t);
+        } finally {
+            terminate(reason);
+        }
+    }
+
+    private void terminate(Object reason) {
+        Thread.interrupted(); // a kill's interrupt must not disturb the clean-up below
+        Set<Proc> linked;
+        Map<Ref, Proc> watchers;
+        Map<Ref, Proc> watched;
+        synchronized (this) {
+            exited = true;
+            exitReason = reason;
+            linked = links;
+            watchers = monitoredBy;
+            watched = monitoring;
+            links = null;
+            monitoredBy = null;
+            monitoring = null;
+        }
+        table.exited(this, reason, mailbox.close());
+        if (watched != null) {
+            watched.forEach((ref, target) -> {
+                synchronized (target) {
+                    if (target.monitoredBy != null) {
+                        target.monitoredBy.remove(ref);
+                    }
+                }
+            });
+        }
+        if (linked != null) {
+            for (Proc p : linked) {
+                synchronized (p) {
+                    if (p.links != null) {
+                        p.links.remove(this);
+                    }
+                }
+                p.exitSignal(this, reason);
+            }
+        }
+        if (watchers != null) {
+            watchers.forEach((ref, watcher) -> {
+                synchronized (watcher) {
+                    if (watcher.monitoring != null) {
+                        watcher.monitoring.remove(ref);
+                    }
+                }
+                if (!watcher.deliver(Tuple.of(DOWN, ref, PROCESS, this, reason))) {
+                    table.deadLetter(watcher, Tuple.of(DOWN, ref, PROCESS, this, reason), NOPROC);
+                }
+            });
+        }
+        frameVersions = null;
+        frameFunctions = null;
+        depth = 0;
+        CURRENT.remove();
+    }
+
+    public synchronized Object exitReason() {
+        return exitReason;
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    private Object await(Object[] patterns, long timeoutNanos) {
+        if (timeoutNanos == 0) {
+            return null;
+        }
+        long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+        for (;;) {
+            mailbox.announceWaiting();
+            Object m = mailbox.take(patterns, false);
+            if (m != Mailbox.NONE) {
+                mailbox.clearWaiting();
+                return m;
+            }
+            if (pendingExit != null) {
+                mailbox.clearWaiting();
+                checkExit();
+            }
+            if (timeoutNanos < 0) {
+                LockSupport.park(this);
+            } else {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    mailbox.clearWaiting();
+                    return null;
+                }
+                LockSupport.parkNanos(this, left);
+            }
+        }
+    }
+
+    /** A message may only reach module code that can read it (see {@link Crossing}); otherwise it is a dead letter. */
+    private Object admit(Object m) {
+        ModuleVersion top = topVersion();
+        if (top != null) {
+            try {
+                Crossing.check("message", m, top);
+            } catch (HotcodeException e) {
+                table.deadLetter(this, m, INCOMPATIBLE);
+                throw e;
+            }
+        }
+        return m;
+    }
+
+    ProcessTable owner() {
+        return table;
+    }
+
+    @Override
+    public String toString() {
+        return "<0." + id + ".0>";
+    }
+}

@@ -1,0 +1,155 @@
+package hotcode.runtime.impl.process;
+
+import hotcode.runtime.api.HotcodeException;
+import hotcode.runtime.api.Next;
+import hotcode.runtime.api.Pid;
+import hotcode.runtime.api.Ref;
+import hotcode.runtime.impl.Log;
+import hotcode.runtime.impl.code.ModuleVersion;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+
+import static hotcode.runtime.api.Hotcode.NOPROC;
+
+/**
+ * Every live process, by pid, and the operations between two processes (send, link, monitor, exit). Owned by the
+ * runtime bundle, so processes and their mailboxes outlive every module bundle.
+ */
+public final class ProcessTable {
+    private final AtomicLong ids = new AtomicLong();
+    private final ConcurrentHashMap<Long, Proc> live = new ConcurrentHashMap<>();
+    private final ThreadFactory threads = Thread.ofVirtual().factory();
+    private final DeadLetterOffice deadLetters;
+    private final Names names;
+
+    public ProcessTable(DeadLetterOffice deadLetters, Names names) {
+        this.deadLetters = deadLetters;
+        this.names = names;
+    }
+
+    // ------------------------------------------------------------------ API
+
+    /**
+     * Starts a process whose first step is {@code first}, with {@code version} as its first frame (null: the step
+     * resolves its own, as a qualified call does), linked to {@code linkTo} when that is not null.
+     */
+    public Proc spawn(Next first, ModuleVersion version, Proc linkTo) {
+        Proc p = new Proc(ids.incrementAndGet(), this, first, version, threads);
+        live.put(p.id(), p);
+        if (linkTo != null) {
+            linkTo.link(p);
+        }
+        p.start();
+        return p;
+    }
+
+    /** The process behind {@code pid}, dead or alive; a clear error for a pid this runtime did not make. */
+    public Proc lookup(Pid pid) {
+        if (pid instanceof Proc p && p.owner() == this) {
+            return p;
+        }
+        throw new HotcodeException("not a pid of this runtime: " + pid
+                + (pid == null ? "" : " (" + pid.getClass().getName() + ")"));
+    }
+
+    public void send(Pid to, Object message) {
+        if (message == null) {
+            throw new HotcodeException("cannot send null to " + to + ": null is not a message");
+        }
+        Proc target = lookup(to);
+        Proc sender = Proc.currentOrNull();
+        if (sender != null) {
+            sender.checkExit();
+        }
+        if (!target.deliver(message)) {
+            deadLetters.record(target, message, NOPROC);
+        }
+    }
+
+    public void exit(Pid pid, Object reason) {
+        Proc sender = Proc.currentOrNull();
+        lookup(pid).exitSignal(sender, reason);
+        if (sender != null) {
+            sender.checkExit(); // exit(self(), Reason) takes effect at once
+        }
+    }
+
+    public void link(Proc self, Pid other) {
+        self.link(lookup(other));
+        self.checkExit();
+    }
+
+    public void unlink(Proc self, Pid other) {
+        self.unlink(lookup(other));
+    }
+
+    public Ref monitor(Proc self, Pid target) {
+        return self.monitor(lookup(target));
+    }
+
+    public void demonitor(Proc self, Ref ref) {
+        self.demonitor(ref);
+    }
+
+    public Proc find(long id) {
+        return live.get(id);
+    }
+
+    public int count() {
+        return live.size();
+    }
+
+    /** Live processes, by pid order. */
+    public List<Pid> pids() {
+        List<Pid> out = new ArrayList<>(live.values());
+        out.sort(Comparator.naturalOrder());
+        return out;
+    }
+
+    /** Live processes matching {@code filter}. */
+    public List<Proc> select(Predicate<Proc> filter) {
+        List<Proc> out = new ArrayList<>();
+        for (Proc p : live.values()) {
+            if (filter.test(p)) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    /** Kills every process and waits for them, up to {@code millis}: the runtime is stopping. */
+    public void killAll(long millis) throws InterruptedException {
+        List<Proc> all = new ArrayList<>(live.values());
+        all.forEach(Proc::kill);
+        long deadline = System.currentTimeMillis() + millis;
+        for (Proc p : all) {
+            p.awaitExit(deadline - System.currentTimeMillis());
+        }
+    }
+
+    // ------------------------------------------------------------------ callbacks from Proc
+
+    void exited(Proc p, Object reason, List<Object> undelivered) {
+        live.remove(p.id());
+        names.exited(p);
+        for (Object m : undelivered) {
+            deadLetters.record(p, m, reason);
+        }
+    }
+
+    void crashed(Proc p, Throwable t) {
+        List<String> frames = p.frames();
+        Log.error("process " + p + (frames.isEmpty() ? "" : " in " + frames.get(frames.size() - 1))
+                + " crashed: " + t, t);
+    }
+
+    void deadLetter(Proc to, Object message, Object reason) {
+        deadLetters.record(to, message, reason);
+    }
+}
