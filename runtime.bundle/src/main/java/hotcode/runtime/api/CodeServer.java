@@ -42,6 +42,14 @@ public interface CodeServer {
     PurgeResult softPurge(String module);
 
     /**
+     * Erlang's {@code load_file}: loads a new version of {@code module} from the jar at {@code url}, by updating the
+     * module's bundle. Refused with a {@code not_purged} error while the module has old code (purge it first), and
+     * refused before anything changes when the jar is not a version of this module (other symbolic name, no or
+     * another {@code Hotcode-Module} header). Returns the version now current.
+     */
+    VersionInfo load(String module, String url);
+
+    /**
      * Erlang's {@code delete}: the current version becomes old and there is no current one; qualified calls then
      * fail with {@code undef}; nobody is killed. Refused (false) when the module already has old code or no current
      * version.

@@ -2,6 +2,7 @@ package hotcode.runtime.impl;
 
 import hotcode.runtime.api.CodeServer;
 import hotcode.runtime.impl.code.ModuleExtender;
+import hotcode.runtime.impl.shell.Shell;
 import org.osgi.framework.BundleActivator;
 import org.osgi.framework.BundleContext;
 

@@ -33,6 +33,12 @@ public final class CodeServerImpl implements CodeServer {
         }
     }
 
+    /** Replaces a module bundle's content (the extender, which holds the bundle context). */
+    public interface BundleUpdater {
+        void update(long bundleId, String symbolicName, String module, String url);
+    }
+
+    private volatile BundleUpdater updater;
     private final ConcurrentHashMap<String, LoadedModule> modules = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final ProcessTable processes;
@@ -200,6 +206,34 @@ public final class CodeServerImpl implements CodeServer {
             }
             return purgeLocked(m, "soft purge");
         }
+    }
+
+    public void updateBundlesWith(BundleUpdater u) {
+        this.updater = u;
+    }
+
+    @Override
+    public VersionInfo load(String module, String url) {
+        LoadedModule m = known(module);
+        ModuleVersion any;
+        synchronized (m) {
+            if (m.old != null) {
+                throw new hotcode.runtime.api.HotcodeException("not_purged: " + module + " still has old code ("
+                        + m.old.label() + "); purge or soft-purge it before loading another version");
+            }
+            any = m.current;
+        }
+        BundleUpdater u = updater;
+        if (u == null) {
+            throw new hotcode.runtime.api.HotcodeException("load: no bundle framework to load " + url + " into");
+        }
+        u.update(any.bundleId(), m.symbolicName, module, url);
+        ModuleVersion now = m.current;
+        if (now == null || now == any) {
+            throw new hotcode.runtime.api.HotcodeException("load: " + url + " did not become the current version of " + module
+                    + (any == null ? "" : "; " + any.label() + " stays current") + " (see the log above)");
+        }
+        return info(now);
     }
 
     @Override

@@ -43,6 +43,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
         hook = context.registerService(ResolverHookFactory.class, anchors, null);
         anchors.sweep(); // anchors left by an earlier run of the runtime
         code.addListener(this);
+        code.updateBundlesWith(this::update);
         context.addBundleListener(this);
         context.addFrameworkListener(this);
         for (Bundle b : context.getBundles()) {
@@ -124,6 +125,48 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
     }
 
     // ------------------------------------------------------------------ internals
+
+    /** {@code load <module> <url>}: checks the jar is a version of the module, then updates (and starts) the bundle. */
+    private void update(long bundleId, String symbolicName, String module, String url) {
+        byte[] jar;
+        try (java.io.InputStream in = new java.net.URL(url).openStream()) {
+            jar = in.readAllBytes();
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw new hotcode.runtime.api.HotcodeException("load: cannot read " + url + ": " + e);
+        }
+        java.util.jar.Manifest mf;
+        try (java.util.jar.JarInputStream in = new java.util.jar.JarInputStream(new java.io.ByteArrayInputStream(jar))) {
+            mf = in.getManifest();
+        } catch (java.io.IOException e) {
+            throw new hotcode.runtime.api.HotcodeException("load: " + url + " is not a jar: " + e);
+        }
+        if (mf == null) {
+            throw new hotcode.runtime.api.HotcodeException("load: " + url + " has no manifest, so it is not a module bundle");
+        }
+        String bsn = String.valueOf(mf.getMainAttributes().getValue("Bundle-SymbolicName")).split(";")[0].trim();
+        String header = mf.getMainAttributes().getValue(ModuleHeader.NAME);
+        if (header == null) {
+            throw new hotcode.runtime.api.HotcodeException("load: " + url + " is not a module: it has no " + ModuleHeader.NAME + " header");
+        }
+        String declared = ModuleHeader.parse(header, url).module();
+        if (!declared.equals(module) || !bsn.equals(symbolicName)) {
+            throw new hotcode.runtime.api.HotcodeException("load: " + url + " is module " + declared + " of bundle " + bsn
+                    + ", not a version of module " + module + " (bundle " + symbolicName + ")");
+        }
+        Bundle b = context.getBundle(bundleId);
+        if (b == null || b.getState() == Bundle.UNINSTALLED) {
+            throw new hotcode.runtime.api.HotcodeException("load: the bundle of module " + module + " [" + bundleId + "] is uninstalled");
+        }
+        try {
+            b.update(new java.io.ByteArrayInputStream(jar));
+            if (b.getState() != Bundle.ACTIVE) {
+                b.start();
+            }
+        } catch (org.osgi.framework.BundleException e) {
+            throw new hotcode.runtime.api.HotcodeException("load: " + describe(b) + " could not start the new version: "
+                    + e.getMessage() + (e.getCause() == null ? "" : " (" + e.getCause() + ")"));
+        }
+    }
 
     private void load(Bundle b) {
         String header = moduleHeader(b);

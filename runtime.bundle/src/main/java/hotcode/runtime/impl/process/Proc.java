@@ -39,6 +39,7 @@ public final class Proc implements Pid, Runnable {
     static final Atom INCOMPATIBLE = Atom.of("incompatible");
     /** The sender of exit signals that come from the runtime or the shell rather than from a process. */
     static final Atom RUNTIME = Atom.of("hotcode");
+    static final Atom SHUTDOWN = Atom.of("shutdown");
     private static final ThreadLocal<Proc> CURRENT = new ThreadLocal<>();
 
     public enum State { RUNNABLE, WAITING, EXITED }
@@ -195,6 +196,11 @@ public final class Proc implements Pid, Runnable {
         markExit(KILLED);
     }
 
+    /** Ends the process because the runtime is stopping: untrappable, reason {@code shutdown}. */
+    void shutdown() {
+        markExit(SHUTDOWN);
+    }
+
     private void markExit(Object reason) {
         synchronized (this) {
             if (pendingExit != null || exited) {
@@ -203,7 +209,7 @@ public final class Proc implements Pid, Runnable {
             pendingExit = reason;
         }
         LockSupport.unpark(thread);
-        if (reason == KILLED) {
+        if (reason == KILLED || reason == SHUTDOWN) {
             thread.interrupt(); // also ends blocking JDK calls in module code
         }
     }

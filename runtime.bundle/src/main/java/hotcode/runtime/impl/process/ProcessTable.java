@@ -123,10 +123,10 @@ public final class ProcessTable {
         return out;
     }
 
-    /** Kills every process and waits for them, up to {@code millis}: the runtime is stopping. */
+    /** Ends every process (reason {@code shutdown}) and waits for them, up to {@code millis}: the runtime is stopping. */
     public void killAll(long millis) throws InterruptedException {
         List<Proc> all = new ArrayList<>(live.values());
-        all.forEach(Proc::kill);
+        all.forEach(Proc::shutdown);
         long deadline = System.currentTimeMillis() + millis;
         for (Proc p : all) {
             p.awaitExit(deadline - System.currentTimeMillis());

@@ -1,0 +1,189 @@
+package hotcode.runtime.impl.shell;
+
+import hotcode.runtime.api.Atom;
+import hotcode.runtime.api.DeadLetter;
+import hotcode.runtime.api.ModuleInfo;
+import hotcode.runtime.api.Pid;
+import hotcode.runtime.api.PurgeResult;
+import hotcode.runtime.api.Terms;
+import hotcode.runtime.api.VersionInfo;
+import hotcode.runtime.impl.Kernel;
+import hotcode.runtime.impl.code.ModuleVersion;
+import hotcode.runtime.impl.process.Proc;
+import org.apache.felix.service.command.Descriptor;
+import org.apache.felix.service.command.Parameter;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The operator's console commands, scope {@code hotcode}: see processes and modules, send and kill, and drive the
+ * code server (load, purge, soft purge, delete). Each answers with a {@link Table} (printed aligned; its rows are
+ * there for scripts) or a plain value.
+ */
+public final class HotcodeCommands {
+    static final String[] FUNCTIONS = {"ps", "info", "modules", "which", "send", "kill", "purge", "softpurge", "load",
+        "delete", "deadletters", "await", "sleep"};
+    private static final int PS_ROWS = 50;
+
+    private final Kernel kernel;
+
+    public HotcodeCommands(Kernel kernel) {
+        this.kernel = kernel;
+    }
+
+    // ------------------------------------------------------------------ processes
+
+    @Descriptor("list processes: pid, registered name, module, version, old-code flag, mailbox length, state")
+    public Table ps(@Descriptor("list every process, not only the first " + PS_ROWS)
+                    @Parameter(names = {"-a", "--all"}, presentValue = "true", absentValue = "false") boolean all) {
+        Map<ModuleVersion, Boolean> oldness = new HashMap<>();
+        Table t = new Table("PID", "NAME", "MODULE", "VERSION", "OLD", "MAILBOX", "STATE");
+        List<Pid> pids = kernel.processes().pids();
+        int shown = 0;
+        for (Pid pid : pids) {
+            if (!all && shown == PS_ROWS) {
+                t.note("... " + (pids.size() - shown) + " more (hotcode:ps --all)");
+                break;
+            }
+            Proc p = (Proc) pid;
+            ModuleVersion v = p.topVersion();
+            boolean old = v != null && oldness.computeIfAbsent(v, ModuleVersion::isOld);
+            t.row(p, orDash(p.registeredName()), v == null ? "-" : v.module(), v == null ? "-" : v.version(),
+                    old ? "old" : "", p.mailboxLength(), p.state().name().toLowerCase());
+            shown++;
+        }
+        t.note(pids.size() + " processes");
+        return t;
+    }
+
+    @Descriptor("show one process: links, monitors, current function, the versions on its stack")
+    public Table info(@Descriptor("pid, as <0.N.0> (quoted) or N") String pid) {
+        Proc p = (Proc) TermParser.pid(pid, kernel.processes());
+        Table t = new Table("FIELD", "VALUE");
+        List<String> frames = p.frames();
+        t.row("pid", p).row("registered_name", orDash(p.registeredName())).row("state", p.state().name().toLowerCase())
+                .row("current_function", frames.isEmpty() ? "-" : frames.get(frames.size() - 1))
+                .row("stack (outermost first)", frames.isEmpty() ? "-" : String.join(" <- ", frames.reversed()))
+                .row("old_code", kernel.code().versions().stream().anyMatch(v -> v.isOld() && p.runs(v)))
+                .row("message_queue_len", p.mailboxLength()).row("trap_exit", p.trapsExits())
+                .row("links", p.links()).row("monitors", p.monitors()).row("monitored_by", p.monitoredBy());
+        return t;
+    }
+
+    @Descriptor("send a message, written as an Erlang term, to a pid or registered name")
+    public String send(@Descriptor("pid (<0.N.0> quoted, or N) or registered name") String to,
+                       @Descriptor("the message, e.g. ping, '{ping, 1}', \"text\", [1,2]") String message) {
+        Object term = TermParser.parse(message, kernel.processes());
+        Pid pid = kernel.names().whereis(to);
+        if (pid == null) {
+            pid = TermParser.pid(to, kernel.processes());
+        }
+        kernel.send(pid, term);
+        return "sent " + Terms.format(term) + " to " + pid;
+    }
+
+    @Descriptor("send an exit signal to a process (default reason kill, which cannot be trapped)")
+    public String kill(@Descriptor("pid, as <0.N.0> (quoted) or N") String pid) {
+        return kill(pid, "kill");
+    }
+
+    @Descriptor("send an exit signal with a reason (an atom) to a process")
+    public String kill(@Descriptor("pid, as <0.N.0> (quoted) or N") String pid, @Descriptor("exit reason") String reason) {
+        Pid p = TermParser.pid(pid, kernel.processes());
+        kernel.exit(p, Atom.of(reason));
+        return "exit signal " + reason + " sent to " + p;
+    }
+
+    @Descriptor("wait until a process has exited; prints its exit reason")
+    public String await(@Descriptor("pid, as <0.N.0> (quoted) or N") String pid,
+                        @Descriptor("how long to wait, ms") long timeoutMs) throws InterruptedException {
+        Proc p = (Proc) TermParser.pid(pid, kernel.processes());
+        return p.awaitExit(timeoutMs) ? p + " exited: " + Terms.format(p.exitReason()) : p + " still running after " + timeoutMs + " ms";
+    }
+
+    @Descriptor("wait until a process has exited (up to 10 minutes)")
+    public String await(@Descriptor("pid, as <0.N.0> (quoted) or N") String pid) throws InterruptedException {
+        return await(pid, 600_000);
+    }
+
+    @Descriptor("pause the console for some milliseconds (for scripts)")
+    public void sleep(@Descriptor("milliseconds") long ms) throws InterruptedException {
+        Thread.sleep(ms);
+    }
+
+    @Descriptor("messages that could not be delivered: counts by reason and the latest ones")
+    public Table deadletters() {
+        Table t = new Table("AT", "TO", "REASON", "MESSAGE");
+        List<DeadLetter> recent = kernel.deadLetters().recent();
+        for (DeadLetter d : recent.subList(Math.max(0, recent.size() - 20), recent.size())) {
+            t.row(d.at(), d.to(), Terms.format(d.reason()), Terms.format(d.message()));
+        }
+        t.note(kernel.deadLetters().count() + " dead letters in all " + kernel.deadLetters().countsByReason());
+        return t;
+    }
+
+    // ------------------------------------------------------------------ code
+
+    @Descriptor("list modules with their current and old versions and how many processes run each")
+    public Table modules() {
+        Table t = new Table("MODULE", "STATUS", "CURRENT", "PROCS", "OLD", "PROCS", "BUNDLE");
+        for (ModuleInfo m : kernel.codeServer().modules()) {
+            Optional<VersionInfo> c = m.current();
+            Optional<VersionInfo> o = m.old();
+            t.row(m.name(), m.status(), c.map(VersionInfo::version).orElse("-"), c.map(VersionInfo::processes).map(String::valueOf).orElse("-"),
+                    o.map(VersionInfo::version).orElse("-"), o.map(VersionInfo::processes).map(String::valueOf).orElse("-"),
+                    c.or(() -> o).map(VersionInfo::bundleId).map(String::valueOf).orElse("-"));
+        }
+        return t;
+    }
+
+    @Descriptor("where a module's current and old versions come from: bundle id, location, version")
+    public Table which(@Descriptor("module name") String module) {
+        ModuleInfo m = kernel.codeServer().which(module).orElseThrow(() ->
+                new hotcode.runtime.api.HotcodeException("no module named " + module + " is loaded"));
+        Table t = new Table("", "VERSION", "VSN", "BUNDLE", "LOCATION", "PROCESSES");
+        m.current().ifPresent(v -> t.row("current", v.version(), v.vsn(), v.bundleId(), v.location(), v.processes()));
+        m.old().ifPresent(v -> t.row("old", v.version(), v.vsn(), v.bundleId(), v.location(), v.processes()));
+        t.note("status: " + m.status());
+        return t;
+    }
+
+    @Descriptor("purge a module's old code, killing the processes that run it")
+    public String purge(@Descriptor("module name") String module) {
+        return describe(kernel.codeServer().purge(module));
+    }
+
+    @Descriptor("purge a module's old code only if no process runs it; otherwise name the processes in the way")
+    public String softpurge(@Descriptor("module name") String module) {
+        return describe(kernel.codeServer().softPurge(module));
+    }
+
+    @Descriptor("load a new version of a module from a jar URL (refused while the module has old code)")
+    public String load(@Descriptor("module name") String module, @Descriptor("jar URL, e.g. file:/path/x.jar") String url) {
+        return "loaded " + kernel.codeServer().load(module, url);
+    }
+
+    @Descriptor("delete a module: its current version becomes old; calls to it fail with undef; nobody is killed")
+    public String delete(@Descriptor("module name") String module) {
+        return kernel.codeServer().delete(module) ? "deleted " + module + ": its current version is now old"
+                : "not deleted: " + module + " has old code (purge it first) or no current version";
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    private static String describe(PurgeResult r) {
+        if (!r.purged()) {
+            return r.blockers().isEmpty() ? r.module() + " has no old code: nothing purged"
+                    : "not purged: " + r.module() + "'s old code is still run by " + r.blockers();
+        }
+        return "purged " + r.module() + (r.killed().isEmpty() ? "" : ": killed " + r.killed())
+                + (r.blockers().isEmpty() ? "" : "; still running after the purge bound: " + r.blockers());
+    }
+
+    private static String orDash(String s) {
+        return s == null ? "-" : s;
+    }
+}

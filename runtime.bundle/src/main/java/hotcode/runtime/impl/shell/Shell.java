@@ -1,0 +1,34 @@
+package hotcode.runtime.impl.shell;
+
+import hotcode.runtime.impl.Kernel;
+import hotcode.runtime.impl.Log;
+import org.osgi.framework.BundleContext;
+
+/**
+ * Opens the console commands only when Gogo's command API is wired (the import is optional): without Gogo the
+ * runtime runs the same, minus the commands.
+ */
+public final class Shell {
+    private Shell() {
+    }
+
+    public static AutoCloseable open(BundleContext context, Kernel kernel) {
+        try {
+            Class.forName("org.apache.felix.service.command.Function", false, Shell.class.getClassLoader());
+        } catch (ClassNotFoundException | LinkageError e) {
+            Log.info("Gogo is not present: no console commands");
+            return null;
+        }
+        ModuleCommands modules = new ModuleCommands(context, kernel.code(), kernel.router());
+        kernel.code().addListener(modules);
+        java.util.Hashtable<String, Object> props = new java.util.Hashtable<>();
+        props.put("osgi.command.scope", "hotcode");
+        props.put("osgi.command.function", HotcodeCommands.FUNCTIONS);
+        org.osgi.framework.ServiceRegistration<?> commands =
+                context.registerService(HotcodeCommands.class, new HotcodeCommands(kernel), props);
+        return () -> {
+            commands.unregister();
+            modules.close();
+        };
+    }
+}
