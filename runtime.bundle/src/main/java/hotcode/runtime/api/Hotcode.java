@@ -68,6 +68,8 @@ public final class Hotcode {
     /**
      * Sends {@code message} to {@code to}; never blocks and never fails for a dead process (the message is counted as
      * a dead letter with reason {@code noproc}). Messages from one sender to one receiver arrive in the order sent.
+     * Mailboxes are unbounded, as in Erlang: a sender faster than its receiver must pace itself (e.g. a window of
+     * unacknowledged messages); an upgrade never stops a receiver, so it adds no backlog of its own.
      */
     public static void send(Pid to, Object message) {
         Kernel.get().send(to, message);
@@ -193,6 +195,14 @@ public final class Hotcode {
     /** How many messages could not be delivered since the runtime started. */
     public static long deadLetterCount() {
         return Kernel.get().deadLetters().count();
+    }
+
+    /**
+     * Calls {@code subscriber} with every dead letter from now on (on the thread that found the message
+     * undeliverable: keep it short); close the result to stop.
+     */
+    public static AutoCloseable subscribeDeadLetters(java.util.function.Consumer<DeadLetter> subscriber) {
+        return Kernel.get().deadLetters().subscribe(subscriber);
     }
 
     /** The most recent dead letters (a bounded window), oldest first. */

@@ -331,8 +331,8 @@ public final class CodeServerImpl implements CodeServer {
         Crossing.OWNERS.values().removeIf(v -> v == old);
         List<Pid> killed = new ArrayList<>(victims);
         Log.info("purged " + old.label() + " (" + why + "): "
-                + (killed.isEmpty() ? "no process was running it" : "killed " + killed)
-                + (blockers.isEmpty() ? "" : "; still running after " + purgeBoundMillis + " ms: " + blockers));
+                + (killed.isEmpty() ? "no process was running it" : "killed " + pids(killed))
+                + (blockers.isEmpty() ? "" : "; still running after " + purgeBoundMillis + " ms: " + pids(blockers)));
         for (Listener l : listeners) {
             l.purged(old);
         }
@@ -340,6 +340,11 @@ public final class CodeServerImpl implements CodeServer {
             modules.remove(m.name, m);
         }
         return new PurgeResult(m.name, true, killed, blockers);
+    }
+
+    /** A pid list for the log: all of a short one, the count and the first ten of a long one. */
+    private static String pids(List<Pid> pids) {
+        return pids.size() <= 10 ? pids.toString() : pids.size() + " processes " + pids.subList(0, 10) + "...";
     }
 
     private LoadedModule known(String module) {

@@ -19,7 +19,10 @@ public final class Crossing {
     private Crossing() {
     }
 
-    /** Throws {@link IncompatibleValueException} when {@code value} cannot be read by {@code target}. */
+    /**
+     * Throws {@link IncompatibleValueException} when {@code value} cannot be read by {@code target}; {@code what}
+     * ("message", "argument") only names the value in the error, so callers pass a constant.
+     */
     public static void check(String what, Object value, ModuleVersion target) {
         if (value == null) {
             return;

@@ -52,8 +52,21 @@ public final class ModuleFunction {
         return method.toGenericString();
     }
 
-    /** Calls the function; arguments that do not fit its parameters get an error naming the function. */
+    /**
+     * Calls the function. The invoker casts the arguments itself; only when that fails is each argument checked, so
+     * that a mismatch gets an error naming the function and the argument instead of a bare ClassCastException
+     * (and a ClassCastException thrown by the function's own code passes unchanged).
+     */
     public Object invoke(ModuleVersion v, Object[] args) throws Throwable {
+        try {
+            return invoker.invokeExact(args);
+        } catch (ClassCastException | NullPointerException e) {
+            checkArguments(v, args);
+            throw e;
+        }
+    }
+
+    private void checkArguments(ModuleVersion v, Object[] args) {
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
             if (a == null ? method.getParameterTypes()[i].isPrimitive() : !argumentTypes[i].isInstance(a)) {
@@ -62,6 +75,5 @@ public final class ModuleFunction {
                         + (a == null ? "null" : a.getClass().getName() + " " + a));
             }
         }
-        return invoker.invokeExact(args);
     }
 }

@@ -33,6 +33,14 @@ public final class DeadLetterOffice {
     private int loggedThisSecond;
     private long suppressed;
 
+    private final java.util.List<java.util.function.Consumer<DeadLetter>> subscribers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Calls {@code subscriber} with every dead letter from now on, on the thread that found it undeliverable. */
+    public AutoCloseable subscribe(java.util.function.Consumer<DeadLetter> subscriber) {
+        subscribers.add(subscriber);
+        return () -> subscribers.remove(subscriber);
+    }
+
     public void record(Pid to, Object message, Object reason) {
         total.increment();
         byReason.computeIfAbsent(reasonKey(reason), k -> new LongAdder()).increment();
@@ -40,6 +48,13 @@ public final class DeadLetterOffice {
         long slot = written.getAndIncrement();
         synchronized (window) {
             window[(int) (slot % WINDOW)] = letter;
+        }
+        for (java.util.function.Consumer<DeadLetter> s : subscribers) {
+            try {
+                s.accept(letter);
+            } catch (RuntimeException e) {
+                Log.error("a dead-letter subscriber failed on " + letter + ": " + e, e);
+            }
         }
         log(letter);
     }

@@ -59,8 +59,11 @@ final class Mailbox {
     private final Thread owner;
     /** The last linked node, written by senders; {@link #CLOSED} once the owner has exited. */
     private volatile Node tail;
-    /** Owner only: the node before the first message not yet taken (a stub whose message is already gone). */
-    private volatile Node head;
+    /**
+     * Owner only: the node before the first message not yet taken (a stub whose message is already gone). Plain:
+     * {@link #length()} from another thread may see an older node, which only over-counts.
+     */
+    private Node head;
     /** Owner only: messages taken off the queue that no receive has matched yet, oldest first. */
     private Saved savedFirst;
     private Saved savedLast;
@@ -132,6 +135,11 @@ final class Mailbox {
             }
             save(message);
         }
+    }
+
+    /** Whether a message has arrived that no take has looked at yet. Owner only. */
+    boolean hasArrivals() {
+        return head.next != null;
     }
 
     /** The owner is about to park: from now on a sender must wake it. */

@@ -41,6 +41,11 @@ public final class Proc implements Pid, Runnable {
     static final Atom RUNTIME = Atom.of("hotcode");
     static final Atom SHUTDOWN = Atom.of("shutdown");
     private static final ThreadLocal<Proc> CURRENT = new ThreadLocal<>();
+    /**
+     * How many times a receive polls its mailbox before parking (system property {@code hotcode.receive.spins}).
+     * A reply often arrives within a microsecond or two; waking a parked virtual thread costs more than that.
+     */
+    private static final int SPINS = Integer.getInteger("hotcode.receive.spins", 100);
 
     public enum State { RUNNABLE, WAITING, EXITED }
 
@@ -67,7 +72,8 @@ public final class Proc implements Pid, Runnable {
     private String[] frameFunctions;
     private volatile int depth;
 
-    Proc(long id, ProcessTable table, Next first, ModuleVersion firstVersion, java.util.concurrent.ThreadFactory threads) {
+    Proc(long id, ProcessTable table, Next first, ModuleVersion firstVersion, ClassLoader contextLoader,
+         java.util.concurrent.ThreadFactory threads) {
         this.id = id;
         this.table = table;
         this.first = first;
@@ -77,7 +83,7 @@ public final class Proc implements Pid, Runnable {
             pushFrame(firstVersion, "fun");
             thread.setContextClassLoader(firstVersion.loader());
         } else {
-            thread.setContextClassLoader(null);
+            thread.setContextClassLoader(contextLoader); // set deliberately: not inherited from the spawning thread
         }
     }
 
@@ -494,6 +500,15 @@ public final class Proc implements Pid, Runnable {
             return null;
         }
         long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+        for (int i = 0; i < SPINS; i++) {
+            Thread.onSpinWait();
+            if (mailbox.hasArrivals()) {
+                Object m = mailbox.take(patterns, false);
+                if (m != Mailbox.NONE) {
+                    return m;
+                }
+            }
+        }
         for (;;) {
             mailbox.announceWaiting();
             Object m = mailbox.take(patterns, false);

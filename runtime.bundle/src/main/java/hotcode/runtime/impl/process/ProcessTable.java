@@ -40,7 +40,7 @@ public final class ProcessTable {
      * resolves its own, as a qualified call does), linked to {@code linkTo} when that is not null.
      */
     public Proc spawn(Next first, ModuleVersion version, Proc linkTo) {
-        Proc p = new Proc(ids.incrementAndGet(), this, first, version, threads);
+        Proc p = new Proc(ids.incrementAndGet(), this, first, version, first.getClass().getClassLoader(), threads);
         live.put(p.id(), p);
         if (linkTo != null) {
             linkTo.link(p);
@@ -63,10 +63,8 @@ public final class ProcessTable {
             throw new HotcodeException("cannot send null to " + to + ": null is not a message");
         }
         Proc target = lookup(to);
-        Proc sender = Proc.currentOrNull();
-        if (sender != null) {
-            sender.checkExit();
-        }
+        // No exit check here, as in Erlang: a message a process has received always reaches the code after the
+        // receive; the process unwinds at its next receive, sleep, qualified call or loop step.
         if (!target.deliver(message)) {
             deadLetters.record(target, message, NOPROC);
         }

@@ -1,0 +1,430 @@
+package hotcode.runtime.impl.process;
+
+import hotcode.runtime.api.Hotcode;
+import hotcode.runtime.api.Next;
+import hotcode.runtime.api.Pid;
+import hotcode.runtime.api.Tuple;
+import hotcode.runtime.impl.Kernel;
+import hotcode.runtime.testsupport.Agent;
+import org.junit.After;
+import org.junit.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
+
+import static hotcode.runtime.api.Hotcode.ANY;
+import static hotcode.runtime.api.Hotcode.atom;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertSame;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+/**
+ * The mailbox on its own (the test thread is its owner) and, where the behaviour lives in {@link Proc} (blocking and
+ * timed receive), through real processes.
+ */
+public class MailboxTest {
+    private static final Object[] ALL = new Object[0];
+    private static final int SENDERS = 4;
+    private static final int PER_SENDER = 100_000;
+
+    private static final long WAIT = Agent.WAIT_SECONDS;
+
+    private Kernel kernel;
+
+    @After
+    public void stopKernel() throws InterruptedException {
+        if (kernel != null) {
+            kernel.processes().killAll(1000);
+            Kernel.uninstall(kernel);
+        }
+    }
+
+    private Kernel kernel() {
+        if (kernel == null) {
+            kernel = new Kernel(2000);
+            Kernel.install(kernel);
+        }
+        return kernel;
+    }
+
+    private static Object[] patterns(Object... ps) {
+        return ps;
+    }
+
+    /** Blocking take as {@link Proc} does it: announce, look once more, park. */
+    private static Object takeBlocking(Mailbox mb, Object[] patterns) {
+        Object m = mb.take(patterns, true);
+        while (m == Mailbox.NONE) {
+            mb.announceWaiting();
+            m = mb.take(patterns, false);
+            if (m != Mailbox.NONE) {
+                mb.clearWaiting();
+                break;
+            }
+            LockSupport.park(mb); // a lost wake-up hangs here: the test's timeout reports it
+            m = mb.take(patterns, false);
+        }
+        return m;
+    }
+
+    private static long encode(int sender, int seq) {
+        return ((long) sender << 32) | seq;
+    }
+
+    // ------------------------------------------------------------------ FIFO per sender
+
+    @Test(timeout = 60_000)
+    public void fifoPerSenderWithConcurrentSenders() throws Exception {
+        Mailbox mb = new Mailbox(Thread.currentThread());
+        ExecutorService pool = Executors.newFixedThreadPool(SENDERS);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int s = 0; s < SENDERS; s++) {
+                int sender = s;
+                done.add(pool.submit(() -> {
+                    go.await();
+                    for (int i = 0; i < PER_SENDER; i++) {
+                        assertTrue(mb.offer(encode(sender, i)));
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            int[] next = new int[SENDERS];
+            for (int n = 0; n < SENDERS * PER_SENDER; n++) {
+                long m = (Long) takeBlocking(mb, ALL);
+                int sender = (int) (m >>> 32);
+                int seq = (int) m;
+                assertEquals("message order from sender " + sender, next[sender], seq);
+                next[sender]++;
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+            for (int s = 0; s < SENDERS; s++) {
+                assertEquals(PER_SENDER, next[s]);
+            }
+            assertSame("no extra message", Mailbox.NONE, mb.take(ALL, true));
+            assertEquals(0, mb.length());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** The same through processes: four sender processes, one receiving process parking and waking in receive. */
+    @Test(timeout = 60_000)
+    public void fifoPerSenderBetweenProcesses() throws Exception {
+        kernel();
+        BlockingQueue<Object> result = new LinkedBlockingQueue<>();
+        Pid receiver = Hotcode.spawn(() -> {
+            int[] next = new int[SENDERS];
+            for (int n = 0; n < SENDERS * PER_SENDER; n++) {
+                long m = (Long) Hotcode.receive();
+                int sender = (int) (m >>> 32);
+                int seq = (int) m;
+                if (next[sender] != seq) {
+                    result.add("sender " + sender + ": expected " + next[sender] + ", got " + seq);
+                    return Next.done();
+                }
+                next[sender]++;
+            }
+            Object extra = Hotcode.receive(Duration.ZERO);
+            result.add(extra == null ? Arrays.toString(next) : "extra message " + extra);
+            return Next.done();
+        });
+        for (int s = 0; s < SENDERS; s++) {
+            int sender = s;
+            Hotcode.spawn(() -> {
+                for (int i = 0; i < PER_SENDER; i++) {
+                    Hotcode.send(receiver, encode(sender, i));
+                }
+                return Next.done();
+            });
+        }
+        Object r = result.poll(WAIT, TimeUnit.SECONDS);
+        int[] all = new int[SENDERS];
+        Arrays.fill(all, PER_SENDER);
+        assertEquals(Arrays.toString(all), r);
+    }
+
+    // ------------------------------------------------------------------ selective receive
+
+    @Test
+    public void selectiveReceiveKeepsUnmatchedMessagesInOrder() {
+        Mailbox mb = new Mailbox(Thread.currentThread());
+        for (int i = 1; i <= 5; i++) {
+            assertTrue(mb.offer(i));
+        }
+        assertEquals("a later message matched first", 3, mb.take(patterns(3), true));
+        assertEquals(4, mb.length());
+        assertEquals("the oldest unmatched message comes next", 1, mb.take(ALL, true));
+        assertEquals(5, mb.take(patterns(5), true));
+        assertEquals(2, mb.take(ALL, true));
+        assertEquals(4, mb.take(ALL, true));
+        assertSame(Mailbox.NONE, mb.take(ALL, true));
+        assertEquals(0, mb.length());
+    }
+
+    @Test
+    public void noMatchLeavesEverythingQueued() {
+        Mailbox mb = new Mailbox(Thread.currentThread());
+        List<Object> sent = List.of("a", Tuple.of(atom("x"), 1), 7L, "b");
+        sent.forEach(mb::offer);
+        assertSame(Mailbox.NONE, mb.take(patterns("zzz", Tuple.of(atom("y"), ANY)), true));
+        assertSame(Mailbox.NONE, mb.take(patterns(Integer.class), true));
+        assertEquals(4, mb.length());
+        mb.offer("c");
+        assertEquals(Tuple.of(atom("x"), 1), mb.take(patterns(Tuple.of(atom("x"), ANY)), true));
+        assertEquals(Long.valueOf(7), mb.take(patterns(Long.class), true));
+        List<Object> rest = new ArrayList<>();
+        for (Object m; (m = mb.take(ALL, true)) != Mailbox.NONE; ) {
+            rest.add(m);
+        }
+        assertEquals(List.of("a", "b", "c"), rest);
+    }
+
+    @Test
+    public void takeWithoutScanningSavedLooksOnlyAtNewMessages() {
+        Mailbox mb = new Mailbox(Thread.currentThread());
+        mb.offer("old");
+        assertSame(Mailbox.NONE, mb.take(patterns("new"), true)); // "old" is now saved
+        assertSame("saved messages are skipped", Mailbox.NONE, mb.take(patterns("old"), false));
+        mb.offer("new");
+        assertEquals("new", mb.take(patterns("old", "new"), false));
+        assertEquals("old", mb.take(patterns("old"), true));
+    }
+
+    @Test
+    public void throwingPatternDoesNotLoseTheMessage() {
+        Mailbox mb = new Mailbox(Thread.currentThread());
+        Predicate<Object> bomb = m -> {
+            if ("bad".equals(m)) {
+                throw new IllegalStateException("pattern failed on " + m);
+            }
+            return false;
+        };
+        mb.offer("a");
+        mb.offer("bad");
+        mb.offer("c");
+        // throws while looking at a newly arrived message
+        assertThrows(IllegalStateException.class, () -> mb.take(patterns(bomb), true));
+        assertEquals(3, mb.length());
+        // throws while looking at a saved message
+        assertThrows(IllegalStateException.class, () -> mb.take(patterns(bomb), true));
+        assertEquals(3, mb.length());
+        // an Error too
+        Predicate<Object> error = m -> {
+            throw new AssertionError("pattern error");
+        };
+        mb.offer("d");
+        assertThrows(AssertionError.class, () -> mb.take(patterns(error), true));
+        List<Object> rest = new ArrayList<>();
+        for (Object m; (m = mb.take(ALL, true)) != Mailbox.NONE; ) {
+            rest.add(m);
+        }
+        assertEquals(List.of("a", "bad", "c", "d"), rest);
+    }
+
+    /**
+     * BUG (minor): a pattern that throws a checked exception "sneakily" (as Lombok's @SneakyThrows or a rethrowing
+     * helper does) escapes Mailbox.take's {@code catch (RuntimeException | Error e)}, and the message it was looking
+     * at is lost: it was already unlinked from the queue and is never saved.
+     */
+    @Test
+    public void sneakilyThrownCheckedExceptionInPatternDoesNotLoseTheMessage() {
+        Mailbox mb = new Mailbox(Thread.currentThread());
+        Predicate<Object> sneaky = m -> {
+            throw MailboxTest.<RuntimeException>sneakyThrow(new java.io.IOException("checked, thrown sneakily"));
+        };
+        mb.offer("x");
+        try {
+            mb.take(patterns(sneaky), true);
+            fail("the pattern's exception should propagate");
+        } catch (Exception e) {
+            assertTrue(e instanceof java.io.IOException);
+        }
+        assertEquals("BUG: the message the pattern threw on is lost", "x", mb.take(ALL, true));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> T sneakyThrow(Throwable t) throws T {
+        throw (T) t;
+    }
+
+    // ------------------------------------------------------------------ close
+
+    @Test
+    public void closeReturnsSavedThenQueuedAndRefusesLaterOffers() {
+        Mailbox mb = new Mailbox(Thread.currentThread());
+        for (int i = 1; i <= 6; i++) {
+            mb.offer(i);
+        }
+        assertEquals(4, mb.take(patterns(4), true)); // 1, 2, 3 saved; 5, 6 queued
+        assertEquals(2, mb.take(patterns(2), true));
+        assertEquals(List.of(1, 3, 5, 6), mb.close());
+        assertFalse("offer after close", mb.offer(7));
+        assertSame(Mailbox.NONE, mb.take(ALL, true));
+    }
+
+    @Test
+    public void closeOfAnEmptyMailbox() {
+        Mailbox mb = new Mailbox(Thread.currentThread());
+        assertEquals(List.of(), mb.close());
+        assertFalse(mb.offer("late"));
+    }
+
+    /**
+     * Senders race close(): every message a sender got {@code true} for is either received or returned by close,
+     * exactly once and in order; after its first {@code false} a sender stops.
+     */
+    @Test(timeout = 60_000)
+    public void closeRacingSendersLosesAndDuplicatesNothing() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(SENDERS);
+        try {
+            for (int round = 0; round < 300; round++) {
+                Mailbox mb = new Mailbox(Thread.currentThread());
+                CountDownLatch go = new CountDownLatch(1);
+                List<Future<Integer>> accepted = new ArrayList<>();
+                for (int s = 0; s < SENDERS; s++) {
+                    int sender = s;
+                    accepted.add(pool.submit(() -> {
+                        go.await();
+                        int n = 0;
+                        while (mb.offer(encode(sender, n))) {
+                            n++;
+                        }
+                        return n;
+                    }));
+                }
+                go.countDown();
+                List<Object> seen = new ArrayList<>();
+                int receive = ThreadLocalRandom.current().nextInt(2000);
+                Object[] evenOnly = patterns((Predicate<Object>) m -> ((Long) m & 1) == 0);
+                for (int i = 0; i < receive; i++) {
+                    Object m = mb.take(i % 3 == 0 ? evenOnly : ALL, true); // leaves some messages saved
+                    if (m != Mailbox.NONE) {
+                        seen.add(m);
+                    }
+                }
+                List<Object> rest = mb.close();
+                int total = 0;
+                int[] counts = new int[SENDERS];
+                for (int s = 0; s < SENDERS; s++) {
+                    counts[s] = accepted.get(s).get();
+                    total += counts[s];
+                }
+                assertEquals("round " + round + ": received + returned by close = accepted",
+                        total, seen.size() + rest.size());
+                // each sender's messages are complete and unique (the ones received may be out of order because of
+                // the selective receives, so check as a set per sender); the ones close returns are in order
+                boolean[][] got = new boolean[SENDERS][];
+                for (int s = 0; s < SENDERS; s++) {
+                    got[s] = new boolean[counts[s]];
+                }
+                int[] lastReturned = new int[SENDERS];
+                Arrays.fill(lastReturned, -1);
+                List<Object> all = new ArrayList<>(seen);
+                all.addAll(rest);
+                for (int i = 0; i < all.size(); i++) {
+                    long m = (Long) all.get(i);
+                    int s = (int) (m >>> 32);
+                    int seq = (int) m;
+                    assertTrue("round " + round + ": sender " + s + " seq " + seq + " was never accepted",
+                            seq < counts[s]);
+                    assertFalse("round " + round + ": duplicate " + s + "/" + seq, got[s][seq]);
+                    got[s][seq] = true;
+                    if (i >= seen.size()) {
+                        assertTrue("round " + round + ": close returned sender " + s + " out of order",
+                                seq > lastReturned[s]);
+                        lastReturned[s] = seq;
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    // ------------------------------------------------------------------ timed receive (in Proc)
+
+    @Test(timeout = 60_000)
+    public void receiveWithTimeoutReturnsNullAndLaterMessagesStillArrive() throws Exception {
+        kernel();
+        BlockingQueue<Object> out = new LinkedBlockingQueue<>();
+        Pid p = Hotcode.spawn(() -> {
+            out.add(String.valueOf(Hotcode.receive(Duration.ofMillis(50), "x")));  // nothing there: null
+            out.add(String.valueOf(Hotcode.receive(Duration.ZERO, "x")));          // does not wait: null
+            out.add(String.valueOf(Hotcode.receive(Duration.ofMillis(-5), "x")));  // negative: as zero
+            out.add("waiting");
+            out.add(Hotcode.receive(Duration.ofSeconds(30), "x"));                 // sent after the timeouts
+            out.add(String.valueOf(Hotcode.receive(Duration.ofMillis(20), "x")));  // "a" does not match
+            out.add(Hotcode.receive(Duration.ofSeconds(30)));                      // "a" was kept
+            return Next.done();
+        });
+        assertEquals("null", out.poll(WAIT, TimeUnit.SECONDS));
+        assertEquals("null", out.poll(WAIT, TimeUnit.SECONDS));
+        assertEquals("null", out.poll(WAIT, TimeUnit.SECONDS));
+        assertEquals("waiting", out.poll(WAIT, TimeUnit.SECONDS));
+        Hotcode.send(p, "a");
+        Hotcode.send(p, "x");
+        assertEquals("x", out.poll(WAIT, TimeUnit.SECONDS));
+        assertEquals("null", out.poll(WAIT, TimeUnit.SECONDS));
+        assertEquals("a", out.poll(WAIT, TimeUnit.SECONDS));
+    }
+
+    @Test(timeout = 60_000)
+    public void unmatchedMessagesSurviveATimedOutReceiveInOrder() throws Exception {
+        kernel();
+        BlockingQueue<Object> out = new LinkedBlockingQueue<>();
+        CountDownLatch sent = new CountDownLatch(1);
+        Pid p = Hotcode.spawn(() -> {
+            try {
+                sent.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            out.add(String.valueOf(Hotcode.receive(Duration.ofMillis(30), Tuple.of(atom("reply"), ANY))));
+            out.add(Hotcode.receive(Tuple.of(atom("reply"), ANY)));  // arrives after the timed-out receive
+            for (int i = 0; i < 3; i++) {
+                out.add(Hotcode.receive());
+            }
+            return Next.done();
+        });
+        Hotcode.send(p, "first");
+        Hotcode.send(p, 2);
+        Hotcode.send(p, "third");
+        sent.countDown();
+        assertEquals("null", out.poll(WAIT, TimeUnit.SECONDS));
+        Hotcode.send(p, Tuple.of(atom("reply"), "ok"));
+        assertEquals(Tuple.of(atom("reply"), "ok"), out.poll(WAIT, TimeUnit.SECONDS));
+        assertEquals("first", out.poll(WAIT, TimeUnit.SECONDS));
+        assertEquals(2, out.poll(WAIT, TimeUnit.SECONDS));
+        assertEquals("third", out.poll(WAIT, TimeUnit.SECONDS));
+    }
+
+    @Test(timeout = 60_000)
+    public void receiveOutsideAProcessFailsClearly() {
+        kernel();
+        Exception e = assertThrows(RuntimeException.class, () -> Hotcode.receive(Duration.ZERO));
+        assertNotNull(e.getMessage());
+        assertTrue(e.getMessage(), e.getMessage().contains("receive"));
+    }
+}

@@ -1,0 +1,76 @@
+package hotcode.runtime.testsupport;
+
+import hotcode.runtime.impl.Kernel;
+import hotcode.runtime.impl.code.ModuleHeader;
+import hotcode.runtime.impl.code.ModuleSource;
+import hotcode.runtime.impl.code.ModuleVersion;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Loads test module classes the way the extender loads bundle revisions, without OSGi: each load gets a class loader
+ * of its own that defines the entry class (and its nested classes) itself and delegates everything else (the runtime
+ * API, the JDK) to the test class path. So two loads are two distinct versions with their own classes, and code of
+ * the test itself (lambdas spawned by tests) belongs to no module version.
+ */
+public final class Modules {
+    private static final AtomicLong BUNDLE_IDS = new AtomicLong(100);
+
+    private Modules() {
+    }
+
+    /** Loads {@code entry} as a new version of {@code module} (bundle symbolic name {@code test.<module>}). */
+    public static ModuleVersion load(Kernel k, String module, Class<?> entry, String version) {
+        ModuleHeader header = ModuleHeader.parse(module + ";class=" + entry.getName(), "test bundle test." + module);
+        ClassLoader loader = new VersionLoader(entry.getName(), entry.getClassLoader());
+        return k.code().load(new ModuleSource(header, "test." + module, version, BUNDLE_IDS.incrementAndGet(),
+                "test:" + module + "/" + version, new Object(), new Object(), loader));
+    }
+
+    /** Child-first for one class and its nested classes, parent-first for everything else. */
+    static final class VersionLoader extends ClassLoader {
+        static {
+            registerAsParallelCapable();
+        }
+
+        private final String entry;
+
+        VersionLoader(String entry, ClassLoader parent) {
+            super("version-of-" + entry, parent);
+            this.entry = entry;
+        }
+
+        @Override
+        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+            if (!name.equals(entry) && !name.startsWith(entry + "$")) {
+                return super.loadClass(name, resolve);
+            }
+            synchronized (getClassLoadingLock(name)) {
+                Class<?> c = findLoadedClass(name);
+                if (c == null) {
+                    byte[] bytes = bytesOf(name);
+                    c = defineClass(name, bytes, 0, bytes.length);
+                }
+                if (resolve) {
+                    resolveClass(c);
+                }
+                return c;
+            }
+        }
+
+        private byte[] bytesOf(String name) throws ClassNotFoundException {
+            String resource = name.replace('.', '/') + ".class";
+            try (InputStream in = getParent().getResourceAsStream(resource)) {
+                if (in == null) {
+                    throw new ClassNotFoundException(name);
+                }
+                return in.readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+}
