@@ -52,6 +52,9 @@ public final class TestModules {
     /** The entry class of the echo sets. */
     public static final String ECHO_CLASS = "hotcode.itest.mod.Echo";
     public static final String FAILING_ACTIVATOR_CLASS = "hotcode.itest.mod.FailingActivator";
+    /** The storm set (StormIT): one source set for every version, told apart by Bundle-Version. */
+    public static final String STORM = "storm";
+    public static final String STORM_CLASS = "hotcode.itest.storm.Storm";
 
     private static final String COMPILED_MARK = "hotcode.itest.modules.compiled";
     private static final AtomicLong LOCATIONS = new AtomicLong();

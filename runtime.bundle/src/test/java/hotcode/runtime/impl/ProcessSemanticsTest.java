@@ -214,7 +214,7 @@ public class ProcessSemanticsTest {
     }
 
     /**
-     * BUG: an exit signal that reaches a process while its step is in plain Java code (here: a kill interrupting a
+     * Regression: an exit signal that reaches a process while its step is in plain Java code (here: a kill interrupting a
      * blocking JDK call whose InterruptedException the module catches) is forgotten if the step then returns
      * {@code Next.done()}: Proc.run's trampoline ends without a final checkExit(), so the process exits with reason
      * {@code normal} instead of {@code killed}, and linked processes are not told.
@@ -234,7 +234,7 @@ public class ProcessSemanticsTest {
         assertEquals("blocking", next());
         Hotcode.exit(p, KILL);
         assertEquals("interrupted", next());
-        assertSame("BUG: the exit reason of a killed process", KILLED, exitReasonOf(p));
+        assertSame("the exit reason of a killed process", KILLED, exitReasonOf(p));
     }
 
     // ------------------------------------------------------------------ monitors
@@ -327,7 +327,7 @@ public class ProcessSemanticsTest {
     }
 
     /**
-     * BUG (doc vs. code): Hotcode.register's javadoc promises an error "naming the name and both pids when the name
+     * Regression: Hotcode.register's javadoc promises an error "naming the name and both pids when the name
      * is taken"; Names.register names only the holder, not the pid that was being registered.
      */
     @Test(timeout = 60_000)
@@ -336,7 +336,7 @@ public class ProcessSemanticsTest {
         Agent b = Agent.spawn();
         Hotcode.register("srv", a.pid());
         HotcodeException taken = assertThrows(HotcodeException.class, () -> Hotcode.register("srv", b.pid()));
-        assertTrue("BUG: the error does not name the pid being registered: " + taken.getMessage(),
+        assertTrue("the error must name the pid being registered: " + taken.getMessage(),
                 taken.getMessage().contains(b.pid().toString()));
     }
 

@@ -126,9 +126,9 @@ final class Mailbox {
             boolean matched;
             try {
                 matched = matches(patterns, message);
-            } catch (RuntimeException | Error e) {
-                save(message); // a pattern that throws must not lose the message it was looking at
-                throw e;
+            } catch (Throwable e) {
+                save(message); // a pattern that throws (even a sneaky checked exception) must not lose the message
+                throw Mailbox.<RuntimeException>sneaky(e);
             }
             if (matched) {
                 return message;
@@ -202,6 +202,11 @@ final class Mailbox {
             }
         }
         return false;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> T sneaky(Throwable t) throws T {
+        throw (T) t;
     }
 
     private void save(Object message) {

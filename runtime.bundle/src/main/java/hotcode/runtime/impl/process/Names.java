@@ -39,7 +39,7 @@ public final class Names {
             }
             Proc holder = byName.putIfAbsent(name, p);
             if (holder != null) {
-                throw new HotcodeException("register: the name " + name + " is already registered to " + holder);
+                throw new HotcodeException("register: cannot register " + name + " to " + p + ": the name is already registered to " + holder);
             }
             p.registeredName = name;
         }

@@ -407,12 +407,12 @@ public final class Proc implements Pid, Runnable {
         thread.start();
     }
 
-    /** Waits up to {@code millis} for the process to have terminated; true if it has. */
+    /**
+     * Waits up to {@code millis} for the process to have terminated completely (dead letters counted, links and
+     * monitors told); true if it has.
+     */
     public boolean awaitExit(long millis) throws InterruptedException {
-        if (exited) {
-            return true;
-        }
-        return thread.join(java.time.Duration.ofMillis(Math.max(1, millis)));
+        return thread.join(java.time.Duration.ofMillis(Math.max(0, millis)));
     }
 
     @Override
@@ -426,6 +426,7 @@ public final class Proc implements Pid, Runnable {
                 checkExit();
                 step = step.run();
             }
+            checkExit(); // a signal that arrived during the last step decides the exit reason, not the step's return
         } catch (ExitException e) {
             reason = e.reason();
         } catch (Throwable t) {

@@ -165,6 +165,36 @@ public class MailboxTest {
         assertEquals(Arrays.toString(all), r);
     }
 
+    /**
+     * Ping-pong with exactly one message in flight: a wake-up lost between "nothing there" and parking would leave
+     * both processes parked for good (no later message rescues it).
+     */
+    @Test(timeout = 60_000)
+    public void pingPongLosesNoWakeUp() throws Exception {
+        kernel();
+        int rounds = 100_000;
+        BlockingQueue<Object> result = new LinkedBlockingQueue<>();
+        Pid ponger = Hotcode.spawn(() -> {
+            for (;;) {
+                Tuple ping = (Tuple) Hotcode.receive();
+                Hotcode.send((Pid) ping.get(0), ping.get(1));
+            }
+        });
+        Hotcode.spawn(() -> {
+            for (int i = 0; i < rounds; i++) {
+                Hotcode.send(ponger, Tuple.of(Hotcode.self(), i));
+                Object reply = Hotcode.receive(Duration.ofSeconds(WAIT));
+                if (!Integer.valueOf(i).equals(reply)) {
+                    result.add("round " + i + ": got " + reply);
+                    return Next.done();
+                }
+            }
+            result.add("done");
+            return Next.done();
+        });
+        assertEquals("done", result.poll(WAIT * 2, TimeUnit.SECONDS));
+    }
+
     // ------------------------------------------------------------------ selective receive
 
     @Test
@@ -244,7 +274,7 @@ public class MailboxTest {
     }
 
     /**
-     * BUG (minor): a pattern that throws a checked exception "sneakily" (as Lombok's @SneakyThrows or a rethrowing
+     * Regression: a pattern that throws a checked exception "sneakily" (as Lombok's @SneakyThrows or a rethrowing
      * helper does) escapes Mailbox.take's {@code catch (RuntimeException | Error e)}, and the message it was looking
      * at is lost: it was already unlinked from the queue and is never saved.
      */
@@ -261,7 +291,7 @@ public class MailboxTest {
         } catch (Exception e) {
             assertTrue(e instanceof java.io.IOException);
         }
-        assertEquals("BUG: the message the pattern threw on is lost", "x", mb.take(ALL, true));
+        assertEquals("the message the pattern threw on must not be lost", "x", mb.take(ALL, true));
     }
 
     @SuppressWarnings("unchecked")
@@ -308,7 +338,8 @@ public class MailboxTest {
                     accepted.add(pool.submit(() -> {
                         go.await();
                         int n = 0;
-                        while (mb.offer(encode(sender, n))) {
+                        // bounded, so that a mailbox that never refuses cannot keep a sender running forever
+                        while (n < 1_000_000 && mb.offer(encode(sender, n))) {
                             n++;
                         }
                         return n;
@@ -361,6 +392,47 @@ public class MailboxTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * End to end: senders race a receiving process's exit. Every message sent is received, or left in the mailbox at
+     * the exit (dead letter, reason normal), or sent after it (dead letter, noproc): none is lost or counted twice.
+     */
+    @Test(timeout = 60_000)
+    public void sendersRacingAProcessExitLoseNothing() throws Exception {
+        kernel();
+        int perSender = 50_000;
+        BlockingQueue<Integer> received = new LinkedBlockingQueue<>();
+        Pid receiver = Hotcode.spawn(() -> {
+            int n = 0;
+            while (n < 1000) {
+                Hotcode.receive();
+                n++;
+            }
+            received.add(n);
+            return Next.done(); // exits while the senders are still sending
+        });
+        Thread[] senders = new Thread[SENDERS];
+        for (int s = 0; s < SENDERS; s++) {
+            senders[s] = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < perSender; i++) {
+                    Hotcode.send(receiver, i);
+                }
+            });
+        }
+        for (Thread t : senders) {
+            t.join();
+        }
+        Integer n = received.poll(WAIT, TimeUnit.SECONDS);
+        assertNotNull(n);
+        assertTrue(kernel.processes().lookup(receiver).awaitExit(WAIT * 1000));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        while (n + kernel.deadLetters().count() < SENDERS * perSender && System.nanoTime() < deadline) {
+            Thread.sleep(5); // the exit's dead letters are counted just after the process is marked exited
+        }
+        java.util.Map<String, Long> byReason = kernel.deadLetters().countsByReason();
+        assertEquals("received + dead letters " + byReason, SENDERS * perSender, n + kernel.deadLetters().count());
+        assertTrue(byReason.keySet().toString(), java.util.Set.of("normal", "noproc").containsAll(byReason.keySet()));
     }
 
     // ------------------------------------------------------------------ timed receive (in Proc)

@@ -1,0 +1,318 @@
+package hotcode.itest;
+
+import static hotcode.itest.Itest.code;
+import static hotcode.itest.Itest.context;
+import static hotcode.itest.Itest.currentVersion;
+import static hotcode.itest.Itest.which;
+import static hotcode.runtime.api.Hotcode.atom;
+import static hotcode.runtime.api.Hotcode.tuple;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.regex.Pattern;
+
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.wiring.BundleWiring;
+
+import hotcode.runtime.api.Hotcode;
+import hotcode.runtime.api.Next;
+import hotcode.runtime.api.Pid;
+import hotcode.runtime.api.UndefException;
+
+/**
+ * The {@code hotcode:*} console commands, run through Gogo's CommandProcessor as the console runs them: each
+ * returns a table or a line naming what it did; bad input (unknown module or pid, malformed term) fails with a
+ * message naming it. Gogo's API is not on the probe's compile path, so the session is driven reflectively.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class ConsoleCommandsIT {
+    private Console console;
+
+    @Configuration
+    public Option[] config() {
+        TestModules.compileAll();
+        return HotcodeOptions.options();
+    }
+
+    @Before
+    public void openConsole() throws Exception {
+        console = new Console();
+    }
+
+    @After
+    public void closeConsole() {
+        if (console != null) {
+            console.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ processes
+
+    @Test
+    public void psInfoSendKillAndAwait() throws Exception {
+        CodeServerIT.Echo e = CodeServerIT.Echo.start("console");
+        Pid lingerer = e.spawnRunning("v1");
+        Hotcode.register("console_lingerer", lingerer);
+        Inbox.Monitor monitor = new Inbox.Monitor(lingerer);
+        Inbox.Linked linked = new Inbox.Linked(lingerer);
+        e.update("2.0.0", TestModules.ECHO_V2);
+        Pid current = e.spawnRunning("v2");
+
+        String ps = console.text("hotcode:ps");
+        assertRow(ps, Pattern.quote(lingerer.toString()) + "  +console_lingerer  +console  +1\\.0\\.0  +old  +\\d+  +\\w+");
+        assertRow(ps, Pattern.quote(current.toString()) + "  +-  +console  +2\\.0\\.0  +\\d+  +\\w+");
+        assertContains(ps, Hotcode.processes().size() + " processes");
+        assertRow(console.text("hotcode:ps --all"), Pattern.quote(current.toString()) + "  +-  +console  +2\\.0\\.0  +\\d+  +\\w+");
+
+        for (String written : new String[] {"'" + lingerer + "'", String.valueOf(lingerer.id())}) {
+            String info = console.text("hotcode:info " + written);
+            assertRow(info, "pid  +" + Pattern.quote(lingerer.toString()));
+            assertRow(info, "registered_name  +console_lingerer");
+            assertRow(info, "old_code  +true");
+            assertRow(info, "trap_exit  +false");
+            assertRow(info, "current_function  +console:loop \\(console 1\\.0\\.0\\)");
+            assertRow(info, "links  +\\[" + Pattern.quote(linked.pid().toString()) + "\\]");
+            assertContains(info, "monitored_by");
+        }
+        assertRow(console.text("hotcode:info " + current.id()), "old_code  +false");
+
+        // send: an Erlang term, to a pid (both spellings) or a registered name
+        String sent = console.text("hotcode:send " + lingerer.id() + " '{local, " + e.inbox.pid() + "}'");
+        assertEquals("sent {local, " + e.inbox.pid() + "} to " + lingerer, sent);
+        assertEquals(tuple(atom("local"), "v1"), e.inbox.next());
+        console.text("hotcode:send '" + current + "' '{qualified, " + e.inbox.pid() + "}'");
+        assertEquals(tuple(atom("qualified"), "v2"), e.inbox.next());
+        console.text("hotcode:send console_lingerer '{seq, 7}'");
+        assertEquals("a number is read as a Long", tuple(atom("seq"), 7L, "v1"), e.inbox.next());
+
+        // kill and await
+        assertEquals("exit signal kill sent to " + lingerer, console.text("hotcode:kill " + lingerer.id()));
+        assertEquals(Hotcode.KILLED, monitor.awaitDown());
+        assertEquals(Hotcode.KILLED, linked.awaitExit());
+        Pid victim = e.spawnRunning("v2");
+        assertEquals(victim + " still running after 100 ms", console.text("hotcode:await " + victim.id() + " 100"));
+        // await needs a live pid to start with, so the exit comes a while after the command starts waiting
+        Hotcode.spawn(() -> {
+            Hotcode.sleep(2000);
+            Hotcode.exit(victim, atom("shutdown"));
+            return Next.done();
+        });
+        assertEquals(victim + " exited: shutdown", console.text("hotcode:await " + victim.id() + " 20000"));
+        Pid other = e.spawnRunning("v2");
+        assertEquals("exit signal shutdown sent to " + other, console.text("hotcode:kill '" + other + "' shutdown"));
+        Itest.awaitExit(other);
+        assertTrue(Hotcode.isAlive(current));
+    }
+
+    // ------------------------------------------------------------------ code
+
+    @Test
+    public void modulesWhichPurgeSoftpurgeLoadDelete() throws Exception {
+        CodeServerIT.Echo e = CodeServerIT.Echo.start("consolecode");
+        String mod = e.module;
+        long bundleId = e.bundle.getBundleId();
+        Pid lingerer = e.spawnRunning("v1");
+        e.update("2.0.0", TestModules.ECHO_V2);
+        Pid current = e.spawnRunning("v2");
+
+        assertRow(console.text("hotcode:modules"), mod + "  +loaded  +2\\.0\\.0  +1  +1\\.0\\.0  +1  +" + bundleId);
+        String which = console.text("hotcode:which " + mod);
+        assertRow(which, "current  +2\\.0\\.0  +2  +" + bundleId + "  +" + Pattern.quote(e.bundle.getLocation()) + "  +1");
+        assertRow(which, "old  +1\\.0\\.0  +1  +" + bundleId + "  +" + Pattern.quote(e.bundle.getLocation()) + "  +1");
+        assertContains(which, "status: loaded");
+
+        // soft purge: refused, naming the lingerer; nothing changes
+        assertEquals("not purged: " + mod + "'s old code is still run by [" + lingerer + "]",
+                console.text("hotcode:softpurge " + mod));
+        assertTrue(Hotcode.isAlive(lingerer));
+        assertEquals("1.0.0", which(mod).old().orElseThrow().version());
+
+        // load: refused while there is old code
+        String v3 = CodeServerIT.jarFile(e.jar("3.0.0", TestModules.ECHO_V3));
+        assertFailure(console.fails("hotcode:load " + mod + " '" + v3 + "'"), "not_purged", mod);
+        assertEquals("2.0.0", currentVersion(mod));
+
+        // delete: refused while there is old code
+        assertEquals("not deleted: " + mod + " has old code (purge it first) or no current version",
+                console.text("hotcode:delete " + mod));
+        assertTrue(code().isLoaded(mod));
+
+        // purge: kills the lingerer
+        Inbox.Monitor monitor = new Inbox.Monitor(lingerer);
+        assertEquals("purged " + mod + ": killed [" + lingerer + "]", console.text("hotcode:purge " + mod));
+        assertEquals(Hotcode.KILLED, monitor.awaitDown());
+        assertEquals(mod + " has no old code: nothing purged", console.text("hotcode:purge " + mod));
+        assertEquals("soft purge with nothing to purge succeeds", "purged " + mod, console.text("hotcode:softpurge " + mod));
+        assertRow(console.text("hotcode:modules"), mod + "  +loaded  +2\\.0\\.0  +1  +-  +-  +" + bundleId);
+
+        // load: now accepted
+        assertEquals("loaded " + mod + " 3.0.0 (vsn 3, bundle " + bundleId + ")",
+                console.text("hotcode:load " + mod + " '" + v3 + "'"));
+        assertEquals("v3", Hotcode.call(mod, "vsn"));
+        assertEquals("v3", e.inbox.ask(current, "qualified"));
+        assertRow(console.text("hotcode:which " + mod),
+                "old  +2\\.0\\.0  +2  +" + bundleId + "  +" + Pattern.quote(e.bundle.getLocation()) + "  +1");
+
+        // delete after a purge: current becomes old, calls are undef, nobody is killed
+        console.text("hotcode:purge " + mod);
+        assertEquals("deleted " + mod + ": its current version is now old", console.text("hotcode:delete " + mod));
+        assertRow(console.text("hotcode:modules"), mod + "  +removed  +-  +-  +3\\.0\\.0  +0  +" + bundleId);
+        String removed = console.text("hotcode:which " + mod);
+        assertRow(removed, "old  +3\\.0\\.0  +3  +" + bundleId + "  +" + Pattern.quote(e.bundle.getLocation()) + "  +0");
+        assertContains(removed, "status: removed");
+        assertTrue(Itest.assertThrows(UndefException.class, () -> Hotcode.call(mod, "vsn")).getMessage().contains(mod));
+        assertEquals("not deleted: " + mod + " has old code (purge it first) or no current version",
+                console.text("hotcode:delete " + mod));
+    }
+
+    @Test
+    public void deadLetters() throws Exception {
+        Pid gone = Hotcode.spawn(() -> Next.done());
+        Itest.awaitExit(gone);
+        Hotcode.send(gone, tuple(atom("late"), 42));
+        String letters = console.text("hotcode:deadletters");
+        assertRow(letters, "\\S+  +" + Pattern.quote(gone.toString()) + "  +noproc  +\\{late, 42\\}");
+        assertTrue(letters, Pattern.compile("^\\d+ dead letters in all .*noproc", Pattern.MULTILINE).matcher(letters).find());
+    }
+
+    // ------------------------------------------------------------------ bad input
+
+    @Test
+    public void badInputIsRefusedNamingIt() throws Exception {
+        CodeServerIT.Echo e = CodeServerIT.Echo.start("consolebad");
+        Pid p = e.spawnRunning("v1");
+
+        for (String command : new String[] {"which", "purge", "softpurge", "delete"}) {
+            assertFailure(console.fails("hotcode:" + command + " nosuchmodule"), "no module named nosuchmodule");
+        }
+        assertFailure(console.fails("hotcode:load nosuchmodule 'file:/nonexistent.jar'"), "no module named nosuchmodule");
+        assertFailure(console.fails("hotcode:load " + e.module + " 'file:/nonexistent/nothing.jar'"),
+                "cannot read", "file:/nonexistent/nothing.jar");
+        String otherModule = CodeServerIT.jarFile(TestModules.module(e.bsn, "2.0.0")
+                .module("someoneelse", TestModules.ECHO_CLASS).classes(TestModules.ECHO_V2).bytes());
+        assertFailure(console.fails("hotcode:load " + e.module + " '" + otherModule + "'"), "someoneelse",
+                "not a version of module " + e.module);
+
+        assertFailure(console.fails("hotcode:info 999999"), "no process <0.999999.0> is alive");
+        assertFailure(console.fails("hotcode:info '<0.999999.0>'"), "no process <0.999999.0> is alive");
+        assertFailure(console.fails("hotcode:info notapid"), "\"notapid\" is not a pid");
+        assertFailure(console.fails("hotcode:kill 999999"), "no process <0.999999.0> is alive");
+        assertFailure(console.fails("hotcode:send 999999 ping"), "no process <0.999999.0> is alive");
+        assertFailure(console.fails("hotcode:send nosuchname ping"), "nosuchname");
+        assertFailure(console.fails("hotcode:send " + p.id() + " '{ping, 1'"), "malformed message", "{ping, 1");
+        assertFailure(console.fails("hotcode:send " + p.id() + " 'Ping'"), "malformed message", "Ping");
+        assertFailure(console.fails("hotcode:send " + p.id() + " '{ping, <0.999999.0>}'"), "no process <0.999999.0> is alive");
+
+        // nothing of it changed anything
+        assertEquals("1.0.0", currentVersion(e.module));
+        assertTrue(which(e.module).old().isEmpty());
+        assertEquals("v1", e.inbox.ask(p, "local"));
+        e.inbox.assertNoMore(100);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static void assertRow(String table, String rowRegex) {
+        Pattern row = Pattern.compile("^" + rowRegex + "\\s*$", Pattern.MULTILINE);
+        assertTrue("no row matching /" + rowRegex + "/ in:\n" + table, row.matcher(table).find());
+    }
+
+    private static void assertContains(String text, String part) {
+        assertTrue("\"" + part + "\" not in:\n" + text, text.contains(part));
+    }
+
+    private static void assertFailure(Throwable t, String... parts) {
+        String message = String.valueOf(t.getMessage());
+        for (String part : parts) {
+            assertTrue("\"" + part + "\" not in the failure " + t, message.contains(part));
+        }
+    }
+
+    /** A Gogo session on the framework's CommandProcessor, driven reflectively. */
+    private static final class Console {
+        private static final String API = "org.apache.felix.service.command.";
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        private final Object session;
+        private final Method execute;
+        private final Method close;
+
+        Console() throws Exception {
+            ServiceReference<?> ref = context().getServiceReference(API + "CommandProcessor");
+            assertNotNull("Gogo's CommandProcessor service (gogo runtime is in itest.bundles)", ref);
+            Object processor = context().getService(ref);
+            ClassLoader gogo = ref.getBundle().adapt(BundleWiring.class).getClassLoader();
+            Class<?> processorType = gogo.loadClass(API + "CommandProcessor");
+            Class<?> sessionType = gogo.loadClass(API + "CommandSession");
+            session = processorType.getMethod("createSession", InputStream.class, OutputStream.class, OutputStream.class)
+                    .invoke(processor, new ByteArrayInputStream(new byte[0]), out, err);
+            execute = sessionType.getMethod("execute", CharSequence.class);
+            close = sessionType.getMethod("close");
+        }
+
+        /** Runs {@code line}; returns what the command returned, or throws what it threw. */
+        Object run(String line) throws Exception {
+            try {
+                return execute.invoke(session, line);
+            } catch (InvocationTargetException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof Exception ex) {
+                    throw ex;
+                }
+                throw (Error) cause;
+            }
+        }
+
+        /** Runs {@code line}, which must return something; its toString (what the console prints). */
+        String text(String line) throws Exception {
+            Object result = run(line);
+            assertNotNull(line + " returned nothing (output: " + out + ", errors: " + err + ")", result);
+            return result.toString();
+        }
+
+        /** Runs {@code line}, which must fail; returns the failure. */
+        Throwable fails(String line) {
+            Object result;
+            try {
+                result = run(line);
+            } catch (Exception e) {
+                return e;
+            }
+            fail(line + " should have failed, but returned " + result);
+            return null;
+        }
+
+        void close() {
+            try {
+                close.invoke(session);
+            } catch (ReflectiveOperationException e) {
+                // closing a test session: nothing to do about it
+            }
+        }
+    }
+
+    @Test
+    public void consoleSeesTheRuntimeCommands() throws Exception {
+        assertFalse(console.text("hotcode:modules").isEmpty());
+        assertRow(console.text("hotcode:modules"), "pingpong  +loaded  +1\\.0\\.0  +0  +-  +-  +\\d+");
+    }
+}
