@@ -46,6 +46,8 @@ public final class Proc implements Pid, Runnable {
      * A reply often arrives within a microsecond or two; waking a parked virtual thread costs more than that.
      */
     private static final int SPINS = Integer.getInteger("hotcode.receive.spins", 100);
+    /** A wait shorter than this would have been cheaper spun than parked. */
+    private static final long SHORT_WAIT_NANOS = 20_000;
 
     public enum State { RUNNABLE, WAITING, EXITED }
 
@@ -71,6 +73,11 @@ public final class Proc implements Pid, Runnable {
     private ModuleVersion[] frameVersions;
     private String[] frameFunctions;
     private volatile int depth;
+    /**
+     * This process's spin budget, adapted to how its waits go: doubled after a short wait, halved after a long one,
+     * so a ping-pong partner spins and a process that waits long (most of 10,000 idle workers) parks at once.
+     */
+    private int spinLimit = SPINS / 4;
 
     Proc(long id, ProcessTable table, Next first, ModuleVersion firstVersion, ClassLoader contextLoader,
          java.util.concurrent.ThreadFactory threads) {
@@ -501,7 +508,7 @@ public final class Proc implements Pid, Runnable {
             return null;
         }
         long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
-        for (int i = 0; i < SPINS; i++) {
+        for (int i = spinLimit; i > 0; i--) {
             Thread.onSpinWait();
             if (mailbox.hasArrivals()) {
                 Object m = mailbox.take(patterns, false);
@@ -510,6 +517,16 @@ public final class Proc implements Pid, Runnable {
                 }
             }
         }
+        long parkedAt = System.nanoTime();
+        try {
+            return park(patterns, timeoutNanos, deadline);
+        } finally {
+            spinLimit = System.nanoTime() - parkedAt < SHORT_WAIT_NANOS
+                    ? Math.min(SPINS, Math.max(4, spinLimit * 2)) : spinLimit >> 1;
+        }
+    }
+
+    private Object park(Object[] patterns, long timeoutNanos, long deadline) {
         for (;;) {
             mailbox.announceWaiting();
             Object m = mailbox.take(patterns, false);
