@@ -123,7 +123,7 @@ final class Anchors implements ResolverHookFactory {
             anchored.remove(b.getBundleId());
             targets.remove(b.getSymbolicName());
         } catch (BundleException | IllegalStateException e) {
-            Log.warn("could not uninstall anchor " + b.getSymbolicName() + " yet: " + e.getMessage());
+            // typically a refresh in progress holds the framework's lock: sweep() retries after PACKAGES_REFRESHED
         }
     }
 

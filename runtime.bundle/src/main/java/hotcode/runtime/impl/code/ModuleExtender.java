@@ -1,9 +1,11 @@
 package hotcode.runtime.impl.code;
 
+import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.impl.Log;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
+import org.osgi.framework.BundleException;
 import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.FrameworkListener;
 import org.osgi.framework.ServiceRegistration;
@@ -12,8 +14,14 @@ import org.osgi.framework.hooks.resolver.ResolverHookFactory;
 import org.osgi.framework.wiring.BundleRevision;
 import org.osgi.framework.wiring.BundleWiring;
 
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URL;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.jar.JarInputStream;
+import java.util.jar.Manifest;
 
 /**
  * The extender: turns module bundles' life cycle into code-server operations. It listens synchronously, so each
@@ -129,41 +137,41 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
     /** {@code load <module> <url>}: checks the jar is a version of the module, then updates (and starts) the bundle. */
     private void update(long bundleId, String symbolicName, String module, String url) {
         byte[] jar;
-        try (java.io.InputStream in = new java.net.URL(url).openStream()) {
+        try (InputStream in = new URL(url).openStream()) {
             jar = in.readAllBytes();
-        } catch (java.io.IOException | IllegalArgumentException e) {
-            throw new hotcode.runtime.api.HotcodeException("load: cannot read " + url + ": " + e);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new HotcodeException("load: cannot read " + url + ": " + e);
         }
-        java.util.jar.Manifest mf;
-        try (java.util.jar.JarInputStream in = new java.util.jar.JarInputStream(new java.io.ByteArrayInputStream(jar))) {
+        Manifest mf;
+        try (JarInputStream in = new JarInputStream(new ByteArrayInputStream(jar))) {
             mf = in.getManifest();
-        } catch (java.io.IOException e) {
-            throw new hotcode.runtime.api.HotcodeException("load: " + url + " is not a jar: " + e);
+        } catch (IOException e) {
+            throw new HotcodeException("load: " + url + " is not a jar: " + e);
         }
         if (mf == null) {
-            throw new hotcode.runtime.api.HotcodeException("load: " + url + " has no manifest, so it is not a module bundle");
+            throw new HotcodeException("load: " + url + " has no manifest, so it is not a module bundle");
         }
         String bsn = String.valueOf(mf.getMainAttributes().getValue("Bundle-SymbolicName")).split(";")[0].trim();
         String header = mf.getMainAttributes().getValue(ModuleHeader.NAME);
         if (header == null) {
-            throw new hotcode.runtime.api.HotcodeException("load: " + url + " is not a module: it has no " + ModuleHeader.NAME + " header");
+            throw new HotcodeException("load: " + url + " is not a module: it has no " + ModuleHeader.NAME + " header");
         }
         String declared = ModuleHeader.parse(header, url).module();
         if (!declared.equals(module) || !bsn.equals(symbolicName)) {
-            throw new hotcode.runtime.api.HotcodeException("load: " + url + " is module " + declared + " of bundle " + bsn
+            throw new HotcodeException("load: " + url + " is module " + declared + " of bundle " + bsn
                     + ", not a version of module " + module + " (bundle " + symbolicName + ")");
         }
         Bundle b = context.getBundle(bundleId);
         if (b == null || b.getState() == Bundle.UNINSTALLED) {
-            throw new hotcode.runtime.api.HotcodeException("load: the bundle of module " + module + " [" + bundleId + "] is uninstalled");
+            throw new HotcodeException("load: the bundle of module " + module + " [" + bundleId + "] is uninstalled");
         }
         try {
-            b.update(new java.io.ByteArrayInputStream(jar));
+            b.update(new ByteArrayInputStream(jar));
             if (b.getState() != Bundle.ACTIVE) {
                 b.start();
             }
-        } catch (org.osgi.framework.BundleException e) {
-            throw new hotcode.runtime.api.HotcodeException("load: " + describe(b) + " could not start the new version: "
+        } catch (BundleException e) {
+            throw new HotcodeException("load: " + describe(b) + " could not start the new version: "
                     + e.getMessage() + (e.getCause() == null ? "" : " (" + e.getCause() + ")"));
         }
     }

@@ -114,7 +114,7 @@ public final class ProcessTable {
     public List<Proc> select(Predicate<Proc> filter) {
         List<Proc> out = new ArrayList<>();
         for (Proc p : live.values()) {
-            if (filter.test(p)) {
+            if (p.isAlive() && filter.test(p)) { // an exiting process (still in the table a moment) counts no more
                 out.add(p);
             }
         }

@@ -100,7 +100,11 @@ public final class HotcodeCommands {
     @Descriptor("wait until a process has exited; prints its exit reason")
     public String await(@Descriptor("pid, as <0.N.0> (quoted) or N") String pid,
                         @Descriptor("how long to wait, ms") long timeoutMs) throws InterruptedException {
-        Proc p = (Proc) TermParser.pid(pid, kernel.processes());
+        long n = TermParser.pidNumber(pid);
+        Proc p = kernel.processes().find(n);
+        if (p == null) {
+            return "<0." + n + ".0> is not alive (it has exited, or never existed)";
+        }
         return p.awaitExit(timeoutMs) ? p + " exited: " + Terms.format(p.exitReason()) : p + " still running after " + timeoutMs + " ms";
     }
 

@@ -33,16 +33,22 @@ final class TermParser {
 
     /** A pid written as {@code <0.N.0>} or just {@code N}; a clear error when no such process lives. */
     static hotcode.runtime.api.Pid pid(String text, ProcessTable processes) {
-        String t = text.trim();
-        String digits = t.matches("<0\\.\\d+\\.0>") ? t.substring(3, t.length() - 3) : t;
-        if (!digits.matches("\\d+")) {
-            throw new HotcodeException("\"" + text + "\" is not a pid: write <0.N.0> (quoted in Gogo) or N");
-        }
-        hotcode.runtime.api.Pid pid = processes.find(Long.parseLong(digits));
+        long n = pidNumber(text);
+        hotcode.runtime.api.Pid pid = processes.find(n);
         if (pid == null) {
-            throw new HotcodeException("no process <0." + digits + ".0> is alive");
+            throw new HotcodeException("no process <0." + n + ".0> is alive");
         }
         return pid;
+    }
+
+    /** The N of a pid written {@code <0.N.0>} or {@code N}. */
+    static long pidNumber(String text) {
+        String t = text.trim();
+        String digits = t.matches("<0\\.\\d+\\.0>") ? t.substring(3, t.length() - 3) : t;
+        if (!digits.matches("\\d{1,18}")) {
+            throw new HotcodeException("\"" + text + "\" is not a pid: write <0.N.0> (quoted in Gogo) or N");
+        }
+        return Long.parseLong(digits);
     }
 
     private Object term() {
