@@ -91,14 +91,27 @@ final class Anchors implements ResolverHookFactory {
         }
     }
 
-    /** Uninstalls anchors whose version is purged, and leftovers of an earlier runtime. */
+    /**
+     * Uninstalls anchors whose version is purged (after a refresh, which they could not be uninstalled during).
+     * An anchor this runtime does not know is being installed right now (the sweep runs on the framework's event
+     * thread, possibly updates late): it is left alone.
+     */
     void sweep() {
         for (Bundle b : context.getBundles()) {
             if (isAnchor(b)) {
                 ModuleVersion v = anchored.get(b.getBundleId());
-                if (v == null || v.isPurged()) {
+                if (v != null && v.isPurged()) {
                     uninstall(b);
                 }
+            }
+        }
+    }
+
+    /** At start: uninstalls anchors left by an earlier run of the runtime (it knows none of them yet). */
+    void removeLeftovers() {
+        for (Bundle b : context.getBundles()) {
+            if (isAnchor(b) && !anchored.containsKey(b.getBundleId())) {
+                uninstall(b);
             }
         }
     }

@@ -49,7 +49,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
 
     public void open() {
         hook = context.registerService(ResolverHookFactory.class, anchors, null);
-        anchors.sweep(); // anchors left by an earlier run of the runtime
+        anchors.removeLeftovers();
         code.addListener(this);
         code.updateBundlesWith(this::update);
         context.addBundleListener(this);
