@@ -9,7 +9,8 @@ import org.osgi.framework.BundleContext;
 /**
  * Starts the runtime: the kernel (processes, code server, router), the extender that tracks module bundles, and the
  * console commands when Gogo is present. Configuration (framework or system properties):
- * {@code hotcode.purge.timeout.ms} (default 5000), how long a purge waits for killed processes.
+ * {@code hotcode.purge.timeout.ms} (default 5000), how long a purge waits for killed processes;
+ * system property {@code hotcode.warmup=false} skips the start-up warm-up of the purge path ({@link ExitPathWarmup}).
  */
 public final class RuntimeActivator implements BundleActivator {
     private Kernel kernel;
@@ -21,6 +22,7 @@ public final class RuntimeActivator implements BundleActivator {
         kernel = new Kernel(longProperty(context, "hotcode.purge.timeout.ms", 5000));
         kernel.names().publishWith(new NamedProcessServices(context, kernel));
         Kernel.install(kernel);
+        ExitPathWarmup.run(kernel);
         context.registerService(CodeServer.class, kernel.codeServer(), null);
         shell = Shell.open(context, kernel);
         extender = new ModuleExtender(context, kernel.code());

@@ -98,7 +98,7 @@ public final class CodeServerImpl implements CodeServer {
             Crossing.OWNERS.put(binding.loader(), v);
             m.header = src.header();
             m.current = v;
-            Log.info("loaded " + v.label() + (cur == null ? "" : "; " + cur.label() + " is now old"));
+            log(module, "loaded " + v.label() + (cur == null ? "" : "; " + cur.label() + " is now old"));
             for (Listener l : listeners) {
                 l.loaded(v, src.header());
             }
@@ -286,6 +286,14 @@ public final class CodeServerImpl implements CodeServer {
             throw new BadModuleException(src.describe() + ": its " + ModuleHeader.NAME + " header names class "
                     + className + ", which the bundle cannot load (" + e + ")", e);
         }
+        try {
+            // initialized now, before it is current: a failing static initializer refuses the version, and the
+            // first message the new version handles does not pay for class initialization
+            Class.forName(className, true, src.loader());
+        } catch (ClassNotFoundException | LinkageError e) {
+            throw new BadModuleException(src.describe() + ": module class " + className
+                    + " failed to initialize: " + (e.getCause() != null ? e.getCause() : e), e);
+        }
         if (entry.getClassLoader() != src.loader()) {
             throw new BadModuleException(src.describe() + ": module class " + className
                     + " must be in the module's own bundle, but comes from " + entry.getClassLoader());
@@ -304,7 +312,7 @@ public final class CodeServerImpl implements CodeServer {
         cur.markOld();
         m.old = cur;
         m.current = null;
-        Log.info("deleted " + m.name + ": " + cur.label() + " is now old; calls to " + m.name + " fail with undef");
+        log(m.name, "deleted " + m.name + ": " + cur.label() + " is now old; calls to " + m.name + " fail with undef");
     }
 
     private PurgeResult purgeLocked(LoadedModule m, String why) {
@@ -330,7 +338,7 @@ public final class CodeServerImpl implements CodeServer {
         old.markPurged();
         Crossing.OWNERS.values().removeIf(v -> v == old);
         List<Pid> killed = new ArrayList<>(victims);
-        Log.info("purged " + old.label() + " (" + why + "): "
+        log(m.name, "purged " + old.label() + " (" + why + "): "
                 + (killed.isEmpty() ? "no process was running it" : "killed " + pids(killed))
                 + (blockers.isEmpty() ? "" : "; still running after " + purgeBoundMillis + " ms: " + pids(blockers)));
         for (Listener l : listeners) {
@@ -340,6 +348,13 @@ public final class CodeServerImpl implements CodeServer {
             modules.remove(m.name, m);
         }
         return new PurgeResult(m.name, true, killed, blockers);
+    }
+
+    /** Logs, except for the runtime's own warm-up module ({@link hotcode.runtime.impl.ExitPathWarmup}). */
+    private static void log(String module, String line) {
+        if (!module.equals(hotcode.runtime.impl.ExitPathWarmup.MODULE)) {
+            Log.info(line);
+        }
     }
 
     /** A pid list for the log: all of a short one, the count and the first ten of a long one. */

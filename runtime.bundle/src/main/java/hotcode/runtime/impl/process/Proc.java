@@ -69,15 +69,17 @@ public final class Proc implements Pid, Runnable {
     String registeredName;
     Object nameHandle;
 
-    // written by the owner only; read racily by purges (a stale read errs towards the older frame set)
-    private ModuleVersion[] frameVersions;
-    private String[] frameFunctions;
+    /**
+     * The frames: pairs (module version, function name), innermost last; one array to keep a process small. Written
+     * by the owner only; read racily by purges (a stale read errs towards the older frame set).
+     */
+    private Object[] frames;
     private volatile int depth;
     /**
      * This process's spin budget, adapted to how its waits go: doubled after a short wait, halved after a long one,
      * so a ping-pong partner spins and a process that waits long (most of 10,000 idle workers) parks at once.
      */
-    private int spinLimit = SPINS / 4;
+    private int spinLimit;
 
     Proc(long id, ProcessTable table, Next first, ModuleVersion firstVersion, ClassLoader contextLoader,
          java.util.concurrent.ThreadFactory threads) {
@@ -327,27 +329,25 @@ public final class Proc implements Pid, Runnable {
     /** A qualified call enters {@code v}: pushes a frame. Owner only. */
     public void pushFrame(ModuleVersion v, String function) {
         int d = depth;
-        if (frameVersions == null) {
-            frameVersions = new ModuleVersion[4];
-            frameFunctions = new String[4];
-        } else if (d == frameVersions.length) {
-            frameVersions = java.util.Arrays.copyOf(frameVersions, d * 2);
-            frameFunctions = java.util.Arrays.copyOf(frameFunctions, d * 2);
+        if (frames == null) {
+            frames = new Object[4];
+        } else if (2 * d == frames.length) {
+            frames = java.util.Arrays.copyOf(frames, 4 * d);
         }
-        frameVersions[d] = v;
-        frameFunctions[d] = function;
+        frames[2 * d] = v;
+        frames[2 * d + 1] = function;
         depth = d + 1;
-        switchLoader(d == 0 ? null : frameVersions[d - 1], v);
+        switchLoader(d == 0 ? null : (ModuleVersion) frames[2 * d - 2], v);
     }
 
     /** The qualified call returned: pops its frame. Owner only. */
     public void popFrame() {
         int d = depth - 1;
-        ModuleVersion left = frameVersions[d];
-        frameVersions[d] = null;
-        frameFunctions[d] = null;
+        ModuleVersion left = (ModuleVersion) frames[2 * d];
+        frames[2 * d] = null;
+        frames[2 * d + 1] = null;
         depth = d;
-        switchLoader(left, d == 0 ? null : frameVersions[d - 1]);
+        switchLoader(left, d == 0 ? null : (ModuleVersion) frames[2 * d - 2]);
     }
 
     /** A qualified tail call: the top frame is replaced, so the version left behind no longer counts. Owner only. */
@@ -357,26 +357,26 @@ public final class Proc implements Pid, Runnable {
             pushFrame(v, function);
             return;
         }
-        ModuleVersion left = frameVersions[d - 1];
-        frameVersions[d - 1] = v;
-        frameFunctions[d - 1] = function;
+        ModuleVersion left = (ModuleVersion) frames[2 * d - 2];
+        frames[2 * d - 2] = v;
+        frames[2 * d - 1] = function;
         switchLoader(left, v);
     }
 
     /** The version of the innermost qualified call, or null when the process runs no module code. */
     public ModuleVersion topVersion() {
         int d = depth;
-        return d == 0 ? null : frameVersions[d - 1];
+        return d == 0 ? null : (ModuleVersion) frames[2 * d - 2];
     }
 
     /** Whether any frame runs {@code v}: Erlang's check_process_code. Any thread (a racy snapshot). */
     public boolean runs(ModuleVersion v) {
-        ModuleVersion[] fs = frameVersions;
+        Object[] fs = frames;
         if (fs == null) {
             return false;
         }
-        int d = Math.min(depth, fs.length);
-        for (int i = 0; i < d; i++) {
+        int end = Math.min(2 * depth, fs.length);
+        for (int i = 0; i < end; i += 2) {
             if (fs[i] == v) {
                 return true;
             }
@@ -386,17 +386,15 @@ public final class Proc implements Pid, Runnable {
 
     /** The frames, innermost last, as "module:function (version)". Any thread (a racy snapshot). */
     public List<String> frames() {
-        ModuleVersion[] vs = frameVersions;
-        String[] fs = frameFunctions;
+        Object[] fs = frames;
         List<String> out = new ArrayList<>();
-        if (vs == null) {
+        if (fs == null) {
             return out;
         }
-        int d = Math.min(depth, vs.length);
-        for (int i = 0; i < d; i++) {
-            ModuleVersion v = vs[i];
-            if (v != null) {
-                out.add(v.module() + ":" + fs[i] + " (" + v.label() + ")");
+        int end = Math.min(2 * depth, fs.length);
+        for (int i = 0; i < end; i += 2) {
+            if (fs[i] instanceof ModuleVersion v) {
+                out.add(v.module() + ":" + fs[i + 1] + " (" + v.label() + ")");
             }
         }
         return out;
@@ -491,8 +489,7 @@ public final class Proc implements Pid, Runnable {
                 }
             });
         }
-        frameVersions = null;
-        frameFunctions = null;
+        frames = null;
         depth = 0;
         CURRENT.remove();
     }
@@ -503,6 +500,10 @@ public final class Proc implements Pid, Runnable {
 
     // ------------------------------------------------------------------ internals
 
+    /**
+     * Waits for a matching message: spins up to this process's budget, then parks. One method on purpose: every
+     * parked process keeps this frame in its stack chunk, so an extra frame costs memory per process.
+     */
     private Object await(Object[] patterns, long timeoutNanos) {
         if (timeoutNanos == 0) {
             return null;
@@ -518,21 +519,13 @@ public final class Proc implements Pid, Runnable {
             }
         }
         long parkedAt = System.nanoTime();
-        try {
-            return park(patterns, timeoutNanos, deadline);
-        } finally {
-            spinLimit = System.nanoTime() - parkedAt < SHORT_WAIT_NANOS
-                    ? Math.min(SPINS, Math.max(4, spinLimit * 2)) : spinLimit >> 1;
-        }
-    }
-
-    private Object park(Object[] patterns, long timeoutNanos, long deadline) {
+        Object m;
         for (;;) {
             mailbox.announceWaiting();
-            Object m = mailbox.take(patterns, false);
+            m = mailbox.take(patterns, false);
             if (m != Mailbox.NONE) {
                 mailbox.clearWaiting();
-                return m;
+                break;
             }
             if (pendingExit != null) {
                 mailbox.clearWaiting();
@@ -544,11 +537,15 @@ public final class Proc implements Pid, Runnable {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     mailbox.clearWaiting();
-                    return null;
+                    m = null;
+                    break;
                 }
                 LockSupport.parkNanos(this, left);
             }
         }
+        spinLimit = System.nanoTime() - parkedAt < SHORT_WAIT_NANOS
+                ? Math.min(SPINS, Math.max(4, spinLimit * 2)) : spinLimit >> 1;
+        return m;
     }
 
     /** A message may only reach module code that can read it (see {@link Crossing}); otherwise it is a dead letter. */
