@@ -23,8 +23,7 @@ import static hotcode.runtime.api.Hotcode.NOPROC;
  */
 public final class ProcessTable {
     private final AtomicLong ids = new AtomicLong();
-    /** A set, not a map by id: no boxed key per process (memory per process counts); lookups by id are rare. */
-    private final java.util.Set<Proc> live = ConcurrentHashMap.newKeySet();
+    private final ConcurrentHashMap<Long, Proc> live = new ConcurrentHashMap<>();
     private final ThreadFactory threads = Thread.ofVirtual().factory();
     private final DeadLetterOffice deadLetters;
     private final Names names;
@@ -42,7 +41,7 @@ public final class ProcessTable {
      */
     public Proc spawn(Next first, ModuleVersion version, Proc linkTo) {
         Proc p = new Proc(ids.incrementAndGet(), this, first, version, first.getClass().getClassLoader(), threads);
-        live.add(p);
+        live.put(p.id(), p);
         if (linkTo != null) {
             linkTo.link(p);
         }
@@ -96,14 +95,8 @@ public final class ProcessTable {
         self.demonitor(ref);
     }
 
-    /** The live process numbered {@code id}, or null: a scan, for the console (pids in hand need no lookup). */
     public Proc find(long id) {
-        for (Proc p : live) {
-            if (p.id() == id) {
-                return p;
-            }
-        }
-        return null;
+        return live.get(id);
     }
 
     public int count() {
@@ -112,7 +105,7 @@ public final class ProcessTable {
 
     /** Live processes, by pid order. */
     public List<Pid> pids() {
-        List<Pid> out = new ArrayList<>(live);
+        List<Pid> out = new ArrayList<>(live.values());
         out.sort(Comparator.naturalOrder());
         return out;
     }
@@ -120,7 +113,7 @@ public final class ProcessTable {
     /** Live processes matching {@code filter}. */
     public List<Proc> select(Predicate<Proc> filter) {
         List<Proc> out = new ArrayList<>();
-        for (Proc p : live) {
+        for (Proc p : live.values()) {
             if (p.isAlive() && filter.test(p)) { // an exiting process (still in the table a moment) counts no more
                 out.add(p);
             }
@@ -130,7 +123,7 @@ public final class ProcessTable {
 
     /** Ends every process (reason {@code shutdown}) and waits for them, up to {@code millis}: the runtime is stopping. */
     public void killAll(long millis) throws InterruptedException {
-        List<Proc> all = new ArrayList<>(live);
+        List<Proc> all = new ArrayList<>(live.values());
         all.forEach(Proc::shutdown);
         long deadline = System.currentTimeMillis() + millis;
         for (Proc p : all) {
@@ -141,7 +134,7 @@ public final class ProcessTable {
     // ------------------------------------------------------------------ callbacks from Proc
 
     void exited(Proc p, Object reason, List<Object> undelivered) {
-        live.remove(p);
+        live.remove(p.id());
         names.exited(p);
         for (Object m : undelivered) {
             deadLetters.record(p, m, reason);
