@@ -90,7 +90,13 @@ public final class Hotcode {
 
     /** Like {@link #receive(Object...)}, but returns {@code null} when nothing matched within {@code timeout}. */
     public static Object receive(Duration timeout, Object... patterns) {
-        return Proc.current("receive").receive(patterns, Math.max(0, timeout.toNanos()));
+        long nanos;
+        try {
+            nanos = Math.max(0, timeout.toNanos());
+        } catch (ArithmeticException e) {
+            nanos = -1; // longer than 292 years: as good as forever
+        }
+        return Proc.current("receive").receive(patterns, nanos);
     }
 
     /** Erlang's {@code timer:sleep}: waits without touching the mailbox; an exit signal still ends it. */

@@ -15,7 +15,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Collection;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.jar.Attributes;
@@ -184,9 +183,5 @@ final class Anchors implements ResolverHookFactory {
             public void end() {
             }
         };
-    }
-
-    List<ModuleVersion> anchoredVersions() {
-        return List.copyOf(anchored.values());
     }
 }

@@ -58,52 +58,68 @@ public final class CodeServerImpl implements CodeServer {
     /**
      * Loads {@code src} as the module's current version, Erlang's {@code l(M)}: the previous old version is purged
      * first, the previous current becomes old. When {@code src} is the current revision on a new wiring (the bundle
-     * was refreshed), the current version is re-bound in place. Returns the version now current, or null when
-     * nothing changed. Throws {@link BadModuleException} (nothing changed) when the bundle is not a usable module.
+     * was refreshed), the current version is re-bound in place. Returns the new version, or null when no new version
+     * was made (already current, re-bound, or made current again). Throws {@link BadModuleException} (nothing changed) when the bundle is not a usable module.
      */
     public ModuleVersion load(ModuleSource src) {
         ModuleVersion.Binding binding = bind(src);
         String module = src.header().module();
-        LoadedModule m = modules.computeIfAbsent(module, n -> new LoadedModule(n, src.symbolicName()));
-        synchronized (m) {
-            if (!m.symbolicName.equals(src.symbolicName())) {
-                throw new BadModuleException(src.describe() + " declares module " + module
-                        + ", which bundle " + m.symbolicName + " already provides; a module's versions must be revisions of one bundle");
-            }
-            ModuleVersion cur = m.current;
-            if (cur != null && src.revision() != null && cur.revision() == src.revision()) {
-                if (cur.wiring() == src.wiring()) {
-                    return null;
+        ModuleVersion loaded;
+        for (;;) {
+            LoadedModule m = modules.computeIfAbsent(module, n -> new LoadedModule(n, src.symbolicName()));
+            synchronized (m) {
+                if (modules.get(module) != m) {
+                    continue; // a purge dropped this slot after we found it: start over with a fresh one
                 }
-                rebind(cur, binding);
-                return cur;
+                loaded = loadLocked(m, src, binding);
             }
-            ModuleVersion old = m.old;
-            if (cur == null && old != null && src.revision() != null && old.revision() == src.revision()
-                    && old.wiring() == src.wiring()) {
-                old.markCurrent(); // started again after a delete (e.g. stop/start): the same code is current again
-                m.old = null;
-                m.current = old;
-                return old;
-            }
-            if (old != null) {
-                purgeLocked(m, "before loading " + module + " " + src.version());
-            }
-            if (cur != null) {
-                cur.markOld();
-                m.old = cur;
-            }
-            ModuleVersion v = new ModuleVersion(module, m.nextVsn(), src.version(), src.bundleId(), src.location(),
-                    src.revision(), binding);
-            Crossing.OWNERS.put(binding.loader(), v);
-            m.header = src.header();
-            m.current = v;
-            log(module, "loaded " + v.label() + (cur == null ? "" : "; " + cur.label() + " is now old"));
-            for (Listener l : listeners) {
-                l.loaded(v, src.header());
-            }
-            return v;
+            break;
         }
+        // listeners run outside the module's lock: the extender installs an anchor bundle, which takes Felix's
+        // global lock, and a refresh holding that lock may be waiting for the module's lock (refreshing())
+        if (loaded != null) {
+            for (Listener l : listeners) {
+                l.loaded(loaded, src.header());
+            }
+        }
+        return loaded;
+    }
+
+    private ModuleVersion loadLocked(LoadedModule m, ModuleSource src, ModuleVersion.Binding binding) {
+        String module = m.name;
+        if (!m.symbolicName.equals(src.symbolicName())) {
+            throw new BadModuleException(src.describe() + " declares module " + module
+                    + ", which bundle " + m.symbolicName + " already provides; a module's versions must be revisions of one bundle");
+        }
+        ModuleVersion cur = m.current;
+        if (cur != null && src.revision() != null && cur.revision() == src.revision()) {
+            if (cur.wiring() == src.wiring()) {
+                return null;
+            }
+            rebind(cur, binding);
+            return null;
+        }
+        ModuleVersion old = m.old;
+        if (cur == null && old != null && src.revision() != null && old.revision() == src.revision()
+                && old.wiring() == src.wiring()) {
+            old.markCurrent(); // started again after a delete (e.g. stop/start): the same code is current again
+            m.old = null;
+            m.current = old;
+            return null;
+        }
+        if (old != null) {
+            purgeLocked(m, "before loading " + module + " " + src.version());
+        }
+        if (cur != null) {
+            cur.markOld();
+            m.old = cur;
+        }
+        ModuleVersion v = new ModuleVersion(module, m.nextVsn(), src.version(), src.bundleId(), src.location(),
+                src.revision(), binding);
+        Crossing.OWNERS.put(binding.loader(), v);
+        m.current = v;
+        log(module, "loaded " + v.label() + (cur == null ? "" : "; " + cur.label() + " is now old"));
+        return v;
     }
 
     /**
@@ -125,15 +141,15 @@ public final class CodeServerImpl implements CodeServer {
         }
     }
 
-    /** The module's bundle was uninstalled: Erlang's delete (purging older old code first). */
-    public void uninstalled(String module) {
+    /** Bundle {@code bundleId} was uninstalled: if it provides the module's current version, Erlang's delete. */
+    public void uninstalled(String module, long bundleId) {
         LoadedModule m = modules.get(module);
         if (m == null) {
             return;
         }
         synchronized (m) {
-            if (m.current == null) {
-                return;
+            if (m.current == null || m.current.bundleId() != bundleId) {
+                return; // another bundle (e.g. one refused for claiming this module) leaves the module alone
             }
             if (m.old != null) {
                 purgeLocked(m, "before deleting " + module);
@@ -248,12 +264,6 @@ public final class CodeServerImpl implements CodeServer {
         }
     }
 
-    /** The module's header as last loaded (its commands), or null. */
-    public ModuleHeader header(String module) {
-        LoadedModule m = modules.get(module);
-        return m == null ? null : m.header;
-    }
-
     /** The version a class belongs to (for spawning a lambda), or null outside every module. */
     public ModuleVersion versionOf(Class<?> type) {
         return Crossing.ownerOf(type);
@@ -286,6 +296,10 @@ public final class CodeServerImpl implements CodeServer {
             throw new BadModuleException(src.describe() + ": its " + ModuleHeader.NAME + " header names class "
                     + className + ", which the bundle cannot load (" + e + ")", e);
         }
+        if (entry.getClassLoader() != src.loader()) {
+            throw new BadModuleException(src.describe() + ": module class " + className
+                    + " must be in the module's own bundle, but comes from " + entry.getClassLoader());
+        }
         try {
             // initialized now, before it is current: a failing static initializer refuses the version, and the
             // first message the new version handles does not pay for class initialization
@@ -293,10 +307,6 @@ public final class CodeServerImpl implements CodeServer {
         } catch (ClassNotFoundException | LinkageError e) {
             throw new BadModuleException(src.describe() + ": module class " + className
                     + " failed to initialize: " + (e.getCause() != null ? e.getCause() : e), e);
-        }
-        if (entry.getClassLoader() != src.loader()) {
-            throw new BadModuleException(src.describe() + ": module class " + className
-                    + " must be in the module's own bundle, but comes from " + entry.getClassLoader());
         }
         return new ModuleVersion.Binding(src.wiring(), src.loader(), entry, FunctionTable.of(entry, src.describe()));
     }
@@ -324,7 +334,11 @@ public final class CodeServerImpl implements CodeServer {
         victims.forEach(Proc::kill);
         List<Pid> blockers = new ArrayList<>();
         long deadline = System.currentTimeMillis() + purgeBoundMillis;
+        Proc self = Proc.currentOrNull();
         for (Proc p : victims) {
+            if (p == self) {
+                continue; // a victim running the purge itself unwinds when it next calls the runtime
+            }
             try {
                 if (!p.awaitExit(deadline - System.currentTimeMillis())) {
                     blockers.add(p);
@@ -341,11 +355,11 @@ public final class CodeServerImpl implements CodeServer {
         log(m.name, "purged " + old.label() + " (" + why + "): "
                 + (killed.isEmpty() ? "no process was running it" : "killed " + pids(killed))
                 + (blockers.isEmpty() ? "" : "; still running after " + purgeBoundMillis + " ms: " + pids(blockers)));
-        for (Listener l : listeners) {
-            l.purged(old);
-        }
         if (m.current == null && m.old == null) {
             modules.remove(m.name, m);
+        }
+        for (Listener l : listeners) {
+            l.purged(old); // non-blocking listeners only (anchor release is asynchronous): we hold the module's lock
         }
         return new PurgeResult(m.name, true, killed, blockers);
     }

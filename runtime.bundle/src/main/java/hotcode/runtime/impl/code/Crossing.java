@@ -20,7 +20,8 @@ public final class Crossing {
     }
 
     /**
-     * Throws {@link IncompatibleValueException} when {@code value} cannot be read by {@code target}; {@code what}
+     * Throws {@link IncompatibleValueException} when {@code value} cannot be read by {@code target} (whose current
+     * class loader is {@code target.loader()}); {@code what}
      * ("message", "argument") only names the value in the error, so callers pass a constant.
      */
     public static void check(String what, Object value, ModuleVersion target) {
@@ -39,9 +40,14 @@ public final class Crossing {
             }
             return;
         }
+        if (value instanceof Throwable) {
+            return; // an exit reason: any version can read it as a Throwable
+        }
         ModuleVersion owner = OWNERS.get(cl);
-        if (owner != null && owner != target && owner.module().equals(target.module())) {
-            throw new IncompatibleValueException(what, value.getClass().getName(), owner.label(), target.label());
+        if (owner != null && owner.module().equals(target.module())) {
+            // another version, or the same version before a refresh re-bound it to a new class loader
+            throw new IncompatibleValueException(what, value.getClass().getName(),
+                    owner == target ? owner.label() + " before its refresh" : owner.label(), target.label());
         }
     }
 

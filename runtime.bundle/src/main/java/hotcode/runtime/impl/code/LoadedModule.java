@@ -7,7 +7,6 @@ final class LoadedModule {
     final String symbolicName;
     volatile ModuleVersion current;
     volatile ModuleVersion old;
-    volatile ModuleHeader header;
     private int loads;
 
     LoadedModule(String name, String symbolicName) {

@@ -103,7 +103,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
             }
             case BundleEvent.UNINSTALLED -> {
                 try {
-                    code.uninstalled(ModuleHeader.parse(header, describe(b)).module());
+                    code.uninstalled(ModuleHeader.parse(header, describe(b)).module(), b.getBundleId());
                 } catch (BadModuleException e) {
                     // it was never loaded
                 }

@@ -24,6 +24,7 @@ public final class ModuleVersion {
     private volatile Binding binding;
     private volatile boolean old;
     private volatile boolean purged;
+    private volatile boolean rebound;
     volatile Object anchor;
 
     ModuleVersion(String module, int vsn, String version, long bundleId, String location, Object revision,
@@ -101,6 +102,12 @@ public final class ModuleVersion {
 
     void rebind(Binding b) {
         binding = b;
+        rebound = true;
+    }
+
+    /** Whether a refresh re-bound this version: objects it made before are of classes its code no longer has. */
+    public boolean wasRebound() {
+        return rebound;
     }
 
     void markOld() {

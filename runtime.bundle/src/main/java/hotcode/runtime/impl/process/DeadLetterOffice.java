@@ -52,7 +52,7 @@ public final class DeadLetterOffice {
         for (java.util.function.Consumer<DeadLetter> s : subscribers) {
             try {
                 s.accept(letter);
-            } catch (RuntimeException e) {
+            } catch (Throwable e) { // a subscriber must not break the exit or send that found the dead letter
                 Log.error("a dead-letter subscriber failed on " + letter + ": " + e, e);
             }
         }

@@ -42,8 +42,9 @@ public final class Proc implements Pid, Runnable {
     static final Atom SHUTDOWN = Atom.of("shutdown");
     private static final ThreadLocal<Proc> CURRENT = new ThreadLocal<>();
     /**
-     * How many times a receive polls its mailbox before parking (system property {@code hotcode.receive.spins}).
-     * A reply often arrives within a microsecond or two; waking a parked virtual thread costs more than that.
+     * The ceiling of a receive's adaptive spin budget, in polls of the mailbox before parking (system property
+     * {@code hotcode.receive.spins}; 0 turns spinning off). A reply often arrives within a microsecond or two;
+     * waking a parked virtual thread costs more than that.
      */
     private static final int SPINS = Integer.getInteger("hotcode.receive.spins", 100);
     /** A wait shorter than this would have been cheaper spun than parked. */
@@ -71,7 +72,7 @@ public final class Proc implements Pid, Runnable {
 
     /**
      * The frames: pairs (module version, function name), innermost last; one array to keep a process small. Written
-     * by the owner only; read racily by purges (a stale read errs towards the older frame set).
+     * by the owner only, each change followed by a volatile write of {@code depth}; readers read {@code depth} first.
      */
     private Object[] frames;
     private volatile int depth;
@@ -175,7 +176,7 @@ public final class Proc implements Pid, Runnable {
 
     /** Parks for {@code millis}, leaving the mailbox alone; an exit signal ends the wait. Owner only. */
     public void sleep(long millis) {
-        long deadline = System.nanoTime() + millis * 1_000_000L;
+        long deadline = System.nanoTime() + Math.min(millis, Long.MAX_VALUE / 4_000_000L) * 1_000_000L;
         for (;;) {
             checkExit();
             long left = deadline - System.nanoTime();
@@ -194,13 +195,35 @@ public final class Proc implements Pid, Runnable {
      * {@code normal} ends the process.
      */
     public void exitSignal(Proc from, Object reason) {
+        if (reason == null) {
+            throw new HotcodeException("exit: the reason must not be null (use an atom such as normal or kill)");
+        }
         if (exited) {
             return;
         }
         if (reason == KILL) {
             markExit(KILLED);
-        } else if (trapExit) {
-            deliver(Tuple.of(EXIT, from == null ? RUNTIME : from, reason));
+        } else {
+            signal(from, reason);
+        }
+    }
+
+    /**
+     * The exit signal a linked process sends when it exits. Unlike {@code exit(Pid, kill)}, a link's {@code kill}
+     * reason can be trapped, as in Erlang; untrapped it ends the process with {@code killed}.
+     */
+    void linkExit(Proc from, Object reason) {
+        if (!exited) {
+            signal(from, reason == KILL && !trapExit ? KILLED : reason);
+        }
+    }
+
+    private void signal(Proc from, Object reason) {
+        if (trapExit) {
+            Tuple exit = Tuple.of(EXIT, from == null ? RUNTIME : from, reason);
+            if (!deliver(exit)) {
+                table.deadLetter(this, exit, NOPROC); // it exited meanwhile: counted, never dropped
+            }
         } else if (reason != NORMAL) {
             markExit(reason);
         }
@@ -218,14 +241,18 @@ public final class Proc implements Pid, Runnable {
 
     private void markExit(Object reason) {
         synchronized (this) {
-            if (pendingExit != null || exited) {
+            if (exited) {
                 return;
             }
-            pendingExit = reason;
+            if (pendingExit == null) {
+                pendingExit = reason;
+            }
         }
         LockSupport.unpark(thread);
-        if (reason == KILLED || reason == SHUTDOWN) {
-            thread.interrupt(); // also ends blocking JDK calls in module code
+        if ((reason == KILLED || reason == SHUTDOWN) && Thread.currentThread() != thread) {
+            // also ends blocking JDK calls in module code, even if another signal came first; never our own thread
+            // (a process purging its own code is in the middle of framework calls; it unwinds at its next runtime call)
+            thread.interrupt();
         }
     }
 
@@ -268,6 +295,12 @@ public final class Proc implements Pid, Runnable {
 
     Ref monitor(Proc target) {
         Ref ref = Ref.make();
+        synchronized (this) { // our own entry first: the target's exit delivers DOWN only for refs we still hold
+            if (monitoring == null) {
+                monitoring = new HashMap<>(4);
+            }
+            monitoring.put(ref, target);
+        }
         boolean gone;
         synchronized (target) {
             gone = target.exited;
@@ -279,14 +312,10 @@ public final class Proc implements Pid, Runnable {
             }
         }
         if (gone) {
-            deliver(Tuple.of(DOWN, ref, PROCESS, target, NOPROC));
-        } else {
             synchronized (this) {
-                if (monitoring == null) {
-                    monitoring = new HashMap<>(4);
-                }
-                monitoring.put(ref, target);
+                monitoring.remove(ref);
             }
+            deliver(Tuple.of(DOWN, ref, PROCESS, target, NOPROC));
         }
         return ref;
     }
@@ -360,6 +389,7 @@ public final class Proc implements Pid, Runnable {
         ModuleVersion left = (ModuleVersion) frames[2 * d - 2];
         frames[2 * d - 2] = v;
         frames[2 * d - 1] = function;
+        depth = d; // a volatile write: publishes the new frame to purges scanning from other threads
         switchLoader(left, v);
     }
 
@@ -371,11 +401,12 @@ public final class Proc implements Pid, Runnable {
 
     /** Whether any frame runs {@code v}: Erlang's check_process_code. Any thread (a racy snapshot). */
     public boolean runs(ModuleVersion v) {
+        int d = depth; // the volatile read first: it makes the owner's frame writes before it visible
         Object[] fs = frames;
         if (fs == null) {
             return false;
         }
-        int end = Math.min(2 * depth, fs.length);
+        int end = Math.min(2 * d, fs.length);
         for (int i = 0; i < end; i += 2) {
             if (fs[i] == v) {
                 return true;
@@ -469,23 +500,30 @@ public final class Proc implements Pid, Runnable {
         }
         if (linked != null) {
             for (Proc p : linked) {
-                synchronized (p) {
-                    if (p.links != null) {
-                        p.links.remove(this);
-                    }
+                boolean stillLinked;
+                synchronized (p) { // an unlink that won the race has removed us: no signal then, as in Erlang
+                    stillLinked = p.links != null && p.links.remove(this);
                 }
-                p.exitSignal(this, reason);
+                if (stillLinked) {
+                    p.linkExit(this, reason);
+                }
             }
         }
         if (watchers != null) {
             watchers.forEach((ref, watcher) -> {
-                synchronized (watcher) {
-                    if (watcher.monitoring != null) {
-                        watcher.monitoring.remove(ref);
-                    }
+                boolean live;
+                boolean stillMonitoring;
+                synchronized (watcher) { // a demonitor that won the race has removed the ref: no DOWN then
+                    live = watcher.monitoring != null;
+                    stillMonitoring = live && watcher.monitoring.remove(ref) != null;
                 }
-                if (!watcher.deliver(Tuple.of(DOWN, ref, PROCESS, this, reason))) {
-                    table.deadLetter(watcher, Tuple.of(DOWN, ref, PROCESS, this, reason), NOPROC);
+                Tuple down = Tuple.of(DOWN, ref, PROCESS, this, reason);
+                if (stillMonitoring) {
+                    if (!watcher.deliver(down)) {
+                        table.deadLetter(watcher, down, NOPROC);
+                    }
+                } else if (!live) {
+                    table.deadLetter(watcher, down, NOPROC); // the watcher exited first
                 }
             });
         }
@@ -522,7 +560,12 @@ public final class Proc implements Pid, Runnable {
         Object m;
         for (;;) {
             mailbox.announceWaiting();
-            m = mailbox.take(patterns, false);
+            try {
+                m = mailbox.take(patterns, false);
+            } catch (RuntimeException | Error e) {
+                mailbox.clearWaiting(); // a pattern threw: the process is not waiting any more
+                throw e;
+            }
             if (m != Mailbox.NONE) {
                 mailbox.clearWaiting();
                 break;

@@ -72,7 +72,11 @@ public final class ProcessTable {
 
     public void exit(Pid pid, Object reason) {
         Proc sender = Proc.currentOrNull();
-        lookup(pid).exitSignal(sender, reason);
+        Proc target = lookup(pid);
+        if (target == sender && reason == hotcode.runtime.api.Hotcode.NORMAL) {
+            throw new hotcode.runtime.api.ExitException(reason); // exit(self(), normal) ends the caller, as in Erlang
+        }
+        target.exitSignal(sender, reason);
         if (sender != null) {
             sender.checkExit(); // exit(self(), Reason) takes effect at once
         }

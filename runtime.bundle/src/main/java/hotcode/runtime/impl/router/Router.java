@@ -68,9 +68,12 @@ public final class Router {
         return f;
     }
 
-    /** A call within one version passes nothing across versions; only calls into another version are checked. */
+    /**
+     * A call within one version passes nothing across versions, unless a refresh re-bound that version to a new
+     * class loader since; only the other calls are checked.
+     */
     private static void checkArguments(Proc caller, ModuleVersion v, Object[] args) {
-        if (caller.topVersion() == v) {
+        if (caller.topVersion() == v && !v.wasRebound()) {
             return;
         }
         for (Object a : args) {

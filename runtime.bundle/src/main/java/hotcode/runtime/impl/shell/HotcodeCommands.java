@@ -79,6 +79,9 @@ public final class HotcodeCommands {
         Object term = TermParser.parse(message, kernel.processes());
         Pid pid = kernel.names().whereis(to);
         if (pid == null) {
+            if (!to.trim().matches("(<0\\.)?\\d+(\\.0>)?")) {
+                throw new hotcode.runtime.api.HotcodeException("no process is registered as " + to + " (and it is not a pid)");
+            }
             pid = TermParser.pid(to, kernel.processes());
         }
         kernel.send(pid, term);

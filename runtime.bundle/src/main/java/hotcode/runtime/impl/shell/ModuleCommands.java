@@ -69,6 +69,17 @@ public final class ModuleCommands implements CodeServerImpl.Listener {
         byModule.put(module, new Registered(header.commands(), registrations));
     }
 
+    /** A module purged after a delete is gone: its commands go with it. */
+    @Override
+    public synchronized void purged(ModuleVersion v) {
+        if (!code.isLoaded(v.module()) && code.which(v.module()).isEmpty()) {
+            Registered r = byModule.remove(v.module());
+            if (r != null) {
+                r.unregister();
+            }
+        }
+    }
+
     private Object run(String module, String function, List<Object> args) {
         ModuleFunction f = code.current(module, function, args.size()).function(function, args.size());
         Class<?>[] types = f.parameterTypes();
