@@ -231,19 +231,28 @@ public final class CodeServerImpl implements CodeServer {
     @Override
     public VersionInfo load(String module, String url) {
         LoadedModule m = known(module);
+        // one load at a time per module, so two cannot both pass the not_purged check; not the module's monitor,
+        // which must not be held across a Felix update (a refresh may hold Felix's lock and wait for the monitor)
+        if (!m.loading.compareAndSet(false, true)) {
+            throw new hotcode.runtime.api.HotcodeException("load: another load of " + module + " is in progress");
+        }
         ModuleVersion any;
-        synchronized (m) {
-            if (m.old != null) {
-                throw new hotcode.runtime.api.HotcodeException("not_purged: " + module + " still has old code ("
-                        + m.old.label() + "); purge or soft-purge it before loading another version");
+        try {
+            synchronized (m) {
+                if (m.old != null) {
+                    throw new hotcode.runtime.api.HotcodeException("not_purged: " + module + " still has old code ("
+                            + m.old.label() + "); purge or soft-purge it before loading another version");
+                }
+                any = m.current;
             }
-            any = m.current;
+            BundleUpdater u = updater;
+            if (u == null) {
+                throw new hotcode.runtime.api.HotcodeException("load: no bundle framework to load " + url + " into");
+            }
+            u.update(any.bundleId(), m.symbolicName, module, url);
+        } finally {
+            m.loading.set(false);
         }
-        BundleUpdater u = updater;
-        if (u == null) {
-            throw new hotcode.runtime.api.HotcodeException("load: no bundle framework to load " + url + " into");
-        }
-        u.update(any.bundleId(), m.symbolicName, module, url);
         ModuleVersion now = m.current;
         if (now == null || now == any) {
             throw new hotcode.runtime.api.HotcodeException("load: " + url + " did not become the current version of " + module

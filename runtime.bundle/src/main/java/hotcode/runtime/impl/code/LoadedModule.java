@@ -7,6 +7,8 @@ final class LoadedModule {
     final String symbolicName;
     volatile ModuleVersion current;
     volatile ModuleVersion old;
+    /** A {@code CodeServer.load} of this module is in progress. */
+    final java.util.concurrent.atomic.AtomicBoolean loading = new java.util.concurrent.atomic.AtomicBoolean();
     private int loads;
 
     LoadedModule(String name, String symbolicName) {
