@@ -14,6 +14,7 @@ import hotcode.runtime.impl.process.Proc;
 import hotcode.runtime.testmod.ModV1;
 import hotcode.runtime.testmod.ModV2;
 import hotcode.runtime.testsupport.Agent;
+import hotcode.runtime.testsupport.KernelTest;
 import hotcode.runtime.testsupport.Modules;
 import org.junit.After;
 import org.junit.Before;
@@ -46,24 +47,9 @@ import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 /** Links, monitors, names, dead letters, and the code server's purge / soft purge / delete. */
-public class ProcessSemanticsTest {
-    private static final long WAIT = Agent.WAIT_SECONDS;
+public class ProcessSemanticsTest extends KernelTest {
     private static final Object PROCESS = atom("process");
 
-    private Kernel k;
-    private final BlockingQueue<Object> out = new LinkedBlockingQueue<>();
-
-    @Before
-    public void start() {
-        k = new Kernel(2000);
-        Kernel.install(k);
-    }
-
-    @After
-    public void stop() throws InterruptedException {
-        k.processes().killAll(1000);
-        Kernel.uninstall(k);
-    }
 
     private Proc proc(Pid p) {
         return k.processes().lookup(p);
@@ -72,17 +58,6 @@ public class ProcessSemanticsTest {
     private Object exitReasonOf(Pid p) throws InterruptedException {
         assertTrue(p + " did not exit", proc(p).awaitExit(TimeUnit.SECONDS.toMillis(WAIT)));
         return proc(p).exitReason();
-    }
-
-    private Object next() throws InterruptedException {
-        Object r = out.poll(WAIT, TimeUnit.SECONDS);
-        assertNotNull("no reply within " + WAIT + " s", r);
-        return r;
-    }
-
-    private Object ask(Pid p, String command) throws InterruptedException {
-        Hotcode.send(p, command);
-        return next();
     }
 
     /** Waits (bounded) until {@code value} reaches {@code expected}; then checks it is exactly that. */

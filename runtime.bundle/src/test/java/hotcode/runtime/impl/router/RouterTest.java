@@ -10,6 +10,7 @@ import hotcode.runtime.impl.process.Proc;
 import hotcode.runtime.testmod.ModV1;
 import hotcode.runtime.testmod.ModV2;
 import hotcode.runtime.testsupport.Agent;
+import hotcode.runtime.testsupport.KernelTest;
 import hotcode.runtime.testsupport.Modules;
 import org.junit.After;
 import org.junit.Before;
@@ -27,34 +28,8 @@ import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
 /** Qualified and local calls across two versions of module {@code m}, frames, tail calls, and call errors. */
-public class RouterTest {
-    private static final long WAIT = Agent.WAIT_SECONDS;
+public class RouterTest extends KernelTest {
 
-    private Kernel k;
-    private final BlockingQueue<Object> out = new LinkedBlockingQueue<>();
-
-    @Before
-    public void start() {
-        k = new Kernel(2000);
-        Kernel.install(k);
-    }
-
-    @After
-    public void stop() throws InterruptedException {
-        k.processes().killAll(1000);
-        Kernel.uninstall(k);
-    }
-
-    private Object next() throws InterruptedException {
-        Object r = out.poll(WAIT, TimeUnit.SECONDS);
-        assertNotNull("no reply within " + WAIT + " s", r);
-        return r;
-    }
-
-    private Object ask(Pid p, String command) throws InterruptedException {
-        Hotcode.send(p, command);
-        return next();
-    }
 
     private Proc proc(Pid p) {
         return k.processes().lookup(p);
