@@ -1,6 +1,7 @@
 package hotcode.runtime.impl.code;
 
 import hotcode.runtime.api.CodeServer;
+import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.ModuleInfo;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.PurgeResult;
@@ -234,20 +235,20 @@ public final class CodeServerImpl implements CodeServer {
         // one load at a time per module, so two cannot both pass the not_purged check; not the module's monitor,
         // which must not be held across a Felix update (a refresh may hold Felix's lock and wait for the monitor)
         if (!m.loading.compareAndSet(false, true)) {
-            throw new hotcode.runtime.api.HotcodeException("load: another load of " + module + " is in progress");
+            throw new HotcodeException("load: another load of " + module + " is in progress");
         }
         ModuleVersion any;
         try {
             synchronized (m) {
                 if (m.old != null) {
-                    throw new hotcode.runtime.api.HotcodeException("not_purged: " + module + " still has old code ("
+                    throw new HotcodeException("not_purged: " + module + " still has old code ("
                             + m.old.label() + "); purge or soft-purge it before loading another version");
                 }
                 any = m.current;
             }
             BundleUpdater u = updater;
             if (u == null) {
-                throw new hotcode.runtime.api.HotcodeException("load: no bundle framework to load " + url + " into");
+                throw new HotcodeException("load: no bundle framework to load " + url + " into");
             }
             u.update(any.bundleId(), m.symbolicName, module, url);
         } finally {
@@ -255,7 +256,7 @@ public final class CodeServerImpl implements CodeServer {
         }
         ModuleVersion now = m.current;
         if (now == null || now == any) {
-            throw new hotcode.runtime.api.HotcodeException("load: " + url + " did not become the current version of " + module
+            throw new HotcodeException("load: " + url + " did not become the current version of " + module
                     + (any == null ? "" : "; " + any.label() + " stays current") + " (see the log above)");
         }
         return info(now);
@@ -388,7 +389,7 @@ public final class CodeServerImpl implements CodeServer {
     private LoadedModule known(String module) {
         LoadedModule m = modules.get(module);
         if (m == null) {
-            throw new hotcode.runtime.api.HotcodeException("no module named " + module + " is loaded"
+            throw new HotcodeException("no module named " + module + " is loaded"
                     + (modules.isEmpty() ? "" : " (loaded: " + String.join(", ", new java.util.TreeSet<>(modules.keySet())) + ")"));
         }
         return m;

@@ -2,6 +2,7 @@ package hotcode.runtime.impl.shell;
 
 import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.DeadLetter;
+import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.ModuleInfo;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.PurgeResult;
@@ -13,9 +14,7 @@ import hotcode.runtime.impl.process.Proc;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -39,7 +38,6 @@ public final class HotcodeCommands {
     @Descriptor("list processes: pid, registered name, module, version, old-code flag, mailbox length, state")
     public Table ps(@Descriptor("list every process, not only the first " + PS_ROWS)
                     @Parameter(names = {"-a", "--all"}, presentValue = "true", absentValue = "false") boolean all) {
-        Map<ModuleVersion, Boolean> oldness = new HashMap<>();
         Table t = new Table("PID", "NAME", "MODULE", "VERSION", "OLD", "MAILBOX", "STATE");
         List<Pid> pids = kernel.processes().pids();
         int shown = 0;
@@ -50,7 +48,7 @@ public final class HotcodeCommands {
             }
             Proc p = (Proc) pid;
             ModuleVersion v = p.topVersion();
-            boolean old = v != null && oldness.computeIfAbsent(v, ModuleVersion::isOld);
+            boolean old = v != null && v.isOld();
             t.row(p, orDash(p.registeredName()), v == null ? "-" : v.module(), v == null ? "-" : v.version(),
                     old ? "old" : "", p.mailboxLength(), p.state().name().toLowerCase());
             shown++;
@@ -79,8 +77,8 @@ public final class HotcodeCommands {
         Object term = TermParser.parse(message, kernel.processes());
         Pid pid = kernel.names().whereis(to);
         if (pid == null) {
-            if (!to.trim().matches("(<0\\.)?\\d+(\\.0>)?")) {
-                throw new hotcode.runtime.api.HotcodeException("no process is registered as " + to + " (and it is not a pid)");
+            if (!TermParser.isPid(to)) {
+                throw new HotcodeException("no process is registered as " + to + " (and it is not a pid)");
             }
             pid = TermParser.pid(to, kernel.processes());
         }
@@ -150,7 +148,7 @@ public final class HotcodeCommands {
     @Descriptor("where a module's current and old versions come from: bundle id, location, version")
     public Table which(@Descriptor("module name") String module) {
         ModuleInfo m = kernel.codeServer().which(module).orElseThrow(() ->
-                new hotcode.runtime.api.HotcodeException("no module named " + module + " is loaded"));
+                new HotcodeException("no module named " + module + " is loaded"));
         Table t = new Table("", "VERSION", "VSN", "BUNDLE", "LOCATION", "PROCESSES");
         m.current().ifPresent(v -> t.row("current", v.version(), v.vsn(), v.bundleId(), v.location(), v.processes()));
         m.old().ifPresent(v -> t.row("old", v.version(), v.vsn(), v.bundleId(), v.location(), v.processes()));

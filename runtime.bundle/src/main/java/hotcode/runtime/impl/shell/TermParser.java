@@ -41,14 +41,23 @@ final class TermParser {
         return pid;
     }
 
+    /** Whether {@code text} is written as a pid: {@code <0.N.0>} or {@code N}. */
+    static boolean isPid(String text) {
+        return digits(text).matches("\\d{1,18}");
+    }
+
     /** The N of a pid written {@code <0.N.0>} or {@code N}. */
     static long pidNumber(String text) {
-        String t = text.trim();
-        String digits = t.matches("<0\\.\\d+\\.0>") ? t.substring(3, t.length() - 3) : t;
+        String digits = digits(text);
         if (!digits.matches("\\d{1,18}")) {
             throw new HotcodeException("\"" + text + "\" is not a pid: write <0.N.0> (quoted in Gogo) or N");
         }
         return Long.parseLong(digits);
+    }
+
+    private static String digits(String text) {
+        String t = text.trim();
+        return t.matches("<0\\.\\d+\\.0>") ? t.substring(3, t.length() - 3) : t;
     }
 
     private Object term() {
