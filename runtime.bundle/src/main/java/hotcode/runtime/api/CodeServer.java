@@ -36,6 +36,12 @@ public interface CodeServer {
     PurgeResult purge(String module);
 
     /**
+     * A purge in the given mode: {@link PurgeMode#KILL} is {@link #purge(String)}; {@link PurgeMode#MIGRATE} moves
+     * the processes it can to the current version (listed in {@link PurgeResult#migrated()}) and kills the rest.
+     */
+    PurgeResult purge(String module, PurgeMode mode);
+
+    /**
      * Erlang's {@code soft_purge}: drops the old version only if no process runs it; otherwise does nothing and names
      * the processes that block it. {@code purged} is true when there was nothing to purge, as in Erlang.
      */
@@ -45,7 +51,8 @@ public interface CodeServer {
      * Erlang's {@code load_file}: loads a new version of {@code module} from the jar at {@code url}, by updating the
      * module's bundle. Refused with a {@code not_purged} error while the module has old code (purge it first), and
      * refused before anything changes when the jar is not a version of this module (other symbolic name, no or
-     * another {@code Hotcode-Module} header). Returns the version now current.
+     * another {@code Hotcode-Module} header). Returns the version now current. Throws {@link MigrationException}
+     * when the module's servers could not be migrated: the upgrade was rolled back.
      */
     VersionInfo load(String module, String url);
 

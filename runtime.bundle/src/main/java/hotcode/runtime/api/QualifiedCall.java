@@ -6,7 +6,7 @@ import hotcode.runtime.impl.Kernel;
 record QualifiedCall(String module, String function, Object[] args) implements Next {
     @Override
     public Next run() {
-        return Kernel.get().router().tailCall(module, function, args);
+        return Kernel.get().router().tailCall(this, module, function, args);
     }
 
     @Override

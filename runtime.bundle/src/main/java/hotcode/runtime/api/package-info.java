@@ -26,5 +26,5 @@
  * another version of the same module it is refused with an {@link hotcode.runtime.api.IncompatibleValueException}
  * naming its class and both versions (a message is then counted as a dead letter, never dropped silently).
  */
-@org.osgi.annotation.versioning.Version("0.1.0")
+@org.osgi.annotation.versioning.Version("0.2.0")
 package hotcode.runtime.api;

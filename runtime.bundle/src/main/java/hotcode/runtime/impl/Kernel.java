@@ -11,6 +11,8 @@ import hotcode.runtime.impl.process.Names;
 import hotcode.runtime.impl.process.Proc;
 import hotcode.runtime.impl.process.ProcessTable;
 import hotcode.runtime.impl.router.Router;
+import hotcode.runtime.impl.server.Servers;
+import hotcode.runtime.impl.server.Supervisors;
 
 /**
  * The running runtime: process table, names, dead letters, code server and router, wired together once. The API
@@ -24,10 +26,19 @@ public final class Kernel {
     private final ProcessTable processes = new ProcessTable(deadLetters, names);
     private final CodeServerImpl code;
     private final Router router;
+    private final Servers servers;
+    private final Supervisors supervisors;
 
     public Kernel(long purgeBoundMillis) {
+        this(purgeBoundMillis, purgeBoundMillis);
+    }
+
+    public Kernel(long purgeBoundMillis, long migrationBoundMillis) {
         this.code = new CodeServerImpl(processes, purgeBoundMillis);
         this.router = new Router(code);
+        this.servers = new Servers(processes, names, code, deadLetters, migrationBoundMillis);
+        this.supervisors = new Supervisors(servers);
+        code.upgradeServersWith(servers);
     }
 
     public static Kernel get() {
@@ -120,5 +131,13 @@ public final class Kernel {
 
     public Router router() {
         return router;
+    }
+
+    public Servers servers() {
+        return servers;
+    }
+
+    public Supervisors supervisors() {
+        return supervisors;
     }
 }

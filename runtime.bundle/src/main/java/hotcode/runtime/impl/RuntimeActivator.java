@@ -10,6 +10,8 @@ import org.osgi.framework.BundleContext;
  * Starts the runtime: the kernel (processes, code server, router), the extender that tracks module bundles, and the
  * console commands when Gogo is present. Configuration (framework or system properties):
  * {@code hotcode.purge.timeout.ms} (default 5000), how long a purge waits for killed processes;
+ * {@code hotcode.migration.timeout.ms} (default 5000), how long an upgrade waits for every server of the module to
+ * reach its safe point and migrate its state before it rolls back;
  * system property {@code hotcode.warmup=false} skips the start-up warm-up of the purge path ({@link ExitPathWarmup}).
  */
 public final class RuntimeActivator implements BundleActivator {
@@ -19,7 +21,8 @@ public final class RuntimeActivator implements BundleActivator {
 
     @Override
     public void start(BundleContext context) {
-        kernel = new Kernel(longProperty(context, "hotcode.purge.timeout.ms", 5000));
+        kernel = new Kernel(longProperty(context, "hotcode.purge.timeout.ms", 5000),
+                longProperty(context, "hotcode.migration.timeout.ms", 5000));
         kernel.names().publishWith(new NamedProcessServices(context, kernel));
         Kernel.install(kernel);
         ExitPathWarmup.run(kernel);

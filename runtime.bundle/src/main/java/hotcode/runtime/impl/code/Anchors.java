@@ -78,6 +78,16 @@ final class Anchors implements ResolverHookFactory {
         }
     }
 
+    /**
+     * {@code v}'s code now lives in {@code revision} too (its bundle was restored to its jar): the anchor keeps
+     * {@code v}'s first revision until the next refresh, then re-resolves to {@code revision}.
+     */
+    void retarget(ModuleVersion v, BundleRevision revision) {
+        if (v.anchor instanceof Bundle b) {
+            targets.put(b.getSymbolicName(), revision);
+        }
+    }
+
     /** The version an anchor bundle keeps, or null. */
     ModuleVersion versionOf(Bundle anchor) {
         return anchored.get(anchor.getBundleId());

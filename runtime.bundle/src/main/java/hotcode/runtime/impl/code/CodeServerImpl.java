@@ -2,6 +2,8 @@ package hotcode.runtime.impl.code;
 
 import hotcode.runtime.api.CodeServer;
 import hotcode.runtime.api.HotcodeException;
+import hotcode.runtime.api.MigrationException;
+import hotcode.runtime.api.PurgeMode;
 import hotcode.runtime.api.ModuleInfo;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.PurgeResult;
@@ -32,6 +34,29 @@ public final class CodeServerImpl implements CodeServer {
 
         default void purged(ModuleVersion v) {
         }
+
+        /** After a rolled-back upgrade, {@code v}'s bundle was restored to its jar as {@code revision}. */
+        default void restored(ModuleVersion v, Object revision) {
+        }
+    }
+
+    /**
+     * Moves a module's servers to a new version (the server behaviour): {@link #prepare} suspends each at its safe
+     * point and stages its migrated state, or rolls all back and throws {@link MigrationException}; the returned
+     * {@link Commit} resumes them on the new version once it is current.
+     */
+    public interface Upgrader {
+        interface Commit {
+            Commit NOTHING = () -> {
+            };
+
+            void commit();
+        }
+
+        Commit prepare(ModuleVersion from, ModuleVersion to);
+
+        /** A migrate purge: moves the servers among {@code victims} that are between messages; returns them. */
+        List<Proc> migrate(ModuleVersion old, ModuleVersion current, List<Proc> victims);
     }
 
     /** Replaces a module bundle's content (the extender, which holds the bundle context). */
@@ -40,6 +65,7 @@ public final class CodeServerImpl implements CodeServer {
     }
 
     private volatile BundleUpdater updater;
+    private volatile Upgrader upgrader;
     private final ConcurrentHashMap<String, LoadedModule> modules = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final ProcessTable processes;
@@ -48,6 +74,10 @@ public final class CodeServerImpl implements CodeServer {
     public CodeServerImpl(ProcessTable processes, long purgeBoundMillis) {
         this.processes = processes;
         this.purgeBoundMillis = purgeBoundMillis;
+    }
+
+    public void upgradeServersWith(Upgrader u) {
+        this.upgrader = u;
     }
 
     public void addListener(Listener l) {
@@ -93,9 +123,25 @@ public final class CodeServerImpl implements CodeServer {
                     + ", which bundle " + m.symbolicName + " already provides; a module's versions must be revisions of one bundle");
         }
         ModuleVersion cur = m.current;
-        if (cur != null && src.revision() != null && cur.revision() == src.revision()) {
+        if (cur != null && m.restoring == cur && src.revision() != null && cur.revision() != src.revision()) {
+            // the bundle restored to the old jar after a rolled-back upgrade: the same code, so the same version; it
+            // keeps running on its anchored revision, and is re-bound to this one at the bundle's next refresh
+            m.restoring = null;
+            cur.restoredTo(src.revision());
+            for (Listener l : listeners) {
+                l.restored(cur, src.revision());
+            }
+            Log.info("restored bundle " + src.symbolicName() + " to " + src.version() + ": " + cur.label()
+                    + " stays current (upgrade rolled back)");
+            return null;
+        }
+        if (cur != null && src.revision() != null
+                && (cur.revision() == src.revision() || cur.restoredTo() == src.revision())) {
             if (cur.wiring() == src.wiring()) {
                 return null;
+            }
+            if (cur.revision() != src.revision()) {
+                ClassPreloader.loadAll(cur); // its first revision goes with this refresh: keep its running code whole
             }
             rebind(cur, binding);
             return null;
@@ -109,16 +155,31 @@ public final class CodeServerImpl implements CodeServer {
             return null;
         }
         if (old != null) {
-            purgeLocked(m, "before loading " + module + " " + src.version());
-        }
-        if (cur != null) {
-            cur.markOld();
-            m.old = cur;
+            purgeLocked(m, "before loading " + module + " " + src.version(), false);
         }
         ModuleVersion v = new ModuleVersion(module, m.nextVsn(), src.version(), src.bundleId(), src.location(),
                 src.revision(), binding);
         Crossing.OWNERS.put(binding.loader(), v);
+        Upgrader.Commit servers = Upgrader.Commit.NOTHING;
+        Upgrader u = upgrader;
+        if (cur != null && u != null) {
+            try {
+                servers = u.prepare(cur, v);
+            } catch (MigrationException e) {
+                Crossing.OWNERS.remove(binding.loader(), v);
+                v.markPurged();
+                m.restoring = cur;
+                m.lastFailure = e;
+                throw e;
+            }
+        }
+        m.lastFailure = null;
+        if (cur != null) {
+            cur.markOld();
+            m.old = cur;
+        }
         m.current = v;
+        servers.commit();
         log(module, "loaded " + v.label() + (cur == null ? "" : "; " + cur.label() + " is now old"));
         return v;
     }
@@ -135,7 +196,7 @@ public final class CodeServerImpl implements CodeServer {
         }
         synchronized (m) {
             if (m.old == v) {
-                purgeLocked(m, "refresh");
+                purgeLocked(m, "refresh", false);
             } else if (m.current == v) {
                 ClassPreloader.loadAll(v);
             }
@@ -153,13 +214,32 @@ public final class CodeServerImpl implements CodeServer {
                 return; // another bundle (e.g. one refused for claiming this module) leaves the module alone
             }
             if (m.old != null) {
-                purgeLocked(m, "before deleting " + module);
+                purgeLocked(m, "before deleting " + module, false);
             }
             deleteLocked(m);
         }
     }
 
     // ------------------------------------------------------------------ API: the router's lookups
+
+    /** The current version, or an error naming the module. */
+    public ModuleVersion currentVersion(String module) {
+        LoadedModule m = modules.get(module);
+        ModuleVersion v = m == null ? null : m.current;
+        if (v == null) {
+            throw new HotcodeException("module " + module + (m == null ? " is not loaded" : " has no current version"));
+        }
+        return v;
+    }
+
+    /**
+     * The version to restore the module's bundle to after a rolled-back upgrade, or null: set when the upgrade fails,
+     * cleared when the restored revision starts.
+     */
+    public ModuleVersion restoring(String module) {
+        LoadedModule m = modules.get(module);
+        return m == null ? null : m.restoring;
+    }
 
     /** The current version, or undef naming the call that needed it. */
     public ModuleVersion current(String module, String function, int arity) {
@@ -205,7 +285,18 @@ public final class CodeServerImpl implements CodeServer {
     public PurgeResult purge(String module) {
         LoadedModule m = known(module);
         synchronized (m) {
-            return purgeLocked(m, "purge");
+            return purgeLocked(m, "purge", false);
+        }
+    }
+
+    @Override
+    public PurgeResult purge(String module, PurgeMode mode) {
+        if (mode == null || mode == PurgeMode.KILL) {
+            return purge(module);
+        }
+        LoadedModule m = known(module);
+        synchronized (m) {
+            return purgeLocked(m, "migrate purge", true);
         }
     }
 
@@ -221,7 +312,7 @@ public final class CodeServerImpl implements CodeServer {
             if (!blockers.isEmpty()) {
                 return new PurgeResult(module, false, List.of(), blockers);
             }
-            return purgeLocked(m, "soft purge");
+            return purgeLocked(m, "soft purge", false);
         }
     }
 
@@ -255,6 +346,9 @@ public final class CodeServerImpl implements CodeServer {
             m.loading.set(false);
         }
         ModuleVersion now = m.current;
+        if (m.lastFailure != null && now == any) {
+            throw m.lastFailure;
+        }
         if (now == null || now == any) {
             throw new HotcodeException("load: " + url + " did not become the current version of " + module
                     + (any == null ? "" : "; " + any.label() + " stays current") + " (see the log above)");
@@ -335,12 +429,16 @@ public final class CodeServerImpl implements CodeServer {
         log(m.name, "deleted " + m.name + ": " + cur.label() + " is now old; calls to " + m.name + " fail with undef");
     }
 
-    private PurgeResult purgeLocked(LoadedModule m, String why) {
+    private PurgeResult purgeLocked(LoadedModule m, String why, boolean migrate) {
         ModuleVersion old = m.old;
         if (old == null) {
             return new PurgeResult(m.name, false, List.of(), List.of());
         }
         List<Proc> victims = processes.select(p -> p.runs(old));
+        List<Pid> moved = new ArrayList<>();
+        if (migrate && m.current != null) {
+            victims = migrateLocked(old, m.current, victims, moved);
+        }
         victims.forEach(Proc::kill);
         List<Pid> blockers = new ArrayList<>();
         long deadline = System.currentTimeMillis() + purgeBoundMillis;
@@ -363,7 +461,8 @@ public final class CodeServerImpl implements CodeServer {
         Crossing.OWNERS.values().removeIf(v -> v == old);
         List<Pid> killed = new ArrayList<>(victims);
         log(m.name, "purged " + old.label() + " (" + why + "): "
-                + (killed.isEmpty() ? "no process was running it" : "killed " + pids(killed))
+                + (moved.isEmpty() ? "" : "moved " + pids(moved) + " to " + m.current.label() + "; ")
+                + (killed.isEmpty() ? (moved.isEmpty() ? "no process was running it" : "killed none") : "killed " + pids(killed))
                 + (blockers.isEmpty() ? "" : "; still running after " + purgeBoundMillis + " ms: " + pids(blockers)));
         if (m.current == null && m.old == null) {
             modules.remove(m.name, m);
@@ -371,7 +470,51 @@ public final class CodeServerImpl implements CodeServer {
         for (Listener l : listeners) {
             l.purged(old); // non-blocking listeners only (anchor release is asynchronous): we hold the module's lock
         }
-        return new PurgeResult(m.name, true, killed, blockers);
+        return new PurgeResult(m.name, true, killed, blockers, moved);
+    }
+
+    /**
+     * The migrate purge's first pass: servers between messages move through the upgrader; plain processes parked in
+     * receive at the start of a qualified step re-run that step on {@code current}. Returns the processes left to kill.
+     */
+    private List<Proc> migrateLocked(ModuleVersion old, ModuleVersion current, List<Proc> victims, List<Pid> moved) {
+        Upgrader u = upgrader;
+        List<Proc> movedServers = u == null ? List.of() : u.migrate(old, current, victims);
+        moved.addAll(movedServers);
+        List<Proc> asked = new ArrayList<>();
+        List<Proc> rest = new ArrayList<>();
+        for (Proc p : victims) {
+            if (movedServers.contains(p) || p.behaviour() != null) {
+                if (!movedServers.contains(p)) {
+                    rest.add(p); // a server in a callback (or one whose migration failed and exited)
+                }
+            } else if (p.requestMove(old)) {
+                asked.add(p);
+            } else {
+                rest.add(p);
+            }
+        }
+        long deadline = System.currentTimeMillis() + purgeBoundMillis;
+        for (Proc p : asked) {
+            Boolean answer;
+            while ((answer = p.moveAnswer()) == null && System.currentTimeMillis() < deadline) {
+                Thread.onSpinWait();
+                Thread.yield();
+            }
+            if (Boolean.TRUE.equals(answer)) {
+                // it accepted: it re-enters through a qualified call; wait until it has left the old version
+                while (p.isAlive() && p.runs(old) && System.currentTimeMillis() < deadline) {
+                    Thread.yield();
+                }
+            }
+            p.clearMove();
+            if (Boolean.TRUE.equals(answer) && !p.runs(old)) {
+                moved.add(p);
+            } else {
+                rest.add(p);
+            }
+        }
+        return rest;
     }
 
     /** Logs, except for the runtime's own warm-up module ({@link hotcode.runtime.impl.ExitPathWarmup}). */

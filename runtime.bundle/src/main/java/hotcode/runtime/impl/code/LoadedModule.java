@@ -9,6 +9,10 @@ final class LoadedModule {
     volatile ModuleVersion old;
     /** A {@code CodeServer.load} of this module is in progress. */
     final java.util.concurrent.atomic.AtomicBoolean loading = new java.util.concurrent.atomic.AtomicBoolean();
+    /** After a rolled-back upgrade: the version the bundle is being restored to (see CodeServerImpl.restoring). */
+    volatile ModuleVersion restoring;
+    /** The last upgrade's failure, for {@code CodeServer.load}'s caller. */
+    volatile hotcode.runtime.api.MigrationException lastFailure;
     private int loads;
 
     LoadedModule(String name, String symbolicName) {

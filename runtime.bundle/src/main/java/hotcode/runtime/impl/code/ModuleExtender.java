@@ -1,6 +1,7 @@
 package hotcode.runtime.impl.code;
 
 import hotcode.runtime.api.HotcodeException;
+import hotcode.runtime.api.MigrationException;
 import hotcode.runtime.impl.Log;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
@@ -39,6 +40,12 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
     private final CodeServerImpl code;
     private final Anchors anchors;
     private final Set<BundleRevision> starting = ConcurrentHashMap.newKeySet();
+    /** Restores bundles after rolled-back upgrades, off the thread of the update that failed. */
+    private final java.util.concurrent.ExecutorService restorer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "hotcode-restore");
+        t.setDaemon(true);
+        return t;
+    });
     private ServiceRegistration<ResolverHookFactory> hook;
 
     public ModuleExtender(BundleContext context, CodeServerImpl code) {
@@ -62,6 +69,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
     }
 
     public void close() {
+        restorer.shutdownNow();
         context.removeBundleListener(this);
         context.removeFrameworkListener(this);
         if (context.getBundle(0).getState() != Bundle.STOPPING) {
@@ -132,6 +140,13 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
         anchors.release(v);
     }
 
+    @Override
+    public void restored(ModuleVersion v, Object revision) {
+        if (revision instanceof BundleRevision r) {
+            anchors.retarget(v, r);
+        }
+    }
+
     // ------------------------------------------------------------------ internals
 
     /** {@code load <module> <url>}: checks the jar is a version of the module, then updates (and starts) the bundle. */
@@ -189,9 +204,48 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
                     b.getLocation(), revision, wiring, wiring.getClassLoader()));
         } catch (BadModuleException e) {
             Log.error(e.getMessage() + stillCurrent(header, b), e);
+        } catch (MigrationException e) {
+            restore(b, e); // the upgrade of its servers was rolled back: the bundle goes back to the old jar too
         } catch (RuntimeException e) {
             Log.error(describe(b) + ": could not load it as a module: " + e + stillCurrent(header, b), e);
         }
+    }
+
+    /**
+     * Restores {@code b} to the jar of the version that stays current after a rolled-back upgrade. The jar is rebuilt
+     * now from that version's revision (still wired through its anchor); the update runs on another thread, since
+     * this one is inside the bundle's own start.
+     */
+    private void restore(Bundle b, MigrationException cause) {
+        String module;
+        try {
+            module = ModuleHeader.parse(moduleHeader(b), describe(b)).module();
+        } catch (BadModuleException e) {
+            return;
+        }
+        ModuleVersion v = code.restoring(module);
+        if (v == null || !(v.wiring() instanceof BundleWiring w)) {
+            return;
+        }
+        byte[] jar;
+        try {
+            jar = JarRebuild.of(w);
+        } catch (IOException | RuntimeException e) {
+            Log.error("could not rebuild the jar of " + v.label() + " to restore " + describe(b) + ": " + e
+                    + "; update the bundle to a fixed version", e);
+            return;
+        }
+        restorer.execute(() -> {
+            try {
+                b.update(new ByteArrayInputStream(jar));
+                if (b.getState() != Bundle.ACTIVE) {
+                    b.start();
+                }
+            } catch (BundleException | IllegalStateException e) {
+                Log.error("could not restore " + describe(b) + " to " + v.version() + ": " + e
+                        + "; " + v.label() + " stays current; update the bundle to a fixed version", e);
+            }
+        });
     }
 
     private String stillCurrent(String header, Bundle b) {

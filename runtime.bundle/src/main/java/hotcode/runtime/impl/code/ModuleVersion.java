@@ -25,6 +25,8 @@ public final class ModuleVersion {
     private volatile boolean old;
     private volatile boolean purged;
     private volatile boolean rebound;
+    /** The revision that now holds this version's code, after a rolled-back upgrade restored the bundle's jar. */
+    private volatile Object restoredTo;
     volatile Object anchor;
 
     ModuleVersion(String module, int vsn, String version, long bundleId, String location, Object revision,
@@ -108,6 +110,14 @@ public final class ModuleVersion {
     /** Whether a refresh re-bound this version: objects it made before are of classes its code no longer has. */
     public boolean wasRebound() {
         return rebound;
+    }
+
+    void restoredTo(Object revision) {
+        restoredTo = revision;
+    }
+
+    public Object restoredTo() {
+        return restoredTo;
     }
 
     void markOld() {

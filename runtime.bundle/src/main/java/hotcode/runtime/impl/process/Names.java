@@ -27,6 +27,7 @@ public final class Names {
     }
 
     public void register(String name, Proc p) {
+        Proc.effect();
         if (name == null || name.isBlank()) {
             throw new HotcodeException("register: a name must not be empty");
         }
@@ -60,6 +61,7 @@ public final class Names {
     }
 
     public void unregister(String name) {
+        Proc.effect();
         Proc p = byName.get(name);
         if (p == null) {
             throw new HotcodeException("unregister: no process is registered as " + name);

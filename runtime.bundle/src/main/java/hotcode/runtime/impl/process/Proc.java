@@ -7,6 +7,7 @@ import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Ref;
 import hotcode.runtime.api.Tuple;
+import hotcode.runtime.impl.Log;
 import hotcode.runtime.impl.code.Crossing;
 import hotcode.runtime.impl.code.ModuleVersion;
 
@@ -49,6 +50,27 @@ public final class Proc implements Pid, Runnable {
     private static final int SPINS = Integer.getInteger("hotcode.receive.spins", 100);
     /** A wait shorter than this would have been cheaper spun than parked. */
     private static final long SHORT_WAIT_NANOS = 20_000;
+    /** What {@link #receiveOrSystem} returns when a system request, not a message, woke the process. */
+    public static final Object SYSTEM = new Object() {
+        @Override
+        public String toString() {
+            return "system";
+        }
+    };
+
+    /** Told when the process has exited (the behaviour a process runs, e.g. a server, cleans up here). */
+    public interface ExitHook {
+        void exited(Proc p, Object reason);
+    }
+
+    /** Thrown through old code to the trampoline when a migrate purge moves a process parked in receive. */
+    private static final class MoveSignal extends Error {
+        MoveSignal() {
+            super("moved to the current version", null, false, false);
+        }
+    }
+
+    private static final int MOVE_NONE = 0, MOVE_REQUESTED = 1, MOVE_ACCEPTED = 2, MOVE_DECLINED = 3;
 
     public enum State { RUNNABLE, WAITING, EXITED }
 
@@ -62,6 +84,21 @@ public final class Proc implements Pid, Runnable {
     private volatile boolean trapExit;
     private volatile boolean exited;
     private Object exitReason;
+    /** A system request waits for this process (servers only): wakes a receive without a message. */
+    private volatile boolean systemSignal;
+    /** The behaviour this process runs (a server, a supervisor), or null for a plain process. */
+    private volatile ExitHook behaviour;
+    /**
+     * The qualified call that began the current top-level step, and how much the process had done when it began
+     * ({@link #progress} counts messages taken and effects such as sends, spawns and links). Owner only. A process
+     * parked in receive that has done nothing since its step began can be moved to the current version by re-running
+     * that step there (the migrate purge).
+     */
+    private Next stepCall;
+    private int progress;
+    private int progressAtStep;
+    private volatile int move;
+    private volatile boolean killedByPurge;
 
     // guarded by this: links, monitors this process holds, monitors held on it, registered name
     private Set<Proc> links;
@@ -82,15 +119,15 @@ public final class Proc implements Pid, Runnable {
      */
     private int spinLimit;
 
-    Proc(long id, ProcessTable table, Next first, ModuleVersion firstVersion, ClassLoader contextLoader,
-         java.util.concurrent.ThreadFactory threads) {
+    Proc(long id, ProcessTable table, Next first, ModuleVersion firstVersion, String firstFunction,
+         ClassLoader contextLoader, java.util.concurrent.ThreadFactory threads) {
         this.id = id;
         this.table = table;
         this.first = first;
         this.thread = threads.newThread(this);
         this.mailbox = new Mailbox(thread);
         if (firstVersion != null) {
-            pushFrame(firstVersion, "fun");
+            pushFrame(firstVersion, firstFunction);
             thread.setContextClassLoader(firstVersion.loader());
         } else {
             thread.setContextClassLoader(contextLoader); // set deliberately: not inherited from the spawning thread
@@ -153,6 +190,11 @@ public final class Proc implements Pid, Runnable {
         return mailbox.offer(message);
     }
 
+    /** Whether an exit signal has reached the process and it has yet to unwind. */
+    public boolean exitPending() {
+        return pendingExit != null;
+    }
+
     /** Unwinds the calling process if an exit signal has reached it. */
     public void checkExit() {
         Object reason = pendingExit;
@@ -164,14 +206,69 @@ public final class Proc implements Pid, Runnable {
     /** Selective receive; {@code timeoutNanos} < 0 waits forever; returns null on timeout. Owner only. */
     public Object receive(Object[] patterns, long timeoutNanos) {
         checkExit();
+        if (move == MOVE_REQUESTED) {
+            answerMove(); // throws MoveSignal when the step can be re-run on the current version
+        }
         Object m = mailbox.take(patterns, true);
         if (m == Mailbox.NONE) {
-            m = await(patterns, timeoutNanos);
+            m = await(patterns, timeoutNanos, false);
             if (m == null) {
                 return null;
             }
         }
         return admit(m);
+    }
+
+    /**
+     * Like {@link #receive}, but also returns {@link #SYSTEM} when {@link #signalSystem} was called: a server's loop
+     * waits for messages and system requests at once. Owner only.
+     */
+    public Object receiveOrSystem(Object[] patterns) {
+        checkExit();
+        if (systemSignal) {
+            systemSignal = false;
+            return SYSTEM;
+        }
+        Object m = mailbox.take(patterns, true);
+        if (m == Mailbox.NONE) {
+            m = await(patterns, -1, true);
+            if (m == SYSTEM) {
+                return m;
+            }
+        }
+        return admit(m);
+    }
+
+    /** Wakes the process for a system request: its {@link #receiveOrSystem} returns {@link #SYSTEM}. */
+    public void signalSystem() {
+        systemSignal = true;
+        LockSupport.unpark(thread);
+    }
+
+    /** Parks until {@link #signalSystem} or an exit signal (which this then throws). Owner only. */
+    public void awaitSystem() {
+        checkExit();
+        if (!systemSignal) {
+            LockSupport.park(this);
+        }
+        systemSignal = false;
+        checkExit();
+    }
+
+    public void behaviour(ExitHook b) {
+        behaviour = b;
+    }
+
+    public ExitHook behaviour() {
+        return behaviour;
+    }
+
+    /** An effect that re-running the step would repeat (a send, a spawn, a link...). Called on the process's thread. */
+    public static void effect() {
+        Proc p = CURRENT.get();
+        if (p != null) {
+            p.progress++;
+        }
     }
 
     /** Parks for {@code millis}, leaving the mailbox alone; an exit signal ends the wait. Owner only. */
@@ -231,7 +328,13 @@ public final class Proc implements Pid, Runnable {
 
     /** Kills the process for a purge: untrappable, reason {@code killed}. */
     public void kill() {
+        killedByPurge = true;
         markExit(KILLED);
+    }
+
+    /** Whether a purge killed this process (its supervisor does not count the restart against its intensity). */
+    public boolean killedByPurge() {
+        return killedByPurge;
     }
 
     /** Ends the process because the runtime is stopping: untrappable, reason {@code shutdown}. */
@@ -379,9 +482,16 @@ public final class Proc implements Pid, Runnable {
         switchLoader(left, d == 0 ? null : (ModuleVersion) frames[2 * d - 2]);
     }
 
-    /** A qualified tail call: the top frame is replaced, so the version left behind no longer counts. Owner only. */
-    public void replaceTopFrame(ModuleVersion v, String function) {
+    /**
+     * A qualified tail call: the top frame is replaced, so the version left behind no longer counts. {@code step} is
+     * the qualified call itself when the trampoline runs it (a top-level step), else null. Owner only.
+     */
+    public void replaceTopFrame(ModuleVersion v, String function, Next step) {
         int d = depth;
+        if (d <= 1) {
+            stepCall = step;
+            progressAtStep = progress;
+        }
         if (d == 0) {
             pushFrame(v, function);
             return;
@@ -460,7 +570,13 @@ public final class Proc implements Pid, Runnable {
             first = null;
             while (step != null) {
                 checkExit();
-                step = step.run();
+                try {
+                    step = step.run();
+                } catch (MoveSignal moved) {
+                    step = stepCall; // re-run the step's qualified call: it resolves the current version
+                    Log.info("process " + this + " moved to the current version of " + topVersion().module()
+                            + " (migrate purge): re-entering " + step);
+                }
             }
             checkExit(); // a signal that arrived during the last step decides the exit reason, not the step's return
         } catch (ExitException e) {
@@ -489,6 +605,10 @@ public final class Proc implements Pid, Runnable {
             monitoring = null;
         }
         table.exited(this, reason, mailbox.close());
+        ExitHook hook = behaviour;
+        if (hook != null) {
+            hook.exited(this, reason);
+        }
         if (watched != null) {
             watched.forEach((ref, target) -> {
                 synchronized (target) {
@@ -529,6 +649,7 @@ public final class Proc implements Pid, Runnable {
         }
         frames = null;
         depth = 0;
+        stepCall = null;
         CURRENT.remove();
     }
 
@@ -542,13 +663,17 @@ public final class Proc implements Pid, Runnable {
      * Waits for a matching message: spins up to this process's budget, then parks. One method on purpose: every
      * parked process keeps this frame in its stack chunk, so an extra frame costs memory per process.
      */
-    private Object await(Object[] patterns, long timeoutNanos) {
+    private Object await(Object[] patterns, long timeoutNanos, boolean system) {
         if (timeoutNanos == 0) {
             return null;
         }
         long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
         for (int i = spinLimit; i > 0; i--) {
             Thread.onSpinWait();
+            if (system && systemSignal) {
+                systemSignal = false;
+                return SYSTEM;
+            }
             if (mailbox.hasArrivals()) {
                 Object m = mailbox.take(patterns, false);
                 if (m != Mailbox.NONE) {
@@ -574,6 +699,16 @@ public final class Proc implements Pid, Runnable {
                 mailbox.clearWaiting();
                 checkExit();
             }
+            if (system && systemSignal) {
+                mailbox.clearWaiting();
+                systemSignal = false;
+                return SYSTEM;
+            }
+            if (move == MOVE_REQUESTED) {
+                mailbox.clearWaiting();
+                answerMove();
+                continue;
+            }
             if (timeoutNanos < 0) {
                 LockSupport.park(this);
             } else {
@@ -591,8 +726,49 @@ public final class Proc implements Pid, Runnable {
         return m;
     }
 
+    // ------------------------------------------------------------------ migrate purge
+
+    /**
+     * Asks this process to move to the current version (a migrate purge of {@code old}): answered on its own thread at
+     * its receive. False when it is not parked in receive in {@code old} at the top level, so it must be killed.
+     */
+    public boolean requestMove(ModuleVersion old) {
+        if (exited || depth != 1 || topVersion() != old || !mailbox.isWaiting()) {
+            return false;
+        }
+        move = MOVE_REQUESTED;
+        LockSupport.unpark(thread);
+        return true;
+    }
+
+    /** Whether the process accepted a move (true), declined it (false), or has not answered yet (null). */
+    public Boolean moveAnswer() {
+        int m = move;
+        return m == MOVE_ACCEPTED ? Boolean.TRUE : m == MOVE_DECLINED ? Boolean.FALSE : exited ? Boolean.FALSE : null;
+    }
+
+    /** Clears a move answer, so that a later migrate purge asks afresh. */
+    public void clearMove() {
+        move = MOVE_NONE;
+    }
+
+    /**
+     * The owner's answer: a process that has done nothing since its qualified step began (no message taken, no send,
+     * spawn, link or name) can re-run that step on the current version with its mailbox untouched; any other waits to
+     * be killed.
+     */
+    private void answerMove() {
+        ModuleVersion top = topVersion();
+        if (depth == 1 && stepCall != null && progress == progressAtStep && top != null && top.isOld()) {
+            move = MOVE_ACCEPTED;
+            throw new MoveSignal();
+        }
+        move = MOVE_DECLINED;
+    }
+
     /** A message may only reach module code that can read it (see {@link Crossing}); otherwise it is a dead letter. */
     private Object admit(Object m) {
+        progress++;
         ModuleVersion top = topVersion();
         if (top != null) {
             try {

@@ -40,7 +40,14 @@ public final class ProcessTable {
      * resolves its own, as a qualified call does), linked to {@code linkTo} when that is not null.
      */
     public Proc spawn(Next first, ModuleVersion version, Proc linkTo) {
-        Proc p = new Proc(ids.incrementAndGet(), this, first, version, first.getClass().getClassLoader(), threads);
+        return spawn(first, version, "fun", linkTo, null);
+    }
+
+    /** {@link #spawn(Next, ModuleVersion, Proc)}, naming the first frame's function and the behaviour it runs. */
+    public Proc spawn(Next first, ModuleVersion version, String function, Proc linkTo, Proc.ExitHook behaviour) {
+        Proc.effect();
+        Proc p = new Proc(ids.incrementAndGet(), this, first, version, function, first.getClass().getClassLoader(), threads);
+        p.behaviour(behaviour);
         live.put(p.id(), p);
         if (linkTo != null) {
             linkTo.link(p);
@@ -63,6 +70,7 @@ public final class ProcessTable {
             throw new HotcodeException("cannot send null to " + to + ": null is not a message");
         }
         Proc target = lookup(to);
+        Proc.effect();
         // No exit check here, as in Erlang: a message a process has received always reaches the code after the
         // receive; the process unwinds at its next receive, sleep, qualified call or loop step.
         if (!target.deliver(message)) {
@@ -71,6 +79,7 @@ public final class ProcessTable {
     }
 
     public void exit(Pid pid, Object reason) {
+        Proc.effect();
         Proc sender = Proc.currentOrNull();
         Proc target = lookup(pid);
         if (target == sender && reason == hotcode.runtime.api.Hotcode.NORMAL) {
@@ -83,19 +92,23 @@ public final class ProcessTable {
     }
 
     public void link(Proc self, Pid other) {
+        Proc.effect();
         self.link(lookup(other));
         self.checkExit();
     }
 
     public void unlink(Proc self, Pid other) {
+        Proc.effect();
         self.unlink(lookup(other));
     }
 
     public Ref monitor(Proc self, Pid target) {
+        Proc.effect();
         return self.monitor(lookup(target));
     }
 
     public void demonitor(Proc self, Ref ref) {
+        Proc.effect();
         self.demonitor(ref);
     }
 

@@ -40,14 +40,14 @@ public final class Router {
     }
 
     /** {@code module:function(args)} in tail position: the process continues in the current version. */
-    public Next tailCall(String module, String function, Object[] args) {
+    public Next tailCall(Next step, String module, String function, Object[] args) {
         ModuleVersion v = code.current(module, function, args.length);
         ModuleFunction f = processStep(v, function, args.length);
         Proc p = Proc.currentOrNull();
         if (p != null) {
             p.checkExit();
             checkArguments(p, v, args);
-            p.replaceTopFrame(v, function);
+            p.replaceTopFrame(v, function, step);
         }
         return (Next) invoke(v, f, args);
     }
