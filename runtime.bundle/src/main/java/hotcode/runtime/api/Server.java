@@ -45,8 +45,11 @@ public interface Server<S> {
     }
 
     /**
-     * Migrates the state when the module's bundle is updated, Erlang's {@code code_change}. Called on the
-     * <em>new</em> version's class, in the server's process, while it is suspended; {@code oldState} is the state the
+     * Migrates the state when the module's bundle is updated, Erlang's {@code code_change}. Called on a fresh instance
+     * of the <em>new</em> version's class while the server is suspended at its safe point: for a server that was idle,
+     * on a runtime thread (so an upgrade of 10,000 idle servers wakes none of them); for one that was busy, in its own
+     * process when its callback returns. Either way it must compute the new state from the old one and nothing else:
+     * no {@code receive}, no {@code self()}, no calls that wait on other processes. {@code oldState} is the state the
      * old version kept, of the old version's classes, which the new version cannot name: read it with
      * {@link Records} (records by component name, or a neutral form of maps and lists). Returning null, throwing,
      * raising an {@code Error}, or returning a state that still holds objects of the old version fails the

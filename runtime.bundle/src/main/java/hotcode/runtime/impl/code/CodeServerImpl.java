@@ -123,18 +123,6 @@ public final class CodeServerImpl implements CodeServer {
                     + ", which bundle " + m.symbolicName + " already provides; a module's versions must be revisions of one bundle");
         }
         ModuleVersion cur = m.current;
-        if (cur != null && m.restoring == cur && src.revision() != null && cur.revision() != src.revision()) {
-            // the bundle restored to the old jar after a rolled-back upgrade: the same code, so the same version; it
-            // keeps running on its anchored revision, and is re-bound to this one at the bundle's next refresh
-            m.restoring = null;
-            cur.restoredTo(src.revision());
-            for (Listener l : listeners) {
-                l.restored(cur, src.revision());
-            }
-            Log.info("restored bundle " + src.symbolicName() + " to " + src.version() + ": " + cur.label()
-                    + " stays current (upgrade rolled back)");
-            return null;
-        }
         if (cur != null && src.revision() != null
                 && (cur.revision() == src.revision() || cur.restoredTo() == src.revision())) {
             if (cur.wiring() == src.wiring()) {
@@ -174,6 +162,7 @@ public final class CodeServerImpl implements CodeServer {
             }
         }
         m.lastFailure = null;
+        m.restoring = null;
         if (cur != null) {
             cur.markOld();
             m.old = cur;
@@ -182,6 +171,34 @@ public final class CodeServerImpl implements CodeServer {
         servers.commit();
         log(module, "loaded " + v.label() + (cur == null ? "" : "; " + cur.label() + " is now old"));
         return v;
+    }
+
+    /**
+     * The module's bundle, restored to the jar of {@code restoring(module)} after a rolled-back upgrade, has started
+     * again as {@code src}: the same code, so the same version. It keeps running on its anchored first revision and is
+     * re-bound to {@code src}'s revision at the bundle's next refresh. False when that version is no longer current
+     * (then {@code src} is loaded as any new revision would be).
+     */
+    public boolean restored(ModuleSource src) {
+        LoadedModule m = modules.get(src.header().module());
+        if (m == null) {
+            return false;
+        }
+        ModuleVersion cur;
+        synchronized (m) {
+            cur = m.current;
+            if (cur == null || m.restoring != cur) {
+                return false;
+            }
+            m.restoring = null;
+            cur.restoredTo(src.revision());
+        }
+        for (Listener l : listeners) {
+            l.restored(cur, src.revision());
+        }
+        Log.info("restored bundle " + src.symbolicName() + " to " + src.version() + " after the rollback: "
+                + cur.label() + " stays current");
+        return true;
     }
 
     /**

@@ -40,6 +40,8 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
     private final CodeServerImpl code;
     private final Anchors anchors;
     private final Set<BundleRevision> starting = ConcurrentHashMap.newKeySet();
+    /** Bundles being restored to their old jar after a rolled-back upgrade, by id. */
+    private final Set<Long> restoring = ConcurrentHashMap.newKeySet();
     /** Restores bundles after rolled-back upgrades, off the thread of the update that failed. */
     private final java.util.concurrent.ExecutorService restorer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "hotcode-restore");
@@ -200,8 +202,11 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
                 throw new BadModuleException(describe(b) + " is not resolved");
             }
             ModuleHeader h = ModuleHeader.parse(header, describe(b));
-            code.load(new ModuleSource(h, b.getSymbolicName(), b.getVersion().toString(), b.getBundleId(),
-                    b.getLocation(), revision, wiring, wiring.getClassLoader()));
+            ModuleSource src = new ModuleSource(h, b.getSymbolicName(), b.getVersion().toString(), b.getBundleId(),
+                    b.getLocation(), revision, wiring, wiring.getClassLoader());
+            if (!(restoring.remove(b.getBundleId()) && code.restored(src))) {
+                code.load(src);
+            }
         } catch (BadModuleException e) {
             Log.error(e.getMessage() + stillCurrent(header, b), e);
         } catch (MigrationException e) {
@@ -235,6 +240,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
                     + "; update the bundle to a fixed version", e);
             return;
         }
+        restoring.add(b.getBundleId());
         restorer.execute(() -> {
             try {
                 b.update(new ByteArrayInputStream(jar));
@@ -242,6 +248,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
                     b.start();
                 }
             } catch (BundleException | IllegalStateException e) {
+                restoring.remove(b.getBundleId());
                 Log.error("could not restore " + describe(b) + " to " + v.version() + ": " + e
                         + "; " + v.label() + " stays current; update the bundle to a fixed version", e);
             }

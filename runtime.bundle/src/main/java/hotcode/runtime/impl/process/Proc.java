@@ -503,6 +503,27 @@ public final class Proc implements Pid, Runnable {
         switchLoader(left, v);
     }
 
+    /**
+     * A server's upgrade: its one frame now names {@code v}. Called by the upgrading thread while the server is
+     * quiescent (claimed at its safe point, or waiting for the verdict); the server reads its frames again only after
+     * a volatile read that follows this write.
+     */
+    public void replaceTopFrameOf(ModuleVersion v, String function) {
+        int d = depth;
+        if (d == 0) {
+            return;
+        }
+        frames[2 * d - 2] = v;
+        frames[2 * d - 1] = function;
+        depth = d;
+        thread.setContextClassLoader(v.loader());
+    }
+
+    /** The process's thread (to tell its own code from a runtime thread acting on its behalf). */
+    public Thread thread() {
+        return thread;
+    }
+
     /** The version of the innermost qualified call, or null when the process runs no module code. */
     public ModuleVersion topVersion() {
         int d = depth;

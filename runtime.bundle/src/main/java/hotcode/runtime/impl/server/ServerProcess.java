@@ -41,8 +41,16 @@ final class ServerProcess implements Next, Proc.ExitHook {
     private Object state;
     private boolean initialized;
     private boolean suspended;
-    /** Set while a callback runs: a migrate purge kills a server caught mid-callback and moves the others. */
-    private volatile boolean inCallback;
+    /**
+     * {@link #IDLE} while the server waits for a message at its safe point, {@link #RUNNING} otherwise. An upgrade
+     * claims an idle server ({@link #claim}: IDLE -> CLAIMED) and migrates its state on a migrator thread while the
+     * server stays quiescent; a server that wakes up claimed waits until it is released ({@link #settle}).
+     */
+    private volatile int phase;
+    private volatile boolean waitingForRelease;
+    /** What a migration produced, committed by the upgrading thread while the server is quiescent. */
+    private Server<Object> stagedInstance;
+    private Object stagedState;
     private volatile SystemRequest upgrading;
     final CompletableFuture<Void> started = new CompletableFuture<>();
     private final ConcurrentLinkedQueue<SystemRequest> requests = new ConcurrentLinkedQueue<>();
@@ -73,8 +81,30 @@ final class ServerProcess implements Next, Proc.ExitHook {
         proc = p;
     }
 
-    boolean inCallback() {
-        return inCallback;
+    static final int RUNNING = 0, IDLE = 1, CLAIMED = 2;
+    private static final java.lang.invoke.VarHandle PHASE;
+
+    static {
+        try {
+            PHASE = java.lang.invoke.MethodHandles.lookup().findVarHandle(ServerProcess.class, "phase", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Claims the server for a migration if it is idle at its safe point; it then stays quiescent until released. */
+    boolean claim() {
+        return PHASE.compareAndSet(this, IDLE, CLAIMED);
+    }
+
+    /** Ends a claim: the server may serve again (and is woken if it was waiting for this). */
+    void release() {
+        if (phase == CLAIMED) {
+            phase = IDLE;
+            if (waitingForRelease) {
+                proc.signalSystem();
+            }
+        }
     }
 
     /** Queues a system request and wakes the server; a server that has exited fails it at once. */
@@ -111,16 +141,32 @@ final class ServerProcess implements Next, Proc.ExitHook {
             serveSystem();
         }
         Object m;
+        phase = IDLE;
         try {
             m = proc.receiveOrSystem(ANY);
         } catch (hotcode.runtime.api.IncompatibleValueException e) {
+            settle();
             Log.warn(describe() + " refused a message: " + e.getMessage() + " (counted as a dead letter)");
             return this;
         }
+        settle();
         if (m != Proc.SYSTEM) {
-            dispatch(m);
+            dispatch(m); // a message taken while claimed waited in hand: it is still the oldest, served first
         }
         return this;
+    }
+
+    /** Leaves the safe point; if an upgrade has claimed the server meanwhile, waits until it is released. */
+    private void settle() {
+        if (PHASE.compareAndSet(this, IDLE, RUNNING)) {
+            return;
+        }
+        waitingForRelease = true; // then read phase: release() writes phase, then reads this (no lost wake-up)
+        while (phase == CLAIMED) {
+            proc.awaitSystem();
+        }
+        waitingForRelease = false;
+        phase = RUNNING;
     }
 
     private void init() {
@@ -144,7 +190,6 @@ final class ServerProcess implements Next, Proc.ExitHook {
     }
 
     private void dispatch(Object m) {
-        inCallback = true;
         try {
             if (m instanceof Messages.Call c) {
                 call(c);
@@ -162,8 +207,6 @@ final class ServerProcess implements Next, Proc.ExitHook {
             Log.error(describe() + " crashed in " + callback(m) + " on " + Terms.format(m) + ": " + t, t);
             terminate(t);
             throw new ExitException(t);
-        } finally {
-            inCallback = false;
         }
     }
 
@@ -246,18 +289,33 @@ final class ServerProcess implements Next, Proc.ExitHook {
     }
 
     /**
-     * Migrates this server's state into {@code u.to} with the new version's codeChange, reports it, and waits for
-     * the verdict: commit switches class, state and frame at once; rollback keeps everything as it was.
+     * An upgrade reached a server that was busy when it began: it migrates its own state at this safe point, then
+     * waits, quiescent, for the verdict (the upgrading thread commits it meanwhile).
      */
     private void upgrade(SystemRequest r) {
         Upgrade u = r.upgrade;
         int i = r.index;
-        if (u.verdict() != Upgrade.Verdict.PENDING && !u.autoCommit) {
-            u.resumed(i); // rolled back before this server reached its safe point: nothing to undo
-            r.complete(null);
+        if (u.verdict() != Upgrade.Verdict.PENDING) {
+            u.resumed(i); // decided before this server reached its safe point: nothing to do
+            r.complete(Boolean.FALSE);
             return;
         }
         upgrading = r;
+        migrate(u, i);
+        while (u.verdict() == Upgrade.Verdict.PENDING) {
+            proc.awaitSystem();
+        }
+        upgrading = null;
+        u.resumed(i);
+        r.complete(version == u.to);
+    }
+
+    /**
+     * Runs the new version's codeChange on this server's state and stages the result, or the failure. Runs on the
+     * server's own thread ({@link #upgrade}) or on a migrator thread while the server is claimed; either way the server
+     * is quiescent, so its fields are stable.
+     */
+    void migrate(Upgrade u, int i) {
         Server<Object> next = null;
         Object migrated = null;
         Throwable failure = null;
@@ -266,10 +324,11 @@ final class ServerProcess implements Next, Proc.ExitHook {
         Thread t = Thread.currentThread();
         ClassLoader before = t.getContextClassLoader();
         t.setContextClassLoader(u.to.loader());
+        String by = t == proc.thread() ? "" : " (run by the runtime while " + proc + " was idle)";
         try {
             what = "loading " + className + " from " + u.to.label();
-            next = servers.instantiate(servers.serverClass(u.to, className), u.to);
-            what = "codeChange(\"" + from.version() + "\", state) of " + className + " in " + u.to.label();
+            next = u.instantiate(className);
+            what = "codeChange(\"" + from.version() + "\", state) of " + className + " in " + u.to.label() + by;
             migrated = next.codeChange(from.version(), state, null);
             if (migrated == null) {
                 throw new HotcodeException(what + " returned null; it must return the new state");
@@ -277,38 +336,38 @@ final class ServerProcess implements Next, Proc.ExitHook {
             String stale = StateCheck.staleObject(migrated, u.to);
             if (stale != null) {
                 throw new HotcodeException(what + " returned a state that " + u.to.label() + " cannot read: " + stale
-                        + (next.getClass().getMethod("codeChange", String.class, Object.class, Object.class)
-                        .getDeclaringClass() == hotcode.runtime.api.Server.class
-                        ? " (" + className + " does not override codeChange; convert the state with Records.convert)" : ""));
+                        + (Upgrade.overridesCodeChange(next.getClass()) ? ""
+                        : " (" + className + " does not override codeChange; convert the state with Records.convert)"));
             }
         } catch (Throwable e) {
             failure = e;
         } finally {
             t.setContextClassLoader(before);
         }
+        stagedInstance = next;
+        stagedState = migrated;
         u.staged(i, this, what, failure);
-        boolean commit;
-        if (u.autoCommit) {
-            commit = failure == null;
-        } else {
-            while (u.verdict() == Upgrade.Verdict.PENDING) {
-                proc.awaitSystem();
-            }
-            commit = failure == null && u.verdict() == Upgrade.Verdict.COMMIT;
-        }
-        if (commit) {
-            instance = next;
-            state = migrated;
-            version = u.to;
-            proc.replaceTopFrame(u.to, "server", null);
-        }
-        upgrading = null;
-        u.resumed(i);
-        r.complete(commit);
-        if (u.autoCommit && !commit) {
-            // a migrate purge could not move this server: it dies with its old code, as a plain purge would do
-            throw new ExitException(hotcode.runtime.api.Hotcode.KILLED);
-        }
+    }
+
+    /** The verdict is commit: switches class, state and frame at once. The server is quiescent (claimed or waiting). */
+    void commit(ModuleVersion to) {
+        instance = stagedInstance;
+        state = stagedState;
+        version = to;
+        proc.replaceTopFrameOf(to, "server");
+        stagedInstance = null;
+        stagedState = null;
+    }
+
+    /** Whether the last migration produced a state (a migrate purge commits only those). */
+    boolean stagedOk() {
+        return stagedState != null;
+    }
+
+    /** The verdict is rollback: the staged state is dropped; class, state and frame stay as they were. */
+    void discard() {
+        stagedInstance = null;
+        stagedState = null;
     }
 
     // ------------------------------------------------------------------ callbacks: Proc.ExitHook

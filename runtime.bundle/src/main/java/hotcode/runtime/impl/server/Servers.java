@@ -52,6 +52,16 @@ public final class Servers implements CodeServerImpl.Upgrader {
     private final ConcurrentHashMap<String, Set<ServerProcess>> byModule = new ConcurrentHashMap<>();
     /** Per module: starts hold the read lock, an upgrade the write lock, so no server starts on a version being left. */
     private final ConcurrentHashMap<String, ReentrantReadWriteLock> locks = new ConcurrentHashMap<>();
+    /**
+     * Platform threads that run codeChange for idle servers: not virtual threads, so an upgrade's progress does not
+     * depend on the virtual-thread scheduler's fairness under load; a codeChange that hangs holds one of them (the
+     * upgrade rolls back at its bound) and the pool makes another.
+     */
+    private final java.util.concurrent.ExecutorService migrators = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "hotcode-migrator");
+        t.setDaemon(true);
+        return t;
+    });
 
     public Servers(ProcessTable processes, Names names, CodeServerImpl code, DeadLetterOffice deadLetters,
                    long migrationBoundMillis) {
@@ -333,17 +343,15 @@ public final class Servers implements CodeServerImpl.Upgrader {
             }
             long t0 = System.nanoTime();
             long deadline = t0 + migrationBoundMillis * 1_000_000;
-            Upgrade u = new Upgrade(from, to, servers, false);
-            for (int i = 0; i < servers.size(); i++) {
-                servers.get(i).request(SystemRequest.upgrade(u, i));
-            }
+            Upgrade u = new Upgrade(this, from, to, servers, false);
+            java.util.BitSet claimed = stage(u);
             boolean staged = await(() -> u.awaitStaged(deadline));
             long t1 = System.nanoTime();
             if (!staged) {
-                u.decide(Upgrade.Verdict.ROLLBACK);
-                await(() -> u.awaitResumed(System.nanoTime() + migrationBoundMillis * 1_000_000));
+                List<ServerProcess> late = u.notStaged();
+                u.decide(Upgrade.Verdict.ROLLBACK, claimed);
                 long t2 = System.nanoTime();
-                MigrationException e = failure(u, servers.size(), t1 - t0, t2 - t1);
+                MigrationException e = failure(u, late, servers.size(), t2 - t1);
                 Log.error(e.getMessage(), e.getCause());
                 throw e;
             }
@@ -351,11 +359,12 @@ public final class Servers implements CodeServerImpl.Upgrader {
             return () -> {
                 try {
                     long t2 = System.nanoTime();
-                    u.decide(Upgrade.Verdict.COMMIT);
-                    await(() -> u.awaitResumed(System.nanoTime() + migrationBoundMillis * 1_000_000));
+                    u.decide(Upgrade.Verdict.COMMIT, claimed);
                     long t3 = System.nanoTime();
                     Log.info("upgraded " + servers.size() + " server(s) of " + from.module() + " " + from.version() + " -> "
-                            + to.version() + ": suspend + migrate " + ms(t1 - t0) + ", resume " + ms(t3 - t2));
+                            + to.version() + ": suspend + migrate " + ms(t1 - t0) + ", commit + resume " + ms(t3 - t2)
+                            + " (" + claimed.cardinality() + " migrated while idle, "
+                            + (servers.size() - claimed.cardinality()) + " at the end of a callback)");
                 } finally {
                     lock.unlock();
                 }
@@ -367,7 +376,44 @@ public final class Servers implements CodeServerImpl.Upgrader {
         }
     }
 
-    private MigrationException failure(Upgrade u, int n, long stagingNanos, long rollbackNanos) {
+    /**
+     * Starts every server's migration: idle servers are claimed and migrated on migrator threads (no wake-up, no
+     * scheduling of 10,000 processes); busy ones get a system request and migrate themselves at their next safe point.
+     */
+    private java.util.BitSet stage(Upgrade u) {
+        List<ServerProcess> servers = u.servers;
+        java.util.BitSet claimed = new java.util.BitSet(servers.size());
+        for (int i = 0; i < servers.size(); i++) {
+            ServerProcess s = servers.get(i);
+            if (s.claim()) {
+                claimed.set(i);
+            } else {
+                s.request(SystemRequest.upgrade(u, i));
+            }
+        }
+        int n = claimed.cardinality();
+        int tasks = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), n / 512));
+        int[] indices = claimed.stream().toArray();
+        for (int k = 0; k < tasks; k++) {
+            int from = k * indices.length / tasks;
+            int to = (k + 1) * indices.length / tasks;
+            if (from == to) {
+                continue;
+            }
+            migrators.execute(() -> {
+                for (int j = from; j < to; j++) {
+                    int i = indices[j];
+                    if (u.verdict() != Upgrade.Verdict.PENDING) {
+                        return; // rolled back meanwhile (another server failed): the rest need not migrate
+                    }
+                    servers.get(i).migrate(u, i);
+                }
+            });
+        }
+        return claimed;
+    }
+
+    private MigrationException failure(Upgrade u, List<ServerProcess> late, int n, long rollbackNanos) {
         Upgrade.Failure f = u.failure();
         String head = u.from.module() + ": upgrade " + u.from.version() + " -> " + u.to.version() + " rolled back; all "
                 + n + " server(s) stay on " + u.from.label() + " with their state and mailbox (rollback took "
@@ -376,7 +422,6 @@ public final class Servers implements CodeServerImpl.Upgrader {
             return new MigrationException(head + f.what() + " failed in " + f.server().proc() + ": " + f.cause(),
                     f.server().proc(), f.cause());
         }
-        List<ServerProcess> late = u.notStaged();
         List<Pid> pids = new ArrayList<>();
         late.forEach(s -> pids.add(s.proc()));
         Pid first = pids.isEmpty() ? null : pids.get(0);
@@ -393,7 +438,7 @@ public final class Servers implements CodeServerImpl.Upgrader {
     public List<Proc> migrate(ModuleVersion old, ModuleVersion current, List<Proc> victims) {
         List<ServerProcess> servers = new ArrayList<>();
         for (Proc p : victims) {
-            if (p.behaviour() instanceof ServerProcess s && s.version() == old && !s.inCallback()) {
+            if (p.behaviour() instanceof ServerProcess s && s.version() == old) {
                 servers.add(s);
             }
         }
@@ -401,17 +446,23 @@ public final class Servers implements CodeServerImpl.Upgrader {
         if (servers.isEmpty() || current == null) {
             return moved;
         }
-        Upgrade u = new Upgrade(old, current, servers, true);
-        List<SystemRequest> requests = new ArrayList<>();
-        for (int i = 0; i < servers.size(); i++) {
-            requests.add(servers.get(i).request(SystemRequest.upgrade(u, i)));
-        }
-        await(() -> u.awaitResumed(System.nanoTime() + migrationBoundMillis * 1_000_000));
-        for (int i = 0; i < servers.size(); i++) {
-            if (Boolean.TRUE.equals(requests.get(i).getNow(null))) {
-                moved.add(servers.get(i).proc());
+        // only idle servers move: claim them; one caught in a callback is old code mid-execution, left to be killed
+        List<ServerProcess> idle = new ArrayList<>();
+        for (ServerProcess s : servers) {
+            if (s.claim()) {
+                idle.add(s);
             }
         }
+        Upgrade u = new Upgrade(this, old, current, idle, true);
+        java.util.BitSet claimed = new java.util.BitSet(idle.size());
+        claimed.set(0, idle.size());
+        migrators.execute(() -> {
+            for (int i = 0; i < idle.size(); i++) {
+                idle.get(i).migrate(u, i);
+            }
+        });
+        await(() -> u.awaitStaged(System.nanoTime() + migrationBoundMillis * 1_000_000));
+        u.commitEach(claimed, moved);
         return moved;
     }
 

@@ -4,7 +4,6 @@ import hotcode.runtime.api.Tuple;
 import hotcode.runtime.impl.code.Crossing;
 import hotcode.runtime.impl.code.ModuleVersion;
 
-import java.lang.reflect.RecordComponent;
 import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.IdentityHashMap;
@@ -44,8 +43,9 @@ final class StateCheck {
                 return path + " is a " + c.getName() + " of " + to.label() + " from before its refresh";
             }
             if (c.isRecord()) {
-                for (RecordComponent rc : c.getRecordComponents()) {
-                    todo.add(new Object[] {StateConversion.component(v, rc), path + "." + rc.getName()});
+                StateConversion.Shape sh = StateConversion.shape(c);
+                for (int i = 0; i < sh.names().length; i++) {
+                    todo.add(new Object[] {StateConversion.component(v, sh, i), path + "." + sh.names()[i]});
                 }
             } else if (v instanceof Collection<?> coll) {
                 int i = 0;

@@ -4,6 +4,7 @@ import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.Tuple;
 
+import java.lang.invoke.WrongMethodTypeException;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
@@ -27,7 +28,47 @@ import java.util.TreeSet;
  * guessed, and every failure names the class and the component path.
  */
 public final class StateConversion {
+    /**
+     * A record class's components, accessors and canonical constructor, looked up once per class. A ClassValue is
+     * held by the class itself, so a module revision's entries go with its classes: nothing outlives a purge.
+     */
+    record Shape(RecordComponent[] components, String[] names, java.lang.invoke.MethodHandle[] accessors,
+                 java.lang.invoke.MethodHandle constructor, Class<?>[] types) {
+    }
+
+    private static final ClassValue<Shape> SHAPES = new ClassValue<>() {
+        @Override
+        protected Shape computeValue(Class<?> type) {
+            RecordComponent[] rcs = type.getRecordComponents();
+            String[] names = new String[rcs.length];
+            java.lang.invoke.MethodHandle[] accessors = new java.lang.invoke.MethodHandle[rcs.length];
+            Class<?>[] types = new Class<?>[rcs.length];
+            try {
+                for (int i = 0; i < rcs.length; i++) {
+                    names[i] = rcs[i].getName();
+                    types[i] = rcs[i].getType();
+                    var m = rcs[i].getAccessor();
+                    m.setAccessible(true); // records of module bundles may be private; bundles are in unnamed modules
+                    accessors[i] = java.lang.invoke.MethodHandles.lookup().unreflect(m)
+                            .asType(java.lang.invoke.MethodType.methodType(Object.class, Object.class));
+                }
+                Constructor<?> c = type.getDeclaredConstructor(types);
+                c.setAccessible(true);
+                var ctor = java.lang.invoke.MethodHandles.lookup().unreflectConstructor(c)
+                        .asSpreader(Object[].class, rcs.length)
+                        .asType(java.lang.invoke.MethodType.methodType(Object.class, Object[].class));
+                return new Shape(rcs, names, accessors, ctor, types);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                throw new HotcodeException("cannot read the shape of record " + type.getName() + ": " + e, e);
+            }
+        }
+    };
+
     private StateConversion() {
+    }
+
+    static Shape shape(Class<?> recordType) {
+        return SHAPES.get(recordType);
     }
 
     // ------------------------------------------------------------------ API
@@ -95,11 +136,21 @@ public final class StateConversion {
             throw new HotcodeException("Records.fields: " + (record == null ? "null" : record.getClass().getName())
                     + " is not a record");
         }
+        Shape sh = shape(record.getClass());
         Map<String, Object> out = new LinkedHashMap<>();
-        for (RecordComponent rc : record.getClass().getRecordComponents()) {
-            out.put(rc.getName(), neutral(component(record, rc)));
+        for (int i = 0; i < sh.names.length; i++) {
+            out.put(sh.names[i], neutral(component(record, sh, i)));
         }
         return out;
+    }
+
+    static Object component(Object record, Shape sh, int i) {
+        try {
+            return sh.accessors[i].invokeExact(record);
+        } catch (Throwable e) {
+            throw new HotcodeException("cannot read component " + sh.names[i] + " of " + record.getClass().getName()
+                    + ": " + e, e);
+        }
     }
 
     /** A record component's value, whatever the record's access (records of module bundles may be private). */
@@ -119,9 +170,10 @@ public final class StateConversion {
     private static Object toRecord(Object old, Class<?> type, Map<String, ?> added, String path) {
         Map<String, Object> from;
         if (old.getClass().isRecord()) {
-            from = new LinkedHashMap<>();
-            for (RecordComponent rc : old.getClass().getRecordComponents()) {
-                from.put(rc.getName(), component(old, rc));
+            Shape sh = shape(old.getClass());
+            from = new java.util.HashMap<>(sh.names.length * 2);
+            for (int i = 0; i < sh.names.length; i++) {
+                from.put(sh.names[i], component(old, sh, i));
             }
         } else if (old instanceof Map<?, ?> m) {
             from = new LinkedHashMap<>();
@@ -130,12 +182,11 @@ public final class StateConversion {
             throw new HotcodeException("Records.convert: cannot build " + type.getName() + " (at " + path + ") from a "
                     + old.getClass().getName() + ": expected a record or a map of its components");
         }
-        RecordComponent[] rcs = type.getRecordComponents();
+        Shape target = shape(type);
+        RecordComponent[] rcs = target.components;
         Object[] values = new Object[rcs.length];
-        Class<?>[] types = new Class<?>[rcs.length];
         for (int i = 0; i < rcs.length; i++) {
             RecordComponent rc = rcs[i];
-            types[i] = rc.getType();
             String at = path + "." + rc.getName();
             Object v;
             if (from.containsKey(rc.getName())) {
@@ -154,14 +205,12 @@ public final class StateConversion {
             values[i] = v;
         }
         try {
-            Constructor<?> c = type.getDeclaredConstructor(types);
-            c.setAccessible(true);
-            return c.newInstance(values);
-        } catch (java.lang.reflect.InvocationTargetException e) {
+            return target.constructor.invokeExact(values);
+        } catch (ClassCastException | WrongMethodTypeException e) {
+            throw new HotcodeException("Records.convert: cannot construct " + type.getName() + " at " + path + ": " + e, e);
+        } catch (Throwable e) {
             throw new HotcodeException("Records.convert: the constructor of " + type.getName() + " refused the values at "
-                    + path + ": " + e.getCause(), e.getCause());
-        } catch (ReflectiveOperationException e) {
-            throw new HotcodeException("Records.convert: cannot construct " + type.getName() + ": " + e, e);
+                    + path + ": " + e, e);
         }
     }
 

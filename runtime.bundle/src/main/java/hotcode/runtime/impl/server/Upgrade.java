@@ -23,7 +23,7 @@ final class Upgrade {
 
     final ModuleVersion from;
     final ModuleVersion to;
-    final boolean autoCommit;
+    final boolean autoCommit; // a migrate purge: no verdict for all, each server commits alone
     final List<ServerProcess> servers;
     private final AtomicIntegerArray marks;
     private final AtomicReference<Failure> failure = new AtomicReference<>();
@@ -32,7 +32,12 @@ final class Upgrade {
     private int toResume;
     private volatile Verdict verdict = Verdict.PENDING;
 
-    Upgrade(ModuleVersion from, ModuleVersion to, List<ServerProcess> servers, boolean autoCommit) {
+    private final Servers owner;
+    /** Per upgrade, never longer: the new version's server classes and constructors, by name. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Object> constructors = new java.util.concurrent.ConcurrentHashMap<>();
+
+    Upgrade(Servers owner, ModuleVersion from, ModuleVersion to, List<ServerProcess> servers, boolean autoCommit) {
+        this.owner = owner;
         this.from = from;
         this.to = to;
         this.servers = servers;
@@ -88,6 +93,34 @@ final class Upgrade {
         }
     }
 
+    /** A new instance of the new version's server class {@code name} (looked up and checked once per upgrade). */
+    @SuppressWarnings("unchecked")
+    hotcode.runtime.api.Server<Object> instantiate(String name) throws Throwable {
+        Object c = constructors.computeIfAbsent(name, n -> {
+            try {
+                Class<?> type = owner.serverClass(to, n);
+                return java.lang.invoke.MethodHandles.publicLookup().findConstructor(type,
+                        java.lang.invoke.MethodType.methodType(void.class));
+            } catch (RuntimeException | ReflectiveOperationException e) {
+                return e;
+            }
+        });
+        if (c instanceof Throwable t) {
+            throw t;
+        }
+        return (hotcode.runtime.api.Server<Object>) ((java.lang.invoke.MethodHandle) c).invoke();
+    }
+
+    /** Whether {@code type} overrides the behaviour's default codeChange (for the error message only). */
+    static boolean overridesCodeChange(Class<?> type) {
+        try {
+            return type.getMethod("codeChange", String.class, Object.class, Object.class).getDeclaringClass()
+                    != hotcode.runtime.api.Server.class;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
+
     // ------------------------------------------------------------------ from the upgrading thread
 
     /** Waits until every server has staged, or one failed, or the deadline passed; true when all staged cleanly. */
@@ -129,15 +162,68 @@ final class Upgrade {
         return out;
     }
 
-    /** Servers that never staged will skip the request; wakes every server waiting for the verdict. */
-    void decide(Verdict v) {
+    /** The servers that have not resumed yet, with what their processes are doing (for the log). */
+    List<String> notResumed() {
+        List<String> out = new java.util.ArrayList<>();
+        for (int i = 0; i < servers.size(); i++) {
+            if ((marks.get(i) & RESUMED) == 0) {
+                var p = servers.get(i).proc();
+                out.add(p + " (" + p.state().name().toLowerCase() + ", marks " + marks.get(i) + ")");
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The verdict. Commit: every server (all staged, all quiescent) gets its new class, state and frame here, on the
+     * upgrading thread, so the upgrade is complete when this returns, however busy the scheduler is. Rollback: staged
+     * states are dropped. Then claimed servers are released and servers waiting for the verdict woken; servers that
+     * never reached their safe point will skip the request.
+     */
+    void decide(Verdict v, java.util.BitSet claimed) {
+        for (int i = 0; i < servers.size(); i++) {
+            ServerProcess s = servers.get(i);
+            if ((marks.get(i) & STAGED) == 0) {
+                continue; // still busy (rollback only): it has not touched its state
+            }
+            if (v == Verdict.COMMIT) {
+                s.commit(to);
+            } else {
+                s.discard();
+            }
+        }
         verdict = v;
         for (int i = 0; i < servers.size(); i++) {
-            int m = marks.get(i);
-            if ((m & STAGED) == 0 && v == Verdict.ROLLBACK) {
-                mark(i, STAGED, false); // it has not started: it will see the verdict and leave its state alone
+            ServerProcess s = servers.get(i);
+            if (claimed.get(i)) {
+                s.release();
+                resumed(i);
+            } else if ((marks.get(i) & STAGED) == 0) {
+                mark(i, STAGED, false); // rollback before it reached its safe point: it will leave its state alone
                 mark(i, RESUMED, false);
-            } else if ((m & RESUMED) == 0) {
+            } else if ((marks.get(i) & RESUMED) == 0) {
+                s.wake();
+            }
+        }
+    }
+
+    /** A migrate purge: each server that migrated commits alone; the others stay for the purge to kill. */
+    void commitEach(java.util.BitSet claimed, List<hotcode.runtime.impl.process.Proc> moved) {
+        Failure none = null;
+        for (int i = 0; i < servers.size(); i++) {
+            ServerProcess s = servers.get(i);
+            if ((marks.get(i) & STAGED) != 0 && s.stagedOk()) {
+                s.commit(to);
+                moved.add(s.proc());
+            } else {
+                s.discard();
+            }
+        }
+        verdict = Verdict.COMMIT;
+        for (int i = 0; i < servers.size(); i++) {
+            if (claimed.get(i)) {
+                servers.get(i).release();
+            } else {
                 servers.get(i).wake();
             }
         }

@@ -5,6 +5,7 @@ import hotcode.runtime.api.DeadLetter;
 import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.ModuleInfo;
 import hotcode.runtime.api.Pid;
+import hotcode.runtime.api.PurgeMode;
 import hotcode.runtime.api.PurgeResult;
 import hotcode.runtime.api.Terms;
 import hotcode.runtime.api.VersionInfo;
@@ -161,6 +162,18 @@ public final class HotcodeCommands {
         return describe(kernel.codeServer().purge(module));
     }
 
+    @Descriptor("purge a module's old code; mode kill (as purge) or migrate: move processes parked in receive to the"
+            + " current version, kill only those mid-execution in old code")
+    public String purge(@Descriptor("module name") String module, @Descriptor("kill or migrate") String mode) {
+        PurgeMode m;
+        try {
+            m = PurgeMode.valueOf(mode.trim().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new HotcodeException("purge: unknown mode " + mode + "; use kill or migrate");
+        }
+        return describe(kernel.codeServer().purge(module, m));
+    }
+
     @Descriptor("purge a module's old code only if no process runs it; otherwise name the processes in the way")
     public String softpurge(@Descriptor("module name") String module) {
         return describe(kernel.codeServer().softPurge(module));
@@ -184,7 +197,8 @@ public final class HotcodeCommands {
             return r.blockers().isEmpty() ? r.module() + " has no old code: nothing purged"
                     : "not purged: " + r.module() + "'s old code is still run by " + r.blockers();
         }
-        return "purged " + r.module() + (r.killed().isEmpty() ? "" : ": killed " + r.killed())
+        return "purged " + r.module() + (r.migrated().isEmpty() ? "" : ": moved " + r.migrated() + " to the current version")
+                + (r.killed().isEmpty() ? "" : (r.migrated().isEmpty() ? ": " : "; ") + "killed " + r.killed())
                 + (r.blockers().isEmpty() ? "" : "; still running after the purge bound: " + r.blockers());
     }
 

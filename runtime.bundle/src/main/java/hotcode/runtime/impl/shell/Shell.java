@@ -26,9 +26,18 @@ public final class Shell {
         props.put("osgi.command.function", HotcodeCommands.FUNCTIONS);
         org.osgi.framework.ServiceRegistration<?> commands =
                 context.registerService(HotcodeCommands.class, new HotcodeCommands(kernel), props);
+        org.osgi.framework.ServiceRegistration<?> servers = context.registerService(ServerCommands.class,
+                new ServerCommands(kernel), withFunctions(props, ServerCommands.FUNCTIONS));
         return () -> {
             commands.unregister();
+            servers.unregister();
             modules.close();
         };
+    }
+
+    private static java.util.Hashtable<String, Object> withFunctions(java.util.Hashtable<String, Object> props, String[] fs) {
+        java.util.Hashtable<String, Object> p = new java.util.Hashtable<>(props);
+        p.put("osgi.command.function", fs);
+        return p;
     }
 }
