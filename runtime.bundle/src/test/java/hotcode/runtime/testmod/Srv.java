@@ -178,4 +178,32 @@ public final class Srv {
         }
         return Next.call("srv", "worker", tag);
     }
+
+    /**
+     * A plain process that waits selectively for {go, To}: other messages stay in its mailbox; on go it forwards them,
+     * in order, to To. It re-enters through a qualified call, so a migrate purge can move it while it waits.
+     */
+    public static Next selective(String tag) {
+        Tuple go = (Tuple) Hotcode.receive(Tuple.of(atom("go"), Hotcode.ANY));
+        hotcode.runtime.api.Pid to = (hotcode.runtime.api.Pid) go.get(1);
+        Object m;
+        while ((m = Hotcode.receive(java.time.Duration.ZERO)) != null) {
+            Hotcode.send(to, Tuple.of(tag, m, Hotcode.codeServer().which("srv").orElseThrow().current().orElseThrow().version()));
+        }
+        Hotcode.send(to, Tuple.of(tag, atom("done"), "-"));
+        return Next.call("srv", "selective", tag);
+    }
+
+    /** Sleeps inside this version for {@code ms}: old code mid-execution. */
+    public static Next sleeper(Integer ms) {
+        Hotcode.sleep(ms);
+        return null;
+    }
+
+    /** Sends a message, then waits: it has done something since its step began, so it cannot be moved. */
+    public static Next sender(hotcode.runtime.api.Pid to) {
+        Hotcode.send(to, atom("hello"));
+        Hotcode.receive(atom("never"));
+        return null;
+    }
 }

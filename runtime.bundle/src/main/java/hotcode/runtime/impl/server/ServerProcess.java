@@ -212,7 +212,9 @@ final class ServerProcess implements Next, Proc.ExitHook {
 
     private void call(Messages.Call c) throws Exception {
         try {
-            Crossing.check("request", c.request(), version);
+            if (version != null) {
+                Crossing.check("request", c.request(), version);
+            }
         } catch (HotcodeException e) {
             servers.deadLetter(proc, c.request(), INCOMPATIBLE);
             servers.fail(c.from(), e);
@@ -253,7 +255,12 @@ final class ServerProcess implements Next, Proc.ExitHook {
             serve(r);
         }
         while (suspended) {
-            proc.awaitSystem();
+            phase = IDLE; // suspended is quiescent too: an upgrade may claim it and migrate it where it waits
+            try {
+                proc.awaitSystem();
+            } finally {
+                settle();
+            }
             while ((r = requests.poll()) != null) {
                 serve(r);
             }
