@@ -128,10 +128,7 @@ public final class CodeServerImpl implements CodeServer {
             if (cur.wiring() == src.wiring()) {
                 return null;
             }
-            if (cur.revision() != src.revision()) {
-                ClassPreloader.loadAll(cur); // its first revision goes with this refresh: keep its running code whole
-            }
-            rebind(cur, binding);
+            rebind(cur, binding); // after a refresh (of the restored revision too: its code was preloaded then)
             return null;
         }
         ModuleVersion old = m.old;

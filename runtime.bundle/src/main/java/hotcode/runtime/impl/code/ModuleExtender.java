@@ -40,6 +40,8 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
     private final CodeServerImpl code;
     private final Anchors anchors;
     private final Set<BundleRevision> starting = ConcurrentHashMap.newKeySet();
+    /** The jar of each loaded version, until it is purged: what a rolled-back upgrade restores the bundle to. */
+    private final java.util.Map<ModuleVersion, byte[]> jars = new ConcurrentHashMap<>();
     /** Bundles being restored to their old jar after a rolled-back upgrade, by id. */
     private final Set<Long> restoring = ConcurrentHashMap.newKeySet();
     /** Restores bundles after rolled-back upgrades, off the thread of the update that failed. */
@@ -135,11 +137,13 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
         if (v.revision() instanceof BundleRevision r) {
             anchors.anchor(v, r);
         }
+        keepJar(v);
     }
 
     @Override
     public void purged(ModuleVersion v) {
         anchors.release(v);
+        jars.remove(v);
     }
 
     @Override
@@ -229,15 +233,13 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
             return;
         }
         ModuleVersion v = code.restoring(module);
-        if (v == null || !(v.wiring() instanceof BundleWiring w)) {
+        if (v == null) {
             return;
         }
-        byte[] jar;
-        try {
-            jar = JarRebuild.of(w);
-        } catch (IOException | RuntimeException e) {
-            Log.error("could not rebuild the jar of " + v.label() + " to restore " + describe(b) + ": " + e
-                    + "; update the bundle to a fixed version", e);
+        byte[] jar = jars.get(v);
+        if (jar == null) {
+            Log.error("no jar of " + v.label() + " was kept, so " + describe(b) + " stays at " + b.getVersion()
+                    + " while " + v.label() + " stays current; update the bundle to a fixed version", null);
             return;
         }
         restoring.add(b.getBundleId());
@@ -253,6 +255,23 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
                         + "; " + v.label() + " stays current; update the bundle to a fixed version", e);
             }
         });
+    }
+
+    /**
+     * Keeps {@code v}'s jar, rebuilt from its revision while it is the bundle's current one: a rollback restores the
+     * bundle to it. (Felix resolves an old revision's entry URLs against the bundle's current revision, so it cannot
+     * be read back after the update.)
+     */
+    private void keepJar(ModuleVersion v) {
+        if (!(v.wiring() instanceof BundleWiring w)) {
+            return;
+        }
+        try {
+            jars.put(v, JarRebuild.of(w));
+        } catch (IOException | RuntimeException e) {
+            Log.warn("could not keep the jar of " + v.label() + " (" + e + "): if an upgrade of its servers fails, "
+                    + "the bundle cannot be restored to it");
+        }
     }
 
     private String stillCurrent(String header, Bundle b) {
