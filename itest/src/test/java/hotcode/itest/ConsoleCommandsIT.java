@@ -65,6 +65,43 @@ public class ConsoleCommandsIT {
         }
     }
 
+    // ------------------------------------------------------------------ servers, supervisors, migrate purge
+
+    @Test
+    public void serverCommandsAndTheMigratePurge() throws Exception {
+        org.osgi.framework.Bundle b = TestModules.module("hotcode.itest.ccount", "1.0.0")
+                .module("ccount", ServerUpgradeIT.ENTRY).classes("counter-entry", "counter-v1").start(context());
+        Class<?> server = b.loadClass("hotcode.itest.counter.CounterServer");
+        Pid cc = hotcode.runtime.api.GenServer.start("cc", server, new Object[] {5, "ok"});
+        assertEquals("5", console.text("hotcode:call cc get"));
+        assertEquals("cast hello to cc", console.text("hotcode:cast cc hello"));
+        assertEquals("[hello]", console.text("hotcode:call " + cc.id() + " seen"));
+        assertContains(console.text("hotcode:state cc"), "State[n=5, mode=ok, seen=[hello]]");
+        assertEquals("suspended cc", console.text("hotcode:suspend cc"));
+        console.text("hotcode:cast cc queued");
+        assertEquals("resumed cc", console.text("hotcode:resume cc"));
+        assertEquals("[hello, queued]", console.text("hotcode:call cc seen"));
+        assertContains(Itest.assertThrows(Exception.class, () -> console.run("hotcode:call nobody get")).getMessage(),
+                "no process is registered as nobody");
+
+        hotcode.runtime.api.Supervisor.start("csup", hotcode.runtime.api.Supervisor.Strategy.ONE_FOR_ONE, 3,
+                java.time.Duration.ofSeconds(5),
+                hotcode.runtime.api.Supervisor.Child.server("c1", "c1", server, new Object[] {1, "ok"}));
+        assertRow(console.text("hotcode:children csup"), "c1  +" + Pattern.quote(Hotcode.whereis("c1").toString()) + "  +c1  +0");
+
+        CodeServerIT.Echo e = CodeServerIT.Echo.start("console_migrate");
+        Pid parked = e.spawn(); // waits in the first receive of its qualified step: it can move
+        Pid busy = e.spawnRunning("v1"); // has taken a message since: it cannot
+        Itest.await("both run 1.0.0", () -> Itest.which("console_migrate").current().orElseThrow().processes() == 2);
+        Thread.sleep(50); // and the fresh one waits in its receive
+        e.update("2.0.0", TestModules.ECHO_V2);
+        assertContains(Itest.assertThrows(Exception.class, () -> console.run("hotcode:purge console_migrate gently"))
+                .getMessage(), "unknown mode gently");
+        assertEquals("purged console_migrate: moved [" + parked + "] to the current version; killed [" + busy + "]",
+                console.text("hotcode:purge console_migrate migrate"));
+        assertEquals("it runs the current version", "v2", e.inbox.ask(parked, "local"));
+    }
+
     // ------------------------------------------------------------------ processes
 
     @Test
