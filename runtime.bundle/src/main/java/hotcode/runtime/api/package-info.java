@@ -16,7 +16,12 @@
  *     so a loop never grows the stack and re-entering through {@link hotcode.runtime.api.Next#call} leaves no old
  *     frame behind;</li>
  * <li>links, monitors and exit signals with Erlang's rules, and {@link hotcode.runtime.api.CodeServer} for the
- *     current/old bookkeeping.</li>
+ *     current/old bookkeeping;</li>
+ * <li>the {@link hotcode.runtime.api.Server} behaviour ({@link hotcode.runtime.api.GenServer},
+ *     {@link hotcode.runtime.api.Sys}): servers whose state is migrated by {@code codeChange} when their module's
+ *     bundle is updated, with rollback of the whole module if any migration fails
+ *     ({@link hotcode.runtime.api.MigrationException}), {@link hotcode.runtime.api.Records} to read an old version's
+ *     state, and {@link hotcode.runtime.api.Supervisor}s that restart children on the current version.</li>
  * </ul>
  *
  * <p><b>Values that cross versions.</b> Arguments of qualified calls and messages may be read by another version of
