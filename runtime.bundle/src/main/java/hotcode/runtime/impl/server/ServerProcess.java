@@ -326,23 +326,21 @@ final class ServerProcess implements Next, Proc.ExitHook {
         Server<Object> next = null;
         Object migrated = null;
         Throwable failure = null;
-        String what = null;
+        boolean loading = true;
         ModuleVersion from = version;
         Thread t = Thread.currentThread();
         ClassLoader before = t.getContextClassLoader();
         t.setContextClassLoader(u.to.loader());
-        String by = t == proc.thread() ? "" : " (run by the runtime while " + proc + " was idle)";
         try {
-            what = "loading " + className + " from " + u.to.label();
             next = u.instantiate(className);
-            what = "codeChange(\"" + from.version() + "\", state) of " + className + " in " + u.to.label() + by;
+            loading = false;
             migrated = next.codeChange(from.version(), state, null);
             if (migrated == null) {
-                throw new HotcodeException(what + " returned null; it must return the new state");
+                throw new HotcodeException("it returned null; it must return the new state");
             }
             String stale = StateCheck.staleObject(migrated, u.to);
             if (stale != null) {
-                throw new HotcodeException(what + " returned a state that " + u.to.label() + " cannot read: " + stale
+                throw new HotcodeException("it returned a state that " + u.to.label() + " cannot read: " + stale
                         + (Upgrade.overridesCodeChange(next.getClass()) ? ""
                         : " (" + className + " does not override codeChange; convert the state with Records.convert)"));
             }
@@ -353,6 +351,9 @@ final class ServerProcess implements Next, Proc.ExitHook {
         }
         stagedInstance = next;
         stagedState = migrated;
+        String what = failure == null ? null : loading ? "loading " + className + " from " + u.to.label()
+                : "codeChange(\"" + from.version() + "\", state) of " + className + " in " + u.to.label()
+                + (t == proc.thread() ? "" : " (run by the runtime while " + proc + " was idle)");
         u.staged(i, this, what, failure);
     }
 

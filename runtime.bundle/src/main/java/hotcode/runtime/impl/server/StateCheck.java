@@ -14,61 +14,85 @@ import java.util.Optional;
  * Checks a migrated state before it is committed: it must hold no object of another version of the module (the
  * version it came from, typically), or the new code would fail on it later with a ClassCastException. The walk goes
  * through records, collections, maps, arrays, {@code Optional}s and tuples; other objects are judged by their class
- * alone (their fields are not walked).
+ * alone (their fields are not walked). It runs once per server per upgrade, so it builds no strings unless it finds
+ * something: the path to the offending object is rebuilt from parent links.
  */
 final class StateCheck {
     private static final int MAX_OBJECTS = 100_000;
+
+    /** A value to look at, how it was reached (its parent and the step from there, for the error only). */
+    private record Item(Object value, Item parent, Object step) {
+        String path() {
+            return parent == null ? "state" : parent.path() + step;
+        }
+    }
 
     private StateCheck() {
     }
 
     /** A description of the first object of another version of {@code to}'s module in {@code state}, or null. */
     static String staleObject(Object state, ModuleVersion to) {
+        if (isLeaf(state)) {
+            return null; // the common small cases: a number, a string, a term
+        }
         IdentityHashMap<Object, Boolean> seen = new IdentityHashMap<>();
-        ArrayDeque<Object[]> todo = new ArrayDeque<>(); // {value, path}
-        todo.add(new Object[] {state, "state"});
+        ArrayDeque<Item> todo = new ArrayDeque<>();
+        todo.add(new Item(state, null, null));
         while (!todo.isEmpty() && seen.size() < MAX_OBJECTS) {
-            Object[] item = todo.poll();
-            Object v = item[0];
-            String path = (String) item[1];
-            if (v == null || seen.put(v, Boolean.TRUE) != null) {
+            Item item = todo.poll();
+            Object v = item.value;
+            if (isLeaf(v) || seen.put(v, Boolean.TRUE) != null) {
                 continue;
             }
             Class<?> c = v.getClass();
             ModuleVersion owner = Crossing.ownerOf(c);
             if (owner != null && owner != to && owner.module().equals(to.module())) {
-                return path + " is a " + c.getName() + " of " + owner.label();
+                return item.path() + " is a " + c.getName() + " of " + owner.label();
             }
             if (owner == to && c.getClassLoader() != to.loader()) {
-                return path + " is a " + c.getName() + " of " + to.label() + " from before its refresh";
+                return item.path() + " is a " + c.getName() + " of " + to.label() + " from before its refresh";
             }
             if (c.isRecord()) {
                 StateConversion.Shape sh = StateConversion.shape(c);
                 for (int i = 0; i < sh.names().length; i++) {
-                    todo.add(new Object[] {StateConversion.component(v, sh, i), path + "." + sh.names()[i]});
+                    todo.add(new Item(StateConversion.component(v, sh, i), item, "." + sh.names()[i]));
                 }
             } else if (v instanceof Collection<?> coll) {
                 int i = 0;
                 for (Object e : coll) {
-                    todo.add(new Object[] {e, path + "[" + i++ + "]"});
+                    todo.add(new Item(e, item, new Index(i++)));
                 }
             } else if (v instanceof Map<?, ?> map) {
                 for (Map.Entry<?, ?> e : map.entrySet()) {
-                    todo.add(new Object[] {e.getKey(), path + " key " + e.getKey()});
-                    todo.add(new Object[] {e.getValue(), path + "[" + e.getKey() + "]"});
+                    todo.add(new Item(e.getKey(), item, " key"));
+                    todo.add(new Item(e.getValue(), item, new Index(e.getKey())));
                 }
             } else if (v instanceof Object[] array) {
                 for (int i = 0; i < array.length; i++) {
-                    todo.add(new Object[] {array[i], path + "[" + i + "]"});
+                    todo.add(new Item(array[i], item, new Index(i)));
                 }
             } else if (v instanceof Optional<?> o) {
-                o.ifPresent(x -> todo.add(new Object[] {x, path + ".get()"}));
+                o.ifPresent(x -> todo.add(new Item(x, item, ".get()")));
             } else if (v instanceof Tuple t) {
                 for (int i = 0; i < t.size(); i++) {
-                    todo.add(new Object[] {t.get(i), path + "{" + i + "}"});
+                    todo.add(new Item(t.get(i), item, new Index("{" + i + "}")));
                 }
             }
         }
         return null;
+    }
+
+    /** Values that hold nothing to check. */
+    private static boolean isLeaf(Object v) {
+        return v == null || v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof Character
+                || v instanceof hotcode.runtime.api.Atom || v instanceof hotcode.runtime.api.Pid;
+    }
+
+    /** A step written [key]. */
+    private record Index(Object key) {
+        @Override
+        public String toString() {
+            return key instanceof String s && s.startsWith("{") ? s : "[" + key + "]";
+        }
     }
 }

@@ -28,8 +28,8 @@ final class Upgrade {
     private final AtomicIntegerArray marks;
     private final AtomicReference<Failure> failure = new AtomicReference<>();
     private final Object monitor = new Object();
-    private int toStage;
-    private int toResume;
+    private final java.util.concurrent.atomic.AtomicInteger toStage;
+    private final java.util.concurrent.atomic.AtomicInteger toResume;
     private volatile Verdict verdict = Verdict.PENDING;
 
     private final Servers owner;
@@ -43,8 +43,8 @@ final class Upgrade {
         this.servers = servers;
         this.autoCommit = autoCommit;
         this.marks = new AtomicIntegerArray(servers.size());
-        this.toStage = servers.size();
-        this.toResume = servers.size();
+        this.toStage = new java.util.concurrent.atomic.AtomicInteger(servers.size());
+        this.toResume = new java.util.concurrent.atomic.AtomicInteger(servers.size());
     }
 
     Verdict verdict() {
@@ -81,13 +81,9 @@ final class Upgrade {
         if ((before & bit) != 0) {
             return;
         }
-        synchronized (monitor) {
-            if (bit == STAGED) {
-                toStage--;
-            } else {
-                toResume--;
-            }
-            if (failed || toStage == 0 || toResume == 0) {
+        int left = (bit == STAGED ? toStage : toResume).decrementAndGet();
+        if (failed || left == 0) {
+            synchronized (monitor) { // only the last one (or a failure) takes the lock, to wake the upgrading thread
                 monitor.notifyAll();
             }
         }
@@ -126,7 +122,7 @@ final class Upgrade {
     /** Waits until every server has staged, or one failed, or the deadline passed; true when all staged cleanly. */
     boolean awaitStaged(long deadlineNanos) throws InterruptedException {
         synchronized (monitor) {
-            while (toStage > 0 && failure.get() == null) {
+            while (toStage.get() > 0 && failure.get() == null) {
                 long left = deadlineNanos - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -140,7 +136,7 @@ final class Upgrade {
     /** Waits until every server that staged has resumed, or the deadline passed; true when all did. */
     boolean awaitResumed(long deadlineNanos) throws InterruptedException {
         synchronized (monitor) {
-            while (toResume > 0) {
+            while (toResume.get() > 0) {
                 long left = deadlineNanos - System.nanoTime();
                 if (left <= 0) {
                     return false;
