@@ -12,7 +12,8 @@ import org.osgi.framework.BundleContext;
  * {@code hotcode.purge.timeout.ms} (default 5000), how long a purge waits for killed processes;
  * {@code hotcode.migration.timeout.ms} (default 5000), how long an upgrade waits for every server of the module to
  * reach its safe point and migrate its state before it rolls back;
- * system property {@code hotcode.warmup=false} skips the start-up warm-up of the purge path ({@link ExitPathWarmup}).
+ * system property {@code hotcode.warmup=false} skips the start-up warm-ups of the purge path ({@link ExitPathWarmup})
+ * and of the upgrade of servers ({@link UpgradePathWarmup}).
  */
 public final class RuntimeActivator implements BundleActivator {
     private Kernel kernel;
@@ -26,6 +27,7 @@ public final class RuntimeActivator implements BundleActivator {
         kernel.names().publishWith(new NamedProcessServices(context, kernel));
         Kernel.install(kernel);
         ExitPathWarmup.run(kernel);
+        UpgradePathWarmup.run(kernel);
         context.registerService(CodeServer.class, kernel.codeServer(), null);
         shell = Shell.open(context, kernel);
         extender = new ModuleExtender(context, kernel.code());

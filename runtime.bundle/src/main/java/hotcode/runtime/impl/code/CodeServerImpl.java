@@ -533,7 +533,8 @@ public final class CodeServerImpl implements CodeServer {
 
     /** Logs, except for the runtime's own warm-up module ({@link hotcode.runtime.impl.ExitPathWarmup}). */
     private static void log(String module, String line) {
-        if (!module.equals(hotcode.runtime.impl.ExitPathWarmup.MODULE)) {
+        if (!module.equals(hotcode.runtime.impl.ExitPathWarmup.MODULE)
+                && !module.equals(hotcode.runtime.impl.UpgradePathWarmup.MODULE)) {
             Log.info(line);
         }
     }

@@ -361,10 +361,12 @@ public final class Servers implements CodeServerImpl.Upgrader {
                     long t2 = System.nanoTime();
                     u.decide(Upgrade.Verdict.COMMIT, claimed);
                     long t3 = System.nanoTime();
-                    Log.info("upgraded " + servers.size() + " server(s) of " + from.module() + " " + from.version() + " -> "
-                            + to.version() + ": suspend + migrate " + ms(t1 - t0) + ", commit + resume " + ms(t3 - t2)
-                            + " (" + claimed.cardinality() + " migrated while idle, "
-                            + (servers.size() - claimed.cardinality()) + " at the end of a callback)");
+                    if (!from.module().equals(hotcode.runtime.impl.UpgradePathWarmup.MODULE)) {
+                        Log.info("upgraded " + servers.size() + " server(s) of " + from.module() + " " + from.version()
+                                + " -> " + to.version() + ": suspend + migrate " + ms(t1 - t0) + ", commit + resume "
+                                + ms(t3 - t2) + " (" + claimed.cardinality() + " migrated while idle, "
+                                + (servers.size() - claimed.cardinality()) + " at the end of a callback)");
+                    }
                 } finally {
                     lock.unlock();
                 }
