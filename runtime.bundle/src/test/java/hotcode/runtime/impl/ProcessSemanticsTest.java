@@ -136,6 +136,12 @@ public class ProcessSemanticsTest extends KernelTest {
             return null;
         });
         assertEquals(tuple(EXIT, a.pid(), atom("from-a-to-itself")), a.receive(tuple(EXIT, ANY, ANY)));
+        a.call(() -> {
+            Hotcode.exit(a.pid(), NORMAL);
+            return null;
+        });
+        assertEquals("exit(self(), normal) in a trapping process is a message too",
+                tuple(EXIT, a.pid(), NORMAL), a.receive(tuple(EXIT, ANY, ANY)));
         d.call(() -> {
             Hotcode.exit(a.pid(), atom("shutdown"));
             return null;

@@ -522,7 +522,7 @@ public final class CodeServerImpl implements CodeServer {
                 }
             }
             p.clearMove();
-            if (Boolean.TRUE.equals(answer) && !p.runs(old)) {
+            if (Boolean.TRUE.equals(answer) && p.isAlive() && !p.runs(old)) {
                 moved.add(p);
             } else {
                 rest.add(p);

@@ -82,8 +82,9 @@ public final class ProcessTable {
         Proc.effect();
         Proc sender = Proc.currentOrNull();
         Proc target = lookup(pid);
-        if (target == sender && reason == hotcode.runtime.api.Hotcode.NORMAL) {
-            throw new hotcode.runtime.api.ExitException(reason); // exit(self(), normal) ends the caller, as in Erlang
+        if (target == sender && reason == hotcode.runtime.api.Hotcode.NORMAL && !sender.trapsExits()) {
+            // exit(self(), normal) ends the caller, as in Erlang; a process trapping exits gets {'EXIT', Self, normal}
+            throw new hotcode.runtime.api.ExitException(reason);
         }
         target.exitSignal(sender, reason);
         if (sender != null) {
