@@ -21,7 +21,8 @@ import static hotcode.runtime.api.Hotcode.whereis;
 
 /**
  * The key-value server, version 3.0.0: 2.0.0's entries, and the store also counts the reads it served
- * ({@code {get, Key}} calls). What 2.1.0 meant to be: its {@link #codeChange} migrates a 1.x state and a 2.x state.
+ * ({@code {get, Key}} calls). The good release after the broken 2.1.0: its {@link #codeChange} migrates a 1.x, 2.x
+ * or 3.x state.
  *
  * <p>Requests, as in 2.0.0, except:
  * <ul>
@@ -133,7 +134,8 @@ public final class KvServer implements Server<KvServer.State> {
      * <li>from 1.x: {@code State(data: key → value)} becomes {@code State(data: key → Entry(value, 1), writes: 0,
      *     reads: 0)}, read with {@link Records#fields};</li>
      * <li>from 2.x and 3.x: {@link Records#convert} builds the new record component by component of the same name,
-     *     {@code Entry}s included; a 2.x state has no {@code reads}, so its value is given (2.1.0 forgot this).</li>
+     *     {@code Entry}s included; a 2.x state has no {@code reads}, so its value is given (what 2.1.0 forgot to
+     *     do for its own new component).</li>
      * </ul>
      */
     @Override
