@@ -1,0 +1,162 @@
+package hotcode.kv;
+
+import hotcode.runtime.api.Atom;
+import hotcode.runtime.api.From;
+import hotcode.runtime.api.Pid;
+import hotcode.runtime.api.Records;
+import hotcode.runtime.api.Reply;
+import hotcode.runtime.api.Server;
+import hotcode.runtime.api.Tuple;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+import static hotcode.runtime.api.Hotcode.atom;
+import static hotcode.runtime.api.Hotcode.send;
+import static hotcode.runtime.api.Hotcode.tuple;
+import static hotcode.runtime.api.Hotcode.whereis;
+
+/**
+ * The key-value server, version 3.0.0: 2.0.0's entries, and the store also counts the reads it served
+ * ({@code {get, Key}} calls). The good release after the broken 2.1.0: its {@link #codeChange} migrates a 1.x, 2.x
+ * or 3.x state.
+ *
+ * <p>Requests, as in 2.0.0, except:
+ * <ul>
+ * <li>call {@code stats} → {@code {stats, Keys, Writes, Reads}}; call {@code vsn} → {@code "3.0.0"}</li>
+ * </ul>
+ */
+public final class KvServer implements Server<KvServer.State> {
+    static final String VSN = "3.0.0";
+    static final Atom PUT = atom("put");
+    static final Atom GET = atom("get");
+    static final Atom DEL = atom("del");
+    static final Atom APPEND = atom("append");
+    static final Atom KEYS = atom("keys");
+    static final Atom STATS = atom("stats");
+    static final Atom VSN_REQUEST = atom("vsn");
+    static final Atom OK = atom("ok");
+    static final Atom NONE = atom("none");
+    static final Atom ERROR = atom("error");
+    static final Atom WROTE = atom("wrote");
+
+    /** A value and how many times its key has been written (1 after the first write). */
+    public record Entry(String value, int version) {
+    }
+
+    /** Version 3's state: 2.0.0's, plus the number of reads served since 3.0.0 took over. */
+    public record State(SortedMap<String, Entry> data, long writes, long reads) {
+        public State {
+            data = Collections.unmodifiableSortedMap(new TreeMap<>(data));
+        }
+
+        State read() {
+            return new State(data, writes, reads + 1);
+        }
+
+        State with(String key, String value) {
+            TreeMap<String, Entry> d = new TreeMap<>(data);
+            if (value == null) {
+                d.remove(key);
+            } else {
+                Entry old = d.get(key);
+                d.put(key, new Entry(value, old == null ? 1 : old.version() + 1));
+            }
+            return new State(d, writes + 1, reads);
+        }
+    }
+
+    public KvServer() {
+    }
+
+    @Override
+    public State init(Object arg) {
+        return new State(new TreeMap<>(), 0, 0);
+    }
+
+    @Override
+    public Reply<State> handleCall(Object request, From from, State s) {
+        if (request instanceof Tuple t && t.isTagged(PUT, 3)) {
+            String key = t.get(1, String.class);
+            Entry prev = s.data().get(key);
+            State next = s.with(key, t.get(2, String.class));
+            wrote(key);
+            return Reply.reply(tuple(OK, prev == null ? NONE : prev.value(), next.data().get(key).version()), next);
+        }
+        if (request instanceof Tuple t && t.isTagged(GET, 2)) {
+            Entry e = s.data().get(t.get(1, String.class));
+            return Reply.reply(e == null ? NONE : e.value(), s.read());
+        }
+        if (request instanceof Tuple t && t.isTagged(DEL, 2)) {
+            String key = t.get(1, String.class);
+            Entry prev = s.data().get(key);
+            if (prev == null) {
+                return Reply.reply(tuple(OK, NONE), s);
+            }
+            wrote(key);
+            return Reply.reply(tuple(OK, prev.value()), s.with(key, null));
+        }
+        if (request == KEYS) {
+            return Reply.reply(new ArrayList<>(s.data().keySet()), s);
+        }
+        if (request == STATS) {
+            return Reply.reply(tuple(STATS, s.data().size(), s.writes(), s.reads()), s);
+        }
+        if (request == VSN_REQUEST) {
+            return Reply.reply(VSN, s);
+        }
+        return Reply.reply(tuple(ERROR, tuple(atom("unknown_request"), request)), s);
+    }
+
+    @Override
+    public State handleCast(Object message, State s) throws Exception {
+        if (message instanceof Tuple t && t.isTagged(PUT, 3)) {
+            String key = t.get(1, String.class);
+            wrote(key);
+            return s.with(key, t.get(2, String.class));
+        }
+        if (message instanceof Tuple t && t.isTagged(APPEND, 3)) {
+            String key = t.get(1, String.class);
+            Entry old = s.data().get(key);
+            String text = t.get(2, String.class);
+            wrote(key);
+            return s.with(key, old == null ? text : old.value() + "," + text);
+        }
+        return Server.super.handleCast(message, s); // logged and counted as unexpected
+    }
+
+    /**
+     * Migrates the state of the version being replaced, read by shape (this class cannot name another version's):
+     * <ul>
+     * <li>from 1.x: {@code State(data: key → value)} becomes {@code State(data: key → Entry(value, 1), writes: 0,
+     *     reads: 0)}, read with {@link Records#fields};</li>
+     * <li>from 2.x and 3.x: {@link Records#convert} builds the new record component by component of the same name,
+     *     {@code Entry}s included; a 2.x state has no {@code reads}, so its value is given (what 2.1.0 forgot to
+     *     do for its own new component).</li>
+     * </ul>
+     */
+    @Override
+    public Object codeChange(String oldVersion, Object oldState, Object extra) {
+        if (oldVersion.startsWith("1.")) {
+            Map<?, ?> old = (Map<?, ?>) Records.fields(oldState).get("data");
+            TreeMap<String, Entry> data = new TreeMap<>();
+            old.forEach((k, v) -> data.put((String) k, new Entry((String) v, 1)));
+            return new State(data, 0, 0);
+        }
+        if (oldVersion.startsWith("2.") || oldVersion.startsWith("3.")) {
+            return Records.convert(oldState, State.class, Map.of("reads", 0L));
+        }
+        throw new IllegalArgumentException("kv " + VSN + " cannot take the state of kv " + oldVersion);
+    }
+
+    /** Tells the audit worker about a write, if it runs. A send to a pid never fails (a dead one: a dead letter). */
+    static void wrote(String key) {
+        Pid audit = whereis(Kv.AUDIT);
+        if (audit != null) {
+            send(audit, tuple(WROTE, key));
+        }
+    }
+}
