@@ -17,7 +17,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.Ignore;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
@@ -78,9 +77,6 @@ public class KvRollbackIT {
      * The second half of the rollback: the bundle itself returns to its 1.0.0 jar (asynchronously, a few ms after the
      * load failed), and the fixed 3.0.0 then upgrades the same server from 1.0.0.
      */
-    @Ignore("runtime bug: the rolled-back bundle is not restored to its old jar. JarRebuild.of reads the old revision"
-            + " through bundle:// URLs, which Felix 7.0.5 opens against the bundle's current (failed) revision; the"
-            + " restore fails, the bundle stays on 2.1.0, and the next update is then taken for the restore")
     @Test
     public void bundleIsRestoredThenFixedVersionUpgrades() throws Exception {
         // two STARTED events follow the load: 2.1.0's own start, then the restored 1.0.0's. The listener is
