@@ -31,7 +31,7 @@ public final class ExitPathWarmup {
 
     // ------------------------------------------------------------------ API
 
-    static void run(Kernel kernel) {
+    public static void run(Kernel kernel) {
         if ("false".equals(System.getProperty("hotcode.warmup"))) {
             return;
         }

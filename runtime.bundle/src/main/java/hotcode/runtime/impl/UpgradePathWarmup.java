@@ -27,7 +27,7 @@ public final class UpgradePathWarmup {
 
     // ------------------------------------------------------------------ API
 
-    static void run(Kernel kernel) {
+    public static void run(Kernel kernel) {
         if ("false".equals(System.getProperty("hotcode.warmup"))) {
             return;
         }
@@ -42,8 +42,12 @@ public final class UpgradePathWarmup {
                 }
             }
         }
+        code.purge(MODULE); // the previous version (delete is refused while there is old code)
         code.delete(MODULE);
-        code.purge(MODULE);
+        code.purge(MODULE); // kills the servers: they run the deleted version
+        if (code.which(MODULE).isPresent() || kernel.processes().count() > 0) {
+            Log.warn("the upgrade warm-up left " + kernel.processes().count() + " processes behind");
+        }
     }
 
     // ------------------------------------------------------------------ the internal module's server
