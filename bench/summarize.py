@@ -93,6 +93,8 @@ ROWS = [
     ("longest call during the upgrade, us", "servers_lat_during_max_us", "servers_lat_during_max_us", False,
      ("abs", 50000)),
     ("  p99 of calls during the upgrade, us", "servers_lat_during_p99_us", "servers_lat_during_p99_us", False, None),
+    ("  calls/s before the upgrade (all clients)", "servers_lat_before_calls_per_s", None, True, None),
+    ("  calls/s during the upgrade", "servers_lat_during_calls_per_s", None, True, None),
     ("  Bundle.update() under that load, ms", "servers_lat_update_ms", None, False, None),
     ("  suspend+migrate+resume under load (log), ms", "servers_lat_log_total_ms", "servers_lat_upgrade_ms", False,
      None),

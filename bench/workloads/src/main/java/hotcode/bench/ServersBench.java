@@ -66,10 +66,18 @@ import static hotcode.runtime.api.Hotcode.tuple;
  *     bundle is restored to the old jar (asynchronous, logged {@code restored bundle ...}), and a check that every
  *     server still answers its version 1 state (equal to a snapshot taken before).</li>
  * </ol>
- * Before each update, an untimed soft purge drops the previous old version (nothing runs it: every server moved) and
- * the driver waits {@code servers.settle.ms} for the anchor's asynchronous uninstall, so {@code update()} times no
- * purge. Each phase runs {@code servers.warmup} untimed rounds first (reported as notes: the cold, first upgrade of a
- * JVM), then {@code servers.rounds} timed ones.
+ * {@code Bundle.update()} is called on a fresh platform thread, as an operator's shell (Gogo) would call it; called
+ * from a process (a virtual thread), it competes for the 2 carriers with the servers and clients it waits for (in the
+ * latency phase that made it 3-17 s instead of ~1 s in validation runs). Before each update, an untimed soft purge
+ * drops the previous old version (nothing runs it: every server moved) and the driver waits {@code servers.settle.ms}
+ * for the anchor's asynchronous uninstall, so {@code update()} times no purge. Each phase runs {@code servers.warmup}
+ * untimed rounds first (reported as notes {@code servers_cold_*}: the first upgrades of a JVM), then
+ * {@code servers.rounds} timed ones.
+ *
+ * <p>Settings ({@code -- key=value} of bench/run.sh): {@code servers.n} (10000), {@code servers.rounds} (5),
+ * {@code servers.warmup} (2), {@code servers.clients} (32), {@code servers.lat.pre.ms} / {@code servers.lat.post.ms}
+ * (300 / 300: client time before / after the update), {@code servers.settle.ms} (100), {@code servers.phases}
+ * ({@code none,upgrade,latency,rollback}).
  */
 final class ServersBench {
     static final String MODULE = "benchsrv";
@@ -317,7 +325,7 @@ final class ServersBench {
         String[] jars = {srv1, srv2};
         int n = intArg("servers.n", 10_000);
         int rounds = intArg("servers.rounds", 5);
-        int warm = intArg("servers.warmup", 1);
+        int warm = intArg("servers.warmup", 2);
         int nClients = intArg("servers.clients", 32);
         int preMs = intArg("servers.lat.pre.ms", 300);
         int postMs = intArg("servers.lat.post.ms", 300);
@@ -632,7 +640,7 @@ final class ServersBench {
             }
             if (restoreFailure != null) {
                 restoreFailures++;
-                if (problems.size() < 8) {
+                if (restoreFailures == 1 && problems.size() < 8) { // the first of each variant; the check note counts them
                     problems.add("rollback " + name + " round " + (r + warm + 1) + ": " + restoreFailure);
                 }
                 restoredAt = -1;
