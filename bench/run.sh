@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Hotcode benchmarks side by side with the peers (Erlang, plain-JVM baseline, Pekko).
 #
-# usage: bench/run.sh [--quick] [--reps N] [--forks N] [--peers all|none|erlang[,java-baseline][,pekko]]
-#                     [--groups pingpong,oneway,ring,spawn,dsu,calls] [--no-jmh] [--no-build] [--out DIR]
+# usage: bench/run.sh [--quick] [--reps N] [--forks N] [--peers all|none|erlang[,java-baseline][,pekko]|erlang-servers]
+#                     [--groups pingpong,oneway,ring,spawn,dsu,servers,calls] [--no-jmh] [--no-build] [--out DIR]
 #                     [-- key=value ...]   (extra settings for the driver, e.g. spawn.n=100000 dsu.rounds=5)
 #   default: REPS=3 FORKS=3, all peers (run-all.sh, ~6 min), JMH, ~10 min in all
 #   --quick: REPS=1 FORKS=1, Erlang peer only, fewer upgrade rounds, no JMH (~2 min)
 # REPS/FORKS also come from the environment (REPS=5 FORKS=2 bench/run.sh).
 # Fork 1 runs every group; forks 2..FORKS re-run the messaging groups (pingpong, oneway, ring) in fresh JVMs,
 # as the peers do. Raw output, RESULT lines, the table and the upgrade timeline go to bench/results/<UTC stamp>/.
+# The servers group's Erlang reference (bench/erlang/servers.escript) runs with the erlang peer, or alone with
+# --peers erlang-servers (e.g. bench/run.sh --groups servers --peers erlang-servers --no-jmh).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 PEERS_DIR="${PEERS_DIR:-/work/shared/peers}"
-REPS="${REPS:-3}"; FORKS="${FORKS:-3}"; PEERS="all"; BENCH_GROUPS_ALL="pingpong,oneway,ring,spawn,dsu,calls"
+REPS="${REPS:-3}"; FORKS="${FORKS:-3}"; PEERS="all"; BENCH_GROUPS_ALL="pingpong,oneway,ring,spawn,dsu,servers,calls"
 BENCH_GROUPS="$BENCH_GROUPS_ALL"; JMH=1; BUILD=1; QUICK=0; OUT=""; EXTRA=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -24,13 +26,13 @@ while [[ $# -gt 0 ]]; do
     --no-jmh) JMH=0 ;;
     --no-build) BUILD=0 ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --) shift; EXTRA+=("$@"); break ;;
     *) echo "bench/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
-[[ $QUICK -eq 1 ]] && EXTRA=(dsu.rounds=4 dsu.purges=1 "${EXTRA[@]+"${EXTRA[@]}"}")
+[[ $QUICK -eq 1 ]] && EXTRA=(dsu.rounds=4 dsu.purges=1 servers.rounds=2 "${EXTRA[@]+"${EXTRA[@]}"}")
 
 # ------------------------------------------------------------------ JDK + build
 JAVA_HOME="${JAVA_HOME:-}"
@@ -49,11 +51,15 @@ RUNTIME_JAR="$ROOT/runtime.bundle/target/hotcode.runtime.jar"
 WORKLOADS_JAR="$ROOT/bench/workloads/target/hotcode.bench-1.0.0.jar"
 V1_JAR="$ROOT/bench/module.v1/target/hotcode.bench.dsu-1.0.0.jar"
 V2_JAR="$ROOT/bench/module.v2/target/hotcode.bench.dsu-2.0.0.jar"
+SRV1_JAR="$ROOT/bench/server.v1/target/hotcode.bench.server-1.0.0.jar"
+SRV2_JAR="$ROOT/bench/server.v2/target/hotcode.bench.server-2.0.0.jar"
+SRVFAILMID_JAR="$ROOT/bench/server.v2.failmid/target/hotcode.bench.server-2.0.1-failmid.jar"
+SRVFAILLAST_JAR="$ROOT/bench/server.v2.faillast/target/hotcode.bench.server-2.0.2-faillast.jar"
 RUNNER_CP="$ROOT/bench/runner/target/classes:$ROOT/bench/runner/target/lib/*"
 JMH_CP="$ROOT/bench/jmh/target/classes:$ROOT/bench/jmh/target/lib/*"
 needs_build() {
   local j
-  for j in "$RUNTIME_JAR" "$WORKLOADS_JAR" "$V1_JAR" "$V2_JAR" "$ROOT/bench/runner/target/lib" "$ROOT/bench/jmh/target/lib"; do
+  for j in "$RUNTIME_JAR" "$WORKLOADS_JAR" "$V1_JAR" "$V2_JAR" "$SRV1_JAR" "$SRV2_JAR" "$SRVFAILMID_JAR" "$SRVFAILLAST_JAR" "$ROOT/bench/runner/target/lib" "$ROOT/bench/jmh/target/lib"; do
     [[ -e "$j" ]] || return 0
   done
   # a source newer than the jar built from it
@@ -80,7 +86,8 @@ mkdir -p "$OUT"
 
 # ------------------------------------------------------------------ Hotcode (inside Felix)
 JAVA_BENCH=("$JAVA_HOME/bin/java" -Xms4g -Xmx8g ${JFLAGS[@]+"${JFLAGS[@]}"} ${HOTCODE_BENCH_JVM_FLAGS:-} -cp "$RUNNER_CP"
-  hotcode.bench.runner.BenchMain runtime="$RUNTIME_JAR" workloads="$WORKLOADS_JAR" v1="$V1_JAR" v2="$V2_JAR" reps="$REPS")
+  hotcode.bench.runner.BenchMain runtime="$RUNTIME_JAR" workloads="$WORKLOADS_JAR" v1="$V1_JAR" v2="$V2_JAR" reps="$REPS"
+  srv1="$SRV1_JAR" srv2="$SRV2_JAR" srvfailmid="$SRVFAILMID_JAR" srvfaillast="$SRVFAILLAST_JAR")
 hotcode_fork() { # $1 fork number, $2 groups
   echo "== hotcode fork $1 ($2) $(date -u +%H:%M:%S)"
   "${JAVA_BENCH[@]}" groups="$2" cache="$OUT/felix-cache-$1" timeline="$OUT/dsu-timeline" \
@@ -119,11 +126,25 @@ if [[ "$PEERS" == "all" ]]; then
   for f in "$OUT"/peers/*/*.txt; do [[ -e "$f" ]] && cp "$f" "$OUT/"; done
 elif [[ "$PEERS" != "none" ]]; then
   for s in ${PEERS//,/ }; do
+    [[ "$s" == "erlang-servers" ]] && continue # only the servers group's Erlang reference (below)
     echo "== peer $s $(date -u +%H:%M:%S)"
     p0=$(date +%s)
     bash "$PEERS_DIR/$s/run.sh" "$REPS" "$FORKS" > "$OUT/$s.txt" 2>&1 || echo "# peer $s failed, see $s.txt"
     echo "# $s wall seconds: $(( $(date +%s) - p0 ))" >> "$OUT/$s.txt"
   done
+fi
+
+# ------------------------------------------------------------------ Erlang reference for the servers group
+# bench/erlang/servers.escript: 10k gen_servers, sys:suspend / code:load_binary / sys:change_code / sys:resume
+if [[ ",$BENCH_GROUPS," == *",servers,"* && ( "$PEERS" == "all" || ",$PEERS," == *",erlang,"* || ",$PEERS," == *",erlang-servers,"* ) ]]; then
+  if command -v escript >/dev/null; then
+    kv() { local a d="$2"; for a in ${EXTRA[@]+"${EXTRA[@]}"}; do [[ "$a" == "$1="* ]] && d="${a#*=}"; done; echo "$d"; }
+    echo "== erlang servers reference (bench/erlang/servers.escript) $(date -u +%H:%M:%S)"
+    escript "$ROOT/bench/erlang/servers.escript" "$(kv servers.rounds 5)" "$(kv servers.n 10000)" "$(kv servers.clients 32)" \
+      > "$OUT/erlang-servers.txt" 2>&1 || echo "# erlang servers reference failed, see erlang-servers.txt"
+  else
+    echo "# escript not found: no Erlang reference for the servers group"
+  fi
 fi
 
 # ------------------------------------------------------------------ table + plot
@@ -133,5 +154,8 @@ if compgen -G "$OUT/erlang.txt" >/dev/null; then
 fi
 if [[ -f "$OUT/dsu-timeline.stream.tsv" ]] && command -v gnuplot >/dev/null; then
   gnuplot -e "dir='$OUT'" "$ROOT/bench/plot.gp" 2>"$OUT/plot.log" && echo "# plot: $OUT/dsu-timeline.png"
+fi
+if [[ -f "$OUT/servers-latency.tsv" ]] && command -v gnuplot >/dev/null; then
+  gnuplot -e "dir='$OUT'" "$ROOT/bench/plot-servers.gp" 2>>"$OUT/plot.log" && echo "# plot: $OUT/servers-latency.png"
 fi
 echo "# results: $OUT"

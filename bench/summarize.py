@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Hotcode vs Erlang side by side, with the targets. Usage: summarize.py RESULTS_DIR
-Reads hotcode.txt and erlang.txt (RESULT lines; runs of the same name from several forks are pooled)."""
+Reads hotcode.txt, erlang.txt and erlang-servers.txt (bench/erlang/servers.escript) (RESULT lines; runs of the same
+name from several forks are pooled)."""
 import math
 import re
 import sys
@@ -23,7 +24,7 @@ def pct(v, q):
 
 runs, units, notes = {}, {}, []
 d = Path(sys.argv[1])
-for fname in ("hotcode.txt", "erlang.txt"):
+for fname in ("hotcode.txt", "erlang.txt", "erlang-servers.txt"):
     f = d / fname
     if not f.exists():
         continue
@@ -75,6 +76,34 @@ ROWS = [
      ("abs", 10)),
     ("purge, 10k processes on old code, ms", "dsu_purge_10k_on_old_code_ms", None, False, ("abs", 100)),
     ("  stream max gap during the purge, us", "dsu_stream_max_gap_during_purge_us", None, False, None),
+    ("gen_server upgrade: 10k servers (benchsrv), state migration; calls: 32 clients", None),
+    ("suspend+migrate+resume, 10k (runtime log), ms", "servers_log_total_10k_ms",
+     "servers_suspend_change_resume_10k_ms", False, ("abs", 50)),
+    ("  of which suspend + migrate, ms", "servers_log_suspend_migrate_10k_ms", "servers_suspend_change_10k_ms", False,
+     None),
+    ("  of which resume, ms", "servers_log_resume_10k_ms", "servers_resume_10k_ms", False, None),
+    ("Bundle.update() with 10k servers, ms", "servers_update_10k_ms", None, False, None),
+    ("  JVM CPU time during it (2 vCPUs), ms", "servers_update_10k_cpu_ms", None, False, None),
+    ("Bundle.update() with no server running, ms", "servers_update_no_servers_ms", None, False, None),
+    ("  10k minus none (median), ms", "servers_update_10k_extra_ms", None, False, None),
+    ("call latency before the upgrade, p50, us", "servers_lat_before_p50_us", "servers_lat_before_p50_us",
+     False, None),
+    ("  p99 before, us", "servers_lat_before_p99_us", "servers_lat_before_p99_us", False, None),
+    ("  max before, us", "servers_lat_before_max_us", "servers_lat_before_max_us", False, None),
+    ("longest call during the upgrade, us", "servers_lat_during_max_us", "servers_lat_during_max_us", False,
+     ("abs", 50000)),
+    ("  p99 of calls during the upgrade, us", "servers_lat_during_p99_us", "servers_lat_during_p99_us", False, None),
+    ("  calls/s before the upgrade (all clients)", "servers_lat_before_calls_per_s", None, True, None),
+    ("  calls/s during the upgrade", "servers_lat_during_calls_per_s", None, True, None),
+    ("  Bundle.update() under that load, ms", "servers_lat_update_ms", None, False, None),
+    ("  suspend+migrate+resume under load (log), ms", "servers_lat_log_total_ms", "servers_lat_upgrade_ms", False,
+     None),
+    ("rollback, throws in server 5000: update(), ms", "servers_rollback_mid_update_ms", None, False, None),
+    ("  runtime's rollback figure, ms", "servers_rollback_mid_log_ms", None, False, ("abs", 50)),
+    ("  bundle restored, ms after update() returned", "servers_rollback_mid_restore_ms", None, False, None),
+    ("rollback, throws in last server: update(), ms", "servers_rollback_last_update_ms", None, False, None),
+    ("  runtime's rollback figure, ms", "servers_rollback_last_log_ms", None, False, ("abs", 50)),
+    ("  bundle restored, ms after update() returned", "servers_rollback_last_restore_ms", None, False, None),
     ("call cost (no Erlang peer)", None),
     ("local call in a process, ns", "call_local_in_process_ns", None, False, None),
     ("qualified call in a process, ns", "call_qualified_in_process_ns", None, False, None),
@@ -136,7 +165,8 @@ for row in ROWS:
 print("\n(ratio = Hotcode median / Erlang median: above 1 is better for rates, below 1 is better for times;"
       " all runs of all forks pooled)")
 for n in notes:
-    if any(k in n for k in ("integrity", "max_gap", "pooled")):
+    if any(k in n for k in ("integrity", "max_gap", "pooled", "_check", "servers_problems", "servers_cold",
+                            "_restore_ms", "servers_skipped")):
         print(n)
 met = sum("MET" in v and "MISSED" not in v for _, v in verdicts)
 print(f"\ntargets met: {met}/{len(verdicts)}")

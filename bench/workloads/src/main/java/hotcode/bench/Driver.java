@@ -63,7 +63,7 @@ public final class Driver {
     public static void run(Map<String, String> config) throws Exception {
         cfg = config;
         reps = intArg("reps", 3);
-        String groups = cfg.getOrDefault("groups", "pingpong,oneway,ring,spawn,dsu,calls");
+        String groups = cfg.getOrDefault("groups", "pingpong,oneway,ring,spawn,dsu,servers,calls");
         List<String> on = Arrays.asList(groups.split(","));
         System.out.printf(Locale.ROOT, "# hotcode java %s (%s) cpus=%d maxheap=%dm reps=%d groups=%s%n",
                 System.getProperty("java.version"), System.getProperty("java.vm.name"),
@@ -99,6 +99,9 @@ public final class Driver {
         }
         if (on.contains("dsu")) {
             inProc(Driver::dsu);
+        }
+        if (on.contains("servers")) {
+            inProc(ServersBench::run);
         }
         if (on.contains("calls")) {
             inProc(Driver::calls);

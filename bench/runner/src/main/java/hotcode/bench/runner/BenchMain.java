@@ -18,7 +18,10 @@ import java.util.ServiceLoader;
  * runs hotcode.bench.Driver#run inside it (by reflection: the driver lives in the workloads bundle's class loader).
  *
  * <p>Arguments: {@code key=value} pairs. Required: {@code runtime= workloads= v1= v2=} (jar paths). Optional:
- * {@code reps= groups= cache= timeline=} and the sizes the driver reads ({@code pp.n= ow.n= ring.n= spawn.n= ...}).
+ * {@code reps= groups= cache= timeline=} and the sizes the driver reads ({@code pp.n= ow.n= ring.n= spawn.n= ...});
+ * for the servers group, {@code srv1=} (version 1 of module {@code benchsrv}, installed and started here when given)
+ * and {@code srv2= srvfailmid= srvfaillast=} (the jars the driver updates it to), and
+ * {@code migration.timeout.ms=} (the runtime's {@code hotcode.migration.timeout.ms}, default 5000).
  */
 public final class BenchMain {
     private BenchMain() {
@@ -44,6 +47,7 @@ public final class BenchMain {
         fw.put("org.osgi.framework.storage.clean", "onFirstInit");
         fw.put("felix.log.level", "1");
         fw.put("hotcode.purge.timeout.ms", cfg.getOrDefault("purge.timeout.ms", "5000"));
+        fw.put("hotcode.migration.timeout.ms", cfg.getOrDefault("migration.timeout.ms", "5000"));
         Framework framework = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(fw);
         framework.start();
         int rc = 0;
@@ -52,8 +56,12 @@ public final class BenchMain {
             Bundle runtime = ctx.installBundle("file:" + Path.of(cfg.get("runtime")).toAbsolutePath());
             Bundle dsu = ctx.installBundle("file:" + Path.of(cfg.get("v1")).toAbsolutePath());
             Bundle workloads = ctx.installBundle("file:" + Path.of(cfg.get("workloads")).toAbsolutePath());
+            Bundle srv = cfg.get("srv1") == null ? null : ctx.installBundle("file:" + Path.of(cfg.get("srv1")).toAbsolutePath());
             runtime.start();
             dsu.start();
+            if (srv != null) {
+                srv.start();
+            }
             workloads.start();
             workloads.loadClass("hotcode.bench.Driver").getMethod("run", Map.class).invoke(null, cfg);
         } catch (java.lang.reflect.InvocationTargetException e) {
