@@ -56,7 +56,7 @@ import static hotcode.runtime.api.Hotcode.tuple;
  * <li><b>none</b>: {@code Bundle.update()} of the module with no server running (Felix's own update work);</li>
  * <li><b>upgrade</b>: the same with 10,000 servers, alternating 1.0.0 -> 2.0.0 -> 1.0.0 (each way is a state
  *     migration: v2's codeChange adds a component with {@code Records.convert}, v1's drops it); the runtime's log line
- *     {@code upgraded N server(s) ...: suspend + migrate X ms, resume Y ms} is read from the console (a tap on
+ *     {@code upgraded N server(s) ...: suspend + migrate X ms, commit + resume Y ms} is read from the console (a tap on
  *     System.out/err in this JVM); every server is checked afterwards ({@code get} answers the new version and
  *     migrated state);</li>
  * <li><b>latency</b>: C client processes make back-to-back {@code GenServer.call(server, inc)} to random servers
@@ -89,7 +89,7 @@ final class ServersBench {
     static final String[] VERSIONS = {"1.0.0", "2.0.0"};
 
     static final Pattern UPGRADED = Pattern.compile(
-            "upgraded (\\d+) server\\(s\\) of (\\S+) (\\S+) -> (\\S+): suspend \\+ migrate ([\\d.,]+) ms, resume ([\\d.,]+) ms");
+            "upgraded (\\d+) server\\(s\\) of (\\S+) (\\S+) -> (\\S+): suspend \\+ migrate ([\\d.,]+) ms, (?:commit \\+ )?resume ([\\d.,]+) ms");
     static final Pattern ROLLED_BACK = Pattern.compile(
             "(\\S+): upgrade (\\S+) -> (\\S+) rolled back; all (\\d+) server\\(s\\) stay on .*\\(rollback took ([\\d.,]+) ms\\)");
     static final String RESTORED = "restored bundle " + BSN + " ";

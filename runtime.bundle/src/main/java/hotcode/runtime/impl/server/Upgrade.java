@@ -189,23 +189,51 @@ final class Upgrade {
             }
         }
         verdict = v;
-        for (int i = 0; i < servers.size(); i++) {
-            ServerProcess s = servers.get(i);
-            if (claimed.get(i)) {
-                s.release();
-                resumed(i);
-            } else if ((marks.get(i) & STAGED) == 0) {
-                mark(i, STAGED, false); // rollback before it reached its safe point: it will leave its state alone
-                mark(i, RESUMED, false);
-            } else if ((marks.get(i) & RESUMED) == 0) {
-                s.wake();
+        fromVirtualThread(() -> {
+            for (int i = 0; i < servers.size(); i++) {
+                ServerProcess s = servers.get(i);
+                if (claimed.get(i)) {
+                    s.release();
+                    resumed(i);
+                } else if ((marks.get(i) & STAGED) == 0) {
+                    mark(i, STAGED, false); // rollback before it reached its safe point: it leaves its state alone
+                    mark(i, RESUMED, false);
+                } else if ((marks.get(i) & RESUMED) == 0) {
+                    s.wake();
+                }
             }
+        });
+    }
+
+    /**
+     * Runs {@code wakeUps} on a virtual thread and waits for it. Why: a virtual thread unparked from a platform thread
+     * (the one calling {@code Bundle.update}) is queued in the scheduler's external queue, which its carriers serve only
+     * when their own queues run dry; under a steady load of calls they seldom do, and the servers released by an
+     * upgrade were seen waiting hundreds of milliseconds. Unparked from a virtual thread, they join a carrier's queue in
+     * order with everything else.
+     */
+    static void fromVirtualThread(Runnable wakeUps) {
+        if (Thread.currentThread().isVirtual()) {
+            wakeUps.run();
+            return;
+        }
+        Thread t = Thread.ofVirtual().name("hotcode-upgrade-release").start(wakeUps);
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
     /** A migrate purge: each server that migrated commits alone; the others stay for the purge to kill. */
     void commitEach(java.util.BitSet claimed, List<hotcode.runtime.impl.process.Proc> moved) {
-        Failure none = null;
         for (int i = 0; i < servers.size(); i++) {
             ServerProcess s = servers.get(i);
             if ((marks.get(i) & STAGED) != 0 && s.stagedOk()) {
@@ -216,12 +244,14 @@ final class Upgrade {
             }
         }
         verdict = Verdict.COMMIT;
-        for (int i = 0; i < servers.size(); i++) {
-            if (claimed.get(i)) {
-                servers.get(i).release();
-            } else {
-                servers.get(i).wake();
+        fromVirtualThread(() -> {
+            for (int i = 0; i < servers.size(); i++) {
+                if (claimed.get(i)) {
+                    servers.get(i).release();
+                } else {
+                    servers.get(i).wake();
+                }
             }
-        }
+        });
     }
 }
