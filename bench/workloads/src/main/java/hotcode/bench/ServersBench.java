@@ -618,7 +618,7 @@ final class ServersBench {
             while (restoredAt < 0 && restoreFailure == null) {
                 for (LogTap.Line l : lines) {
                     if (l.text().contains(RESTORED)) {
-                        if (!l.text().contains(RESTORED + "to " + from + ":")) {
+                        if (!l.text().contains(RESTORED + "to " + from + " after the rollback")) {
                             restoreFailure = "the runtime restored the wrong content: " + l.text();
                         }
                         restoredAt = l.nanos();
@@ -648,7 +648,7 @@ final class ServersBench {
                 update(b, fromJar); // what the runtime should have done: the code server takes it as the restore
                 List<LogTap.Line> after = LogTap.drain();
                 // taken as the restore, or (when the runtime already "restored" wrong content) as an upgrade to it
-                if (after.stream().noneMatch(l -> l.text().contains(RESTORED + "to " + from + ":")
+                if (after.stream().noneMatch(l -> l.text().contains(RESTORED + "to " + from + " after the rollback")
                         || l.text().contains("server(s) of " + MODULE + " " + from + " -> " + from + ":"))) {
                     throw new IllegalStateException("the driver's own restore of " + BSN + " to " + from
                             + " was not taken as the restore; the runtime logged: " + texts(after));
