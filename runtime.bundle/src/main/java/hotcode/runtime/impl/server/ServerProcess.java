@@ -48,6 +48,8 @@ final class ServerProcess implements Next, Proc.ExitHook {
      */
     private volatile int phase;
     private volatile boolean waitingForRelease;
+    /** Set while module code runs (init, a callback): a migrate purge kills such a server instead of moving it. */
+    private volatile boolean inCallback = true;
     /** What a migration produced, committed by the upgrading thread while the server is quiescent. */
     private Server<Object> stagedInstance;
     private Object stagedState;
@@ -95,6 +97,15 @@ final class ServerProcess implements Next, Proc.ExitHook {
     /** Claims the server for a migration if it is idle at its safe point; it then stays quiescent until released. */
     boolean claim() {
         return PHASE.compareAndSet(this, IDLE, CLAIMED);
+    }
+
+    boolean phaseIsClaimed() {
+        return phase == CLAIMED;
+    }
+
+    /** Whether module code (init or a callback) is running in this server now. */
+    boolean inCallback() {
+        return inCallback;
     }
 
     /** Ends a claim: the server may serve again (and is woken if it was waiting for this). */
@@ -186,10 +197,12 @@ final class ServerProcess implements Next, Proc.ExitHook {
             throw t instanceof ExitException e ? e : new ExitException(t);
         }
         initialized = true;
+        inCallback = false;
         started.complete(null);
     }
 
     private void dispatch(Object m) {
+        inCallback = true;
         try {
             if (m instanceof Messages.Call c) {
                 call(c);
@@ -207,6 +220,8 @@ final class ServerProcess implements Next, Proc.ExitHook {
             Log.error(describe() + " crashed in " + callback(m) + " on " + Terms.format(m) + ": " + t, t);
             terminate(t);
             throw new ExitException(t);
+        } finally {
+            inCallback = false;
         }
     }
 

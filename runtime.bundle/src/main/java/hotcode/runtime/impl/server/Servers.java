@@ -450,8 +450,16 @@ public final class Servers implements CodeServerImpl.Upgrader {
         }
         // only idle servers move: claim them; one caught in a callback is old code mid-execution, left to be killed
         List<ServerProcess> idle = new ArrayList<>();
+        long deadline = System.nanoTime() + 100_000_000L;
         for (ServerProcess s : servers) {
-            if (s.claim()) {
+            // a server in the runtime's own code (between two system requests, just suspended) is idle in a moment
+            while (!s.claim()) {
+                if (s.inCallback() || !s.proc().isAlive() || System.nanoTime() > deadline) {
+                    break;
+                }
+                Thread.yield();
+            }
+            if (s.phaseIsClaimed()) {
                 idle.add(s);
             }
         }
