@@ -46,7 +46,11 @@ final class SupervisorServer implements Server<Object> {
     /** When the restarts within the period happened (purge kills excluded). */
     private final ArrayDeque<Long> restarts = new ArrayDeque<>();
 
-    SupervisorServer(Supervisor.Strategy strategy, int intensity, Duration period, List<Child> specs) {
+    /** The process that started this supervisor with startLink, or null. */
+    private final Pid parent;
+
+    SupervisorServer(Supervisor.Strategy strategy, int intensity, Duration period, List<Child> specs, Pid parent) {
+        this.parent = parent;
         this.strategy = strategy;
         this.intensity = intensity;
         this.periodNanos = period.toNanos();
@@ -102,10 +106,12 @@ final class SupervisorServer implements Server<Object> {
     private void childExited(Pid pid, Object reason) {
         int i = indexOf(pid);
         if (i < 0) {
-            List<Pid> links = ((Proc) Hotcode.self()).links();
-            if (reason != Hotcode.NORMAL && !links.contains(pid)) {
-                // an exit from a process we are no longer linked to (e.g. our starter): shut down as Erlang does
-                Hotcode.exit(reason);
+            if (pid.equals(parent)) {
+                Hotcode.exit(reason); // the parent exited: stop the children (terminate) and exit with its reason
+            }
+            if (reason != Hotcode.NORMAL) {
+                Log.info("supervisor " + Hotcode.self() + " ignored the exit of " + pid + ", not one of its children ("
+                        + Terms.format(reason) + ")");
             }
             return;
         }

@@ -41,7 +41,8 @@ public final class Supervisors {
                 throw new HotcodeException(who + ": child " + c.id() + " needs a restart type and a shutdown time");
             }
         }
-        return servers.startRuntimeServer(name, new SupervisorServer(strategy, intensity, period, children), null, link);
+        hotcode.runtime.impl.process.Proc parent = link ? hotcode.runtime.impl.process.Proc.current("Supervisor.startLink") : null;
+        return servers.startRuntimeServer(name, new SupervisorServer(strategy, intensity, period, children, parent), null, link);
     }
 
     @SuppressWarnings("unchecked")

@@ -166,4 +166,24 @@ public class SupervisorTest extends KernelTest {
             assertTrue(e.getMessage(), e.getMessage().contains("unique"));
         }
     }
+
+    @Test
+    public void itExitsWithItsParentButNotWithAnotherLinkedProcess() throws Exception {
+        hotcode.runtime.testsupport.Agent parent = hotcode.runtime.testsupport.Agent.spawn();
+        Pid sup = parent.call(() -> Supervisor.startLink("sup", Strategy.ONE_FOR_ONE, 3, Duration.ofSeconds(5),
+                Child.server("a", "a", counter, 1)));
+        hotcode.runtime.testsupport.Agent other = hotcode.runtime.testsupport.Agent.spawn();
+        other.call(() -> {
+            Hotcode.link(sup);
+            return null;
+        });
+        other.exitWith(atom("boom"));
+        Thread.sleep(100);
+        assertTrue("a linked process that is not its parent does not take it down", Hotcode.isAlive(sup));
+        Pid a = Hotcode.whereis("a");
+        parent.exitWith(atom("boom"));
+        assertTrue(((Proc) sup).awaitExit(WAIT * 1000));
+        assertEquals(atom("boom"), ((Proc) sup).exitReason());
+        assertTrue("its children are stopped", ((Proc) a).awaitExit(WAIT * 1000));
+    }
 }
