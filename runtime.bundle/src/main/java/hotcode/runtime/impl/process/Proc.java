@@ -594,9 +594,7 @@ public final class Proc implements Pid, Runnable {
                 try {
                     step = step.run();
                 } catch (MoveSignal moved) {
-                    step = stepCall; // re-run the step's qualified call: it resolves the current version
-                    Log.info("process " + this + " moved to the current version of " + topVersion().module()
-                            + " (migrate purge): re-entering " + step);
+                    step = reentry();
                 }
             }
             checkExit(); // a signal that arrived during the last step decides the exit reason, not the step's return
@@ -771,6 +769,16 @@ public final class Proc implements Pid, Runnable {
     /** Clears a move answer, so that a later migrate purge asks afresh. */
     public void clearMove() {
         move = MOVE_NONE;
+    }
+
+    /**
+     * A migrate purge moved this process: the step to run is its step's qualified call again, which resolves the
+     * current version. Out of line on purpose: every parked process keeps {@link #run}'s frame in its stack chunk.
+     */
+    private Next reentry() {
+        Log.info("process " + this + " moved to the current version of " + topVersion().module()
+                + " (migrate purge): re-entering " + stepCall);
+        return stepCall;
     }
 
     /**
