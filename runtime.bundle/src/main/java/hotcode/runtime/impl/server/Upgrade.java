@@ -133,38 +133,12 @@ final class Upgrade {
         }
     }
 
-    /** Waits until every server that staged has resumed, or the deadline passed; true when all did. */
-    boolean awaitResumed(long deadlineNanos) throws InterruptedException {
-        synchronized (monitor) {
-            while (toResume.get() > 0) {
-                long left = deadlineNanos - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                monitor.wait(left / 1_000_000, (int) (left % 1_000_000));
-            }
-            return true;
-        }
-    }
-
     /** The servers that have not staged (still busy, or stuck in codeChange). */
     List<ServerProcess> notStaged() {
         List<ServerProcess> out = new java.util.ArrayList<>();
         for (int i = 0; i < servers.size(); i++) {
             if ((marks.get(i) & STAGED) == 0) {
                 out.add(servers.get(i));
-            }
-        }
-        return out;
-    }
-
-    /** The servers that have not resumed yet, with what their processes are doing (for the log). */
-    List<String> notResumed() {
-        List<String> out = new java.util.ArrayList<>();
-        for (int i = 0; i < servers.size(); i++) {
-            if ((marks.get(i) & RESUMED) == 0) {
-                var p = servers.get(i).proc();
-                out.add(p + " (" + p.state().name().toLowerCase() + ", marks " + marks.get(i) + ")");
             }
         }
         return out;
