@@ -206,4 +206,13 @@ public final class Srv {
         Hotcode.receive(atom("never"));
         return null;
     }
+
+    /** Waits 10 ms at a time, counting the timeouts with local tail calls: it cannot be re-run from its start. */
+    public static Next ticker(Integer n) {
+        Object m = Hotcode.receive(java.time.Duration.ofMillis(10), atom("stop"));
+        if (m != null) {
+            return null;
+        }
+        return () -> ticker(n + 1);
+    }
 }

@@ -184,8 +184,8 @@ public final class CodeServerImpl implements CodeServer {
         ModuleVersion cur;
         synchronized (m) {
             cur = m.current;
-            if (cur == null || m.restoring != cur) {
-                return false;
+            if (cur == null || m.restoring != cur || !cur.version().equals(src.version())) {
+                return false; // not the restore (e.g. a newer version loaded meanwhile): loaded as any revision is
             }
             m.restoring = null;
             cur.restoredTo(src.revision());
@@ -342,6 +342,7 @@ public final class CodeServerImpl implements CodeServer {
         if (!m.loading.compareAndSet(false, true)) {
             throw new HotcodeException("load: another load of " + module + " is in progress");
         }
+        m.lastFailure = null; // only this load's failure may be reported below
         ModuleVersion any;
         try {
             synchronized (m) {
@@ -524,8 +525,8 @@ public final class CodeServerImpl implements CodeServer {
             p.clearMove();
             if (Boolean.TRUE.equals(answer) && p.isAlive() && !p.runs(old)) {
                 moved.add(p);
-            } else {
-                rest.add(p);
+            } else if (p.runs(old)) {
+                rest.add(p); // one that left old code by its own qualified call meanwhile is no victim
             }
         }
         return rest;

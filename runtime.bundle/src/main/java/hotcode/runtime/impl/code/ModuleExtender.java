@@ -208,7 +208,9 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
             ModuleHeader h = ModuleHeader.parse(header, describe(b));
             ModuleSource src = new ModuleSource(h, b.getSymbolicName(), b.getVersion().toString(), b.getBundleId(),
                     b.getLocation(), revision, wiring, wiring.getClassLoader());
-            if (!(restoring.remove(b.getBundleId()) && code.restored(src))) {
+            if (restoring.contains(b.getBundleId()) && code.restored(src)) {
+                restoring.remove(b.getBundleId());
+            } else {
                 code.load(src);
             }
         } catch (BadModuleException e) {
@@ -244,6 +246,12 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
         }
         restoring.add(b.getBundleId());
         restorer.execute(() -> {
+            if (code.restoring(module) != v) {
+                restoring.remove(b.getBundleId()); // a newer version was loaded meanwhile: it is the bundle's content now
+                Log.info("restore of " + describe(b) + " to " + v.version() + " skipped: " + module
+                        + " has been loaded again since the rollback");
+                return;
+            }
             try {
                 b.update(new ByteArrayInputStream(jar));
                 if (b.getState() != Bundle.ACTIVE) {

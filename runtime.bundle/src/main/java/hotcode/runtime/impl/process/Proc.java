@@ -213,6 +213,7 @@ public final class Proc implements Pid, Runnable {
         if (m == Mailbox.NONE) {
             m = await(patterns, timeoutNanos, false);
             if (m == null) {
+                progress++; // a timeout is something the step has seen: re-running it would not be the same
                 return null;
             }
         }
@@ -273,6 +274,7 @@ public final class Proc implements Pid, Runnable {
 
     /** Parks for {@code millis}, leaving the mailbox alone; an exit signal ends the wait. Owner only. */
     public void sleep(long millis) {
+        progress++;
         long deadline = System.nanoTime() + Math.min(millis, Long.MAX_VALUE / 4_000_000L) * 1_000_000L;
         for (;;) {
             checkExit();
@@ -328,8 +330,7 @@ public final class Proc implements Pid, Runnable {
 
     /** Kills the process for a purge: untrappable, reason {@code killed}. */
     public void kill() {
-        killedByPurge = true;
-        markExit(KILLED);
+        markExit(KILLED, true);
     }
 
     /** Whether a purge killed this process (its supervisor does not count the restart against its intensity). */
@@ -343,12 +344,17 @@ public final class Proc implements Pid, Runnable {
     }
 
     private void markExit(Object reason) {
+        markExit(reason, false);
+    }
+
+    private void markExit(Object reason, boolean purge) {
         synchronized (this) {
             if (exited) {
                 return;
             }
             if (pendingExit == null) {
                 pendingExit = reason;
+                killedByPurge = purge; // only a kill that takes effect: a process already on its way out keeps its reason
             }
         }
         LockSupport.unpark(thread);
@@ -508,15 +514,19 @@ public final class Proc implements Pid, Runnable {
      * quiescent (claimed at its safe point, or waiting for the verdict); the server reads its frames again only after
      * a volatile read that follows this write.
      */
-    public void replaceTopFrameOf(ModuleVersion v, String function) {
-        int d = depth;
-        if (d == 0) {
-            return;
+    public boolean replaceTopFrameOf(ModuleVersion v, String function) {
+        synchronized (this) { // against terminate(), which drops the frames of an exiting process
+            Object[] fs = frames;
+            int d = depth;
+            if (exited || fs == null || d == 0) {
+                return false;
+            }
+            fs[2 * d - 2] = v;
+            fs[2 * d - 1] = function;
+            depth = d;
         }
-        frames[2 * d - 2] = v;
-        frames[2 * d - 1] = function;
-        depth = d;
         thread.setContextClassLoader(v.loader());
+        return true;
     }
 
     /** The process's thread (to tell its own code from a runtime thread acting on its behalf). */
@@ -591,6 +601,7 @@ public final class Proc implements Pid, Runnable {
             first = null;
             while (step != null) {
                 checkExit();
+                stepCall = null; // a local step cannot be re-run; a qualified one sets it again (replaceTopFrame)
                 try {
                     step = step.run();
                 } catch (MoveSignal moved) {
@@ -666,8 +677,10 @@ public final class Proc implements Pid, Runnable {
                 }
             });
         }
-        frames = null;
-        depth = 0;
+        synchronized (this) {
+            frames = null;
+            depth = 0;
+        }
         stepCall = null;
         CURRENT.remove();
     }

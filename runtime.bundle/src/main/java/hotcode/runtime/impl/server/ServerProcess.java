@@ -50,9 +50,6 @@ final class ServerProcess implements Next, Proc.ExitHook {
     private volatile boolean waitingForRelease;
     /** Set while module code runs (init, a callback): a migrate purge kills such a server instead of moving it. */
     private volatile boolean inCallback = true;
-    /** What a migration produced, committed by the upgrading thread while the server is quiescent. */
-    private Server<Object> stagedInstance;
-    private Object stagedState;
     private volatile SystemRequest upgrading;
     final CompletableFuture<Void> started = new CompletableFuture<>();
     private final ConcurrentLinkedQueue<SystemRequest> requests = new ConcurrentLinkedQueue<>();
@@ -173,11 +170,16 @@ final class ServerProcess implements Next, Proc.ExitHook {
             return;
         }
         waitingForRelease = true; // then read phase: release() writes phase, then reads this (no lost wake-up)
-        while (phase == CLAIMED) {
-            proc.awaitSystem();
+        try {
+            // a CAS, not a write: another upgrade may claim the server again the moment this one releases it
+            while (!PHASE.compareAndSet(this, IDLE, RUNNING)) {
+                if (phase == CLAIMED) {
+                    proc.awaitSystem();
+                }
+            }
+        } finally {
+            waitingForRelease = false;
         }
-        waitingForRelease = false;
-        phase = RUNNING;
     }
 
     private void init() {
@@ -207,8 +209,10 @@ final class ServerProcess implements Next, Proc.ExitHook {
             if (m instanceof Messages.Call c) {
                 call(c);
             } else if (m instanceof Messages.Cast c) {
-                state = instance.handleCast(c.message(), state);
-            } else {
+                if (readable(c.message())) {
+                    state = instance.handleCast(c.message(), state);
+                }
+            } else if (readable(m)) {
                 state = instance.handleInfo(m, state);
             }
         } catch (ExitException e) {
@@ -222,6 +226,25 @@ final class ServerProcess implements Next, Proc.ExitHook {
             throw new ExitException(t);
         } finally {
             inCallback = false;
+        }
+    }
+
+    /**
+     * Whether the version that will handle {@code m} can read it: checked here, after any upgrade that happened while
+     * the message was held (receive checked it against the version then), and inside casts, which receive cannot see.
+     */
+    private boolean readable(Object m) {
+        ModuleVersion v = version;
+        if (v == null) {
+            return true;
+        }
+        try {
+            Crossing.check("message", m, v);
+            return true;
+        } catch (HotcodeException e) {
+            servers.deadLetter(proc, m, INCOMPATIBLE);
+            Log.warn(describe() + " refused a message: " + e.getMessage() + " (counted as a dead letter)");
+            return false;
         }
     }
 
@@ -364,33 +387,24 @@ final class ServerProcess implements Next, Proc.ExitHook {
         } finally {
             t.setContextClassLoader(before);
         }
-        stagedInstance = next;
-        stagedState = migrated;
+        u.stage(i, next, failure == null ? migrated : null); // into this upgrade: a late one cannot touch another
         String what = failure == null ? null : loading ? "loading " + className + " from " + u.to.label()
                 : "codeChange(\"" + from.version() + "\", state) of " + className + " in " + u.to.label()
                 + (t == proc.thread() ? "" : " (run by the runtime while " + proc + " was idle)");
         u.staged(i, this, what, failure);
     }
 
-    /** The verdict is commit: switches class, state and frame at once. The server is quiescent (claimed or waiting). */
-    void commit(ModuleVersion to) {
-        instance = stagedInstance;
-        state = stagedState;
-        version = to;
-        proc.replaceTopFrameOf(to, "server");
-        stagedInstance = null;
-        stagedState = null;
-    }
-
-    /** Whether the last migration produced a state (a migrate purge commits only those). */
-    boolean stagedOk() {
-        return stagedState != null;
-    }
-
-    /** The verdict is rollback: the staged state is dropped; class, state and frame stay as they were. */
-    void discard() {
-        stagedInstance = null;
-        stagedState = null;
+    /**
+     * The verdict is commit: switches class, state and frame at once, to what {@code u} staged for this server. The
+     * server is quiescent (claimed or waiting); a server that has exited meanwhile is left alone.
+     */
+    void commit(Upgrade u, int i) {
+        if (!proc.replaceTopFrameOf(u.to, "server")) {
+            return;
+        }
+        instance = u.stagedInstance(i);
+        state = u.stagedState(i);
+        version = u.to;
     }
 
     // ------------------------------------------------------------------ callbacks: Proc.ExitHook

@@ -75,25 +75,43 @@ public final class Servers implements CodeServerImpl.Upgrader {
     // ------------------------------------------------------------------ API: start
 
     public Pid start(String name, Class<?> type, Object arg, boolean link) {
+        return start(name, moduleOf(type, "GenServer.start"), type.getName(), arg, link);
+    }
+
+    /** The module that defines {@code type}, or an error naming the class. */
+    public String moduleOf(Class<?> type, String what) {
         if (type == null) {
-            throw new HotcodeException("GenServer.start: the server class must not be null");
+            throw new HotcodeException(what + ": the server class must not be null");
         }
         ModuleVersion owner = code.versionOf(type);
         if (owner == null) {
-            throw new HotcodeException("GenServer.start: " + type.getName() + " is not a class of a Hotcode module (it comes from "
+            throw new HotcodeException(what + ": " + type.getName() + " is not a class of a Hotcode module (it comes from "
                     + type.getClassLoader() + "); a server class must be in a bundle with a Hotcode-Module header");
         }
-        String module = owner.module();
+        return owner.module();
+    }
+
+    /**
+     * Starts a server of class {@code className} in the current version of {@code module}. By name, not by class: a
+     * supervisor restarts its children this way long after the version whose class it was given has been purged.
+     */
+    public Pid start(String name, String module, String className, Object arg, boolean link) {
         Proc parent = link ? Proc.current("GenServer.startLink") : null;
         ServerProcess sp;
         ReentrantReadWriteLock.ReadLock lock = lock(module).readLock();
-        lockOrFail(lock, "GenServer.start of " + type.getName());
+        lockOrFail(lock, "GenServer.start of " + className);
         try {
             ModuleVersion cur = code.currentVersion(module);
-            Class<?> cls = serverClass(cur, type.getName());
+            Class<?> cls = serverClass(cur, className);
             sp = new ServerProcess(this, module, cls, null, arg, name, cur);
-            byModule.computeIfAbsent(module, m -> ConcurrentHashMap.newKeySet()).add(sp);
-            sp.attach(processes.spawn(sp, cur, "server", parent, sp));
+            Set<ServerProcess> set = byModule.computeIfAbsent(module, m -> ConcurrentHashMap.newKeySet());
+            set.add(sp);
+            try {
+                sp.attach(processes.spawn(sp, cur, "server", parent, sp));
+            } catch (RuntimeException | Error e) {
+                set.remove(sp); // never started: an upgrade must not look for it
+                throw e;
+            }
         } finally {
             lock.unlock();
         }
@@ -467,7 +485,7 @@ public final class Servers implements CodeServerImpl.Upgrader {
         java.util.BitSet claimed = new java.util.BitSet(idle.size());
         claimed.set(0, idle.size());
         migrators.execute(() -> {
-            for (int i = 0; i < idle.size(); i++) {
+            for (int i = 0; i < idle.size() && u.verdict() == Upgrade.Verdict.PENDING; i++) {
                 idle.get(i).migrate(u, i);
             }
         });

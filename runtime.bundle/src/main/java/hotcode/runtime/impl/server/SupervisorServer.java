@@ -2,7 +2,6 @@ package hotcode.runtime.impl.server;
 
 import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.From;
-import hotcode.runtime.api.GenServer;
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.Pid;
@@ -30,12 +29,18 @@ final class SupervisorServer implements Server<Object> {
 
     /** A child and its current process. */
     private static final class Running {
+        /** The child's spec without its server class: holding the class would keep its version's loader for ever. */
         final Child spec;
+        /** A server child's module and class name: its restarts go by name, to the module's current version. */
+        final String module;
+        final String className;
         Pid pid;
         int restarts;
 
-        Running(Child spec) {
+        Running(Child spec, String module, String className) {
             this.spec = spec;
+            this.module = module;
+            this.className = className;
         }
     }
 
@@ -54,7 +59,16 @@ final class SupervisorServer implements Server<Object> {
         this.strategy = strategy;
         this.intensity = intensity;
         this.periodNanos = period.toNanos();
-        specs.forEach(s -> children.add(new Running(s)));
+        Servers servers = hotcode.runtime.impl.Kernel.get().servers();
+        for (Child c : specs) {
+            if (c.serverType() == null) {
+                children.add(new Running(c, null, null));
+            } else {
+                String module = servers.moduleOf(c.serverType(), "supervisor child " + c.id());
+                children.add(new Running(new Child(c.id(), c.name(), null, c.arg(), null, null, c.args(), c.restart(),
+                        c.shutdown()), module, c.serverType().getName()));
+            }
+        }
     }
 
     // ------------------------------------------------------------------ callbacks
@@ -178,9 +192,8 @@ final class SupervisorServer implements Server<Object> {
 
     private void startChild(Running r) {
         Child s = r.spec;
-        if (s.serverType() != null) {
-            r.pid = s.name() == null ? GenServer.startLink(s.serverType(), s.arg())
-                    : GenServer.startLink(s.name(), s.serverType(), s.arg());
+        if (r.className != null) {
+            r.pid = hotcode.runtime.impl.Kernel.get().servers().start(s.name(), r.module, r.className, s.arg(), true);
             return;
         }
         Pid pid = Hotcode.spawnLink(s.module(), s.function(), s.args().toArray());

@@ -26,6 +26,9 @@ final class Upgrade {
     final boolean autoCommit; // a migrate purge: no verdict for all, each server commits alone
     final List<ServerProcess> servers;
     private final AtomicIntegerArray marks;
+    /** What each server's migration produced (null state: it failed), read by the commit. */
+    private final Object[] stagedInstances;
+    private final Object[] stagedStates;
     private final AtomicReference<Failure> failure = new AtomicReference<>();
     private final Object monitor = new Object();
     private final java.util.concurrent.atomic.AtomicInteger toStage;
@@ -43,6 +46,8 @@ final class Upgrade {
         this.servers = servers;
         this.autoCommit = autoCommit;
         this.marks = new AtomicIntegerArray(servers.size());
+        this.stagedInstances = new Object[servers.size()];
+        this.stagedStates = new Object[servers.size()];
         this.toStage = new java.util.concurrent.atomic.AtomicInteger(servers.size());
         this.toResume = new java.util.concurrent.atomic.AtomicInteger(servers.size());
     }
@@ -56,6 +61,21 @@ final class Upgrade {
     }
 
     // ------------------------------------------------------------------ from the servers
+
+    /** Records what server {@code i}'s migration produced; published to the committing thread by {@link #staged}. */
+    void stage(int i, Object instance, Object state) {
+        stagedInstances[i] = instance;
+        stagedStates[i] = state;
+    }
+
+    @SuppressWarnings("unchecked")
+    hotcode.runtime.api.Server<Object> stagedInstance(int i) {
+        return (hotcode.runtime.api.Server<Object>) stagedInstances[i];
+    }
+
+    Object stagedState(int i) {
+        return stagedStates[i];
+    }
 
     /** Server {@code i} has migrated its state (failed: {@code cause} is not null) and waits for the verdict. */
     void staged(int i, ServerProcess s, String what, Throwable cause) {
@@ -122,7 +142,7 @@ final class Upgrade {
     /** Waits until every server has staged, or one failed, or the deadline passed; true when all staged cleanly. */
     boolean awaitStaged(long deadlineNanos) throws InterruptedException {
         synchronized (monitor) {
-            while (toStage.get() > 0 && failure.get() == null) {
+            while (toStage.get() > 0 && (autoCommit || failure.get() == null)) {
                 long left = deadlineNanos - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -146,23 +166,50 @@ final class Upgrade {
 
     /**
      * The verdict. Commit: every server (all staged, all quiescent) gets its new class, state and frame here, on the
-     * upgrading thread, so the upgrade is complete when this returns, however busy the scheduler is. Rollback: staged
-     * states are dropped. Then claimed servers are released and servers waiting for the verdict woken; servers that
-     * never reached their safe point will skip the request.
+     * upgrading thread, so the upgrade is complete when this returns, however busy the scheduler is. Rollback: the
+     * staged states are simply never used. Then, whatever happened above, claimed servers are released and servers
+     * waiting for the verdict woken; servers that never reached their safe point will skip the request.
      */
     void decide(Verdict v, java.util.BitSet claimed) {
-        for (int i = 0; i < servers.size(); i++) {
-            ServerProcess s = servers.get(i);
-            if ((marks.get(i) & STAGED) == 0) {
-                continue; // still busy (rollback only): it has not touched its state
-            }
+        try {
             if (v == Verdict.COMMIT) {
-                s.commit(to);
-            } else {
-                s.discard();
+                for (int i = 0; i < servers.size(); i++) {
+                    commitOne(i);
+                }
             }
+        } finally {
+            verdict = v;
+            releaseAll(claimed);
         }
-        verdict = v;
+    }
+
+    /** A migrate purge: each server that migrated commits alone (listed in {@code moved}); the others stay to be killed. */
+    void commitEach(java.util.BitSet claimed, List<hotcode.runtime.impl.process.Proc> moved) {
+        try {
+            for (int i = 0; i < servers.size(); i++) {
+                if ((marks.get(i) & STAGED) != 0 && stagedStates[i] != null && commitOne(i)) {
+                    moved.add(servers.get(i).proc());
+                }
+            }
+        } finally {
+            verdict = Verdict.COMMIT;
+            releaseAll(claimed);
+        }
+    }
+
+    /** Commits server {@code i}; false (logged) when it could not, e.g. it exited meanwhile. Never throws. */
+    private boolean commitOne(int i) {
+        ServerProcess s = servers.get(i);
+        try {
+            s.commit(this, i);
+            return s.version() == to;
+        } catch (RuntimeException | Error e) {
+            hotcode.runtime.impl.Log.error("upgrade of " + from.module() + ": could not commit " + s.describe() + ": " + e, e);
+            return false;
+        }
+    }
+
+    private void releaseAll(java.util.BitSet claimed) {
         fromVirtualThread(() -> {
             for (int i = 0; i < servers.size(); i++) {
                 ServerProcess s = servers.get(i);
@@ -170,7 +217,7 @@ final class Upgrade {
                     s.release();
                     resumed(i);
                 } else if ((marks.get(i) & STAGED) == 0) {
-                    mark(i, STAGED, false); // rollback before it reached its safe point: it leaves its state alone
+                    mark(i, STAGED, false); // decided before it reached its safe point: it leaves its state alone
                     mark(i, RESUMED, false);
                 } else if ((marks.get(i) & RESUMED) == 0) {
                     s.wake();
@@ -180,11 +227,12 @@ final class Upgrade {
     }
 
     /**
-     * Runs {@code wakeUps} on a virtual thread and waits for it. Why: a virtual thread unparked from a platform thread
-     * (the one calling {@code Bundle.update}) is queued in the scheduler's external queue, which its carriers serve only
-     * when their own queues run dry; under a steady load of calls they seldom do, and the servers released by an
-     * upgrade were seen waiting hundreds of milliseconds. Unparked from a virtual thread, they join a carrier's queue in
-     * order with everything else.
+     * Runs {@code wakeUps} on a virtual thread and waits for it, briefly. Why: a virtual thread unparked from a platform
+     * thread (the one calling {@code Bundle.update}) is queued in the scheduler's external queue, which its carriers
+     * serve only when their own queues run dry; under a steady load of calls they seldom do, and the servers released
+     * by an upgrade were seen waiting hundreds of milliseconds. Unparked from a virtual thread, they join a carrier's
+     * queue in order with everything else. If no carrier takes the waker within the bound (all busy in long steps),
+     * this thread does the wake-ups too: they are idempotent, and the caller must not hang on the scheduler.
      */
     static void fromVirtualThread(Runnable wakeUps) {
         if (Thread.currentThread().isVirtual()) {
@@ -192,40 +240,15 @@ final class Upgrade {
             return;
         }
         Thread t = Thread.ofVirtual().name("hotcode-upgrade-release").start(wakeUps);
-        boolean interrupted = false;
-        for (;;) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
+        boolean done;
+        try {
+            done = t.join(java.time.Duration.ofMillis(200));
+        } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            done = false;
         }
-    }
-
-    /** A migrate purge: each server that migrated commits alone; the others stay for the purge to kill. */
-    void commitEach(java.util.BitSet claimed, List<hotcode.runtime.impl.process.Proc> moved) {
-        for (int i = 0; i < servers.size(); i++) {
-            ServerProcess s = servers.get(i);
-            if ((marks.get(i) & STAGED) != 0 && s.stagedOk()) {
-                s.commit(to);
-                moved.add(s.proc());
-            } else {
-                s.discard();
-            }
+        if (!done) {
+            wakeUps.run();
         }
-        verdict = Verdict.COMMIT;
-        fromVirtualThread(() -> {
-            for (int i = 0; i < servers.size(); i++) {
-                if (claimed.get(i)) {
-                    servers.get(i).release();
-                } else {
-                    servers.get(i).wake();
-                }
-            }
-        });
     }
 }

@@ -96,4 +96,43 @@ public class MigratePurgeTest extends KernelTest {
         sp.started.get();
         return sp.proc();
     }
+
+    @Test
+    public void aProcessWhoseStepTimedOutOrLoopedLocallyIsKilledNotMoved() throws Exception {
+        Pid ticker = Hotcode.spawn("srv", "ticker", 0);
+        Thread.sleep(50); // several timeouts, each followed by a local tail call
+        Modules.load(k, "srv", Srv.class, "2.0.0");
+        PurgeResult r = k.codeServer().purge("srv", PurgeMode.MIGRATE);
+        assertEquals(List.of(), r.migrated());
+        assertEquals(List.of(ticker), r.killed());
+    }
+
+    @Test
+    public void oneFailingMigrationKillsOnlyThatServer() throws Exception {
+        Class<?> counter = v1.loader().loadClass(Srv.Counter.class.getName());
+        Class<?> state = v1.loader().loadClass(Srv.State.class.getName());
+        ModuleVersion v2 = Modules.load(k, "srv", Srv.class, "2.0.0");
+        Pid bad = serverOn(v1, counter, Records.convert(java.util.Map.of("n", 1, "log", List.of(), "upgrade", "throw"), state));
+        Pid good1 = serverOn(v1, counter, 2);
+        Pid good2 = serverOn(v1, counter, 3);
+        PurgeResult r = k.codeServer().purge("srv", PurgeMode.MIGRATE);
+        assertEquals(java.util.Set.of(good1, good2), java.util.Set.copyOf(r.migrated()));
+        assertEquals(List.of(bad), r.killed());
+        assertSame(v2, ((Proc) good2).topVersion());
+        assertEquals(3, GenServer.call(good2, atom("get")));
+    }
+
+    @Test
+    public void aCastOfAnObjectOfAnotherVersionIsRefusedAsADeadLetter() throws Exception {
+        List<hotcode.runtime.api.DeadLetter> dead = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Hotcode.subscribeDeadLetters(dead::add);
+        Class<?> counter = v1.loader().loadClass(Srv.Counter.class.getName());
+        Object v1State = Records.convert(java.util.Map.of("n", 1, "log", List.of(), "upgrade", "ok"),
+                v1.loader().loadClass(Srv.State.class.getName()));
+        Pid s = GenServer.start(counter, 5);
+        Modules.load(k, "srv", Srv.class, "2.0.0"); // the server now runs v2
+        GenServer.cast(s, v1State);
+        assertEquals(5, GenServer.call(s, atom("get")));
+        assertTrue(dead.stream().anyMatch(d -> d.message() == v1State && d.reason() == atom("incompatible")));
+    }
 }

@@ -135,6 +135,7 @@ public class SupervisorTest extends KernelTest {
     public void aChildKilledByAPurgeRestartsOnTheCurrentVersionWithoutCountingAgainstTheIntensity() throws Exception {
         Supervisor.start("sup", Strategy.ONE_FOR_ONE, 0, Duration.ofSeconds(5),
                 Child.worker("w", "w", "srv", "worker", "w1"), Child.server("a", "a", counter, 5));
+        Pid sup2 = Supervisor.start("sup2", Strategy.ONE_FOR_ONE, 3, Duration.ofSeconds(5), Child.server("b", "b", counter, 9));
         Pid w = Hotcode.whereis("w");
         Pid a = Hotcode.whereis("a");
         ModuleVersion v2 = Modules.load(k, "srv", Srv.class, "2.0.0");
@@ -145,6 +146,15 @@ public class SupervisorTest extends KernelTest {
         assertSame(v2, ((Proc) w2).topVersion());
         assertSame(a, Hotcode.whereis("a"));
         assertTrue("intensity 0, but a purge is not a crash", Hotcode.isAlive(Hotcode.whereis("sup")));
+        // sup2 was given v1's class, now purged: a restart goes by name to the current version
+        Pid b = Hotcode.whereis("b");
+        ModuleVersion v3 = Modules.load(k, "srv", Srv.class, "3.0.0");
+        k.codeServer().purge("srv"); // v2 goes; v1, whose class the spec was given, went before
+        crash("b");
+        Pid b2 = await("b", b);
+        assertSame(v3, ((Proc) b2).topVersion());
+        assertEquals(9, GenServer.call("b", atom("get")));
+        assertTrue(Hotcode.isAlive(sup2));
     }
 
     @Test
