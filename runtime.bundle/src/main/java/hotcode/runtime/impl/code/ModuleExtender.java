@@ -42,8 +42,11 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
     private final Set<BundleRevision> starting = ConcurrentHashMap.newKeySet();
     /** The jar of each loaded version, until it is purged: what a rolled-back upgrade restores the bundle to. */
     private final java.util.Map<ModuleVersion, byte[]> jars = new ConcurrentHashMap<>();
-    /** Bundles being restored to their old jar after a rolled-back upgrade, by id. */
-    private final Set<Long> restoring = ConcurrentHashMap.newKeySet();
+    /**
+     * Set on the restorer's thread while it updates a bundle back to its old jar: the bundle's STARTED is delivered
+     * synchronously on that thread, so this tells the restore from any other load, whatever the version numbers.
+     */
+    private static final ThreadLocal<Boolean> RESTORING = new ThreadLocal<>();
     /** Restores bundles after rolled-back upgrades, off the thread of the update that failed. */
     private final java.util.concurrent.ExecutorService restorer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "hotcode-restore");
@@ -208,8 +211,13 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
             ModuleHeader h = ModuleHeader.parse(header, describe(b));
             ModuleSource src = new ModuleSource(h, b.getSymbolicName(), b.getVersion().toString(), b.getBundleId(),
                     b.getLocation(), revision, wiring, wiring.getClassLoader());
-            if (restoring.contains(b.getBundleId()) && code.restored(src)) {
-                restoring.remove(b.getBundleId());
+            if (RESTORING.get() == Boolean.TRUE) {
+                // this start is our own restore (the listener runs on the thread that called update): never a new load
+                if (!code.restored(src)) {
+                    Log.error(describe(b) + " was restored to the jar of " + src.version() + " after a rollback, but "
+                            + h.module() + " was loaded again meanwhile; its code is unchanged: update the bundle "
+                            + "to the version you want", null);
+                }
             } else {
                 code.load(src);
             }
@@ -244,23 +252,23 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
                     + " while " + v.label() + " stays current; update the bundle to a fixed version", null);
             return;
         }
-        restoring.add(b.getBundleId());
         restorer.execute(() -> {
             if (code.restoring(module) != v) {
-                restoring.remove(b.getBundleId()); // a newer version was loaded meanwhile: it is the bundle's content now
                 Log.info("restore of " + describe(b) + " to " + v.version() + " skipped: " + module
                         + " has been loaded again since the rollback");
                 return;
             }
+            RESTORING.set(Boolean.TRUE);
             try {
                 b.update(new ByteArrayInputStream(jar));
                 if (b.getState() != Bundle.ACTIVE) {
                     b.start();
                 }
             } catch (BundleException | IllegalStateException e) {
-                restoring.remove(b.getBundleId());
                 Log.error("could not restore " + describe(b) + " to " + v.version() + ": " + e
                         + "; " + v.label() + " stays current; update the bundle to a fixed version", e);
+            } finally {
+                RESTORING.remove();
             }
         });
     }

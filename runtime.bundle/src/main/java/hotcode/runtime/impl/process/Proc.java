@@ -537,7 +537,8 @@ public final class Proc implements Pid, Runnable {
     /** The version of the innermost qualified call, or null when the process runs no module code. */
     public ModuleVersion topVersion() {
         int d = depth;
-        return d == 0 ? null : (ModuleVersion) frames[2 * d - 2];
+        Object[] fs = frames; // may be dropped by an exit meanwhile (any thread may ask)
+        return d == 0 || fs == null || fs.length < 2 * d ? null : (ModuleVersion) fs[2 * d - 2];
     }
 
     /** Whether any frame runs {@code v}: Erlang's check_process_code. Any thread (a racy snapshot). */

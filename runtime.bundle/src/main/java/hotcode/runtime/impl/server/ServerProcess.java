@@ -173,8 +173,11 @@ final class ServerProcess implements Next, Proc.ExitHook {
         try {
             // a CAS, not a write: another upgrade may claim the server again the moment this one releases it
             while (!PHASE.compareAndSet(this, IDLE, RUNNING)) {
-                if (phase == CLAIMED) {
+                int p = phase;
+                if (p == CLAIMED) {
                     proc.awaitSystem();
+                } else if (p == RUNNING) {
+                    break;
                 }
             }
         } finally {

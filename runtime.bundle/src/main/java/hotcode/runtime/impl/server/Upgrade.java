@@ -96,10 +96,10 @@ final class Upgrade {
         resumed(i);
     }
 
-    private void mark(int i, int bit, boolean failed) {
+    private boolean mark(int i, int bit, boolean failed) {
         int before = marks.getAndUpdate(i, m -> m | bit);
         if ((before & bit) != 0) {
-            return;
+            return false;
         }
         int left = (bit == STAGED ? toStage : toResume).decrementAndGet();
         if (failed || left == 0) {
@@ -107,6 +107,7 @@ final class Upgrade {
                 monitor.notifyAll();
             }
         }
+        return true;
     }
 
     /** A new instance of the new version's server class {@code name} (looked up and checked once per upgrade). */
@@ -174,13 +175,23 @@ final class Upgrade {
         try {
             if (v == Verdict.COMMIT) {
                 for (int i = 0; i < servers.size(); i++) {
-                    commitOne(i);
+                    if (stagedStates[i] != null) { // none for a server that exited meanwhile
+                        commitOne(i);
+                    }
                 }
             }
         } finally {
             verdict = v;
             releaseAll(claimed);
+            forgetStaged();
         }
+    }
+
+    /** Drops what the migrations produced: a rolled-back upgrade's states and instances must not stay reachable. */
+    private void forgetStaged() {
+        java.util.Arrays.fill(stagedInstances, null);
+        java.util.Arrays.fill(stagedStates, null);
+        constructors.clear();
     }
 
     /** A migrate purge: each server that migrated commits alone (listed in {@code moved}); the others stay to be killed. */
@@ -194,6 +205,7 @@ final class Upgrade {
         } finally {
             verdict = Verdict.COMMIT;
             releaseAll(claimed);
+            forgetStaged();
         }
     }
 
@@ -214,8 +226,10 @@ final class Upgrade {
             for (int i = 0; i < servers.size(); i++) {
                 ServerProcess s = servers.get(i);
                 if (claimed.get(i)) {
-                    s.release();
-                    resumed(i);
+                    mark(i, STAGED, false);
+                    if (mark(i, RESUMED, false)) {
+                        s.release(); // once per server: a late second waker must not free a later upgrade's claim
+                    }
                 } else if ((marks.get(i) & STAGED) == 0) {
                     mark(i, STAGED, false); // decided before it reached its safe point: it leaves its state alone
                     mark(i, RESUMED, false);
@@ -239,7 +253,13 @@ final class Upgrade {
             wakeUps.run();
             return;
         }
-        Thread t = Thread.ofVirtual().name("hotcode-upgrade-release").start(wakeUps);
+        Thread t;
+        try {
+            t = Thread.ofVirtual().name("hotcode-upgrade-release").start(wakeUps);
+        } catch (RuntimeException | Error e) {
+            wakeUps.run(); // no virtual thread (out of memory?): the releases must happen anyway
+            return;
+        }
         boolean done;
         try {
             done = t.join(java.time.Duration.ofMillis(200));
