@@ -512,14 +512,14 @@ public final class CodeServerImpl implements CodeServer {
         long deadline = System.currentTimeMillis() + purgeBoundMillis;
         for (Proc p : asked) {
             Boolean answer;
+            // short pauses, not a spin: on a machine with few cores the answer comes from a process that needs one
             while ((answer = p.moveAnswer()) == null && System.currentTimeMillis() < deadline) {
-                Thread.onSpinWait();
-                Thread.yield();
+                java.util.concurrent.locks.LockSupport.parkNanos(50_000);
             }
             if (Boolean.TRUE.equals(answer)) {
                 // it accepted: it re-enters through a qualified call; wait until it has left the old version
                 while (p.isAlive() && p.runs(old) && System.currentTimeMillis() < deadline) {
-                    Thread.yield();
+                    java.util.concurrent.locks.LockSupport.parkNanos(50_000);
                 }
             }
             p.clearMove();

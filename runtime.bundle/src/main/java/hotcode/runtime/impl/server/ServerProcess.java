@@ -237,28 +237,32 @@ final class ServerProcess implements Next, Proc.ExitHook {
      * the message was held (receive checked it against the version then), and inside casts, which receive cannot see.
      */
     private boolean readable(Object m) {
+        HotcodeException e = unreadable("message", m);
+        if (e != null) {
+            Log.warn(describe() + " refused a message: " + e.getMessage() + " (counted as a dead letter)");
+        }
+        return e == null;
+    }
+
+    /** Null when this server's version can read {@code m}; else the refusal, with {@code m} counted as a dead letter. */
+    private HotcodeException unreadable(String what, Object m) {
         ModuleVersion v = version;
         if (v == null) {
-            return true;
+            return null;
         }
         try {
-            Crossing.check("message", m, v);
-            return true;
+            Crossing.check(what, m, v);
+            return null;
         } catch (HotcodeException e) {
             servers.deadLetter(proc, m, INCOMPATIBLE);
-            Log.warn(describe() + " refused a message: " + e.getMessage() + " (counted as a dead letter)");
-            return false;
+            return e;
         }
     }
 
     private void call(Messages.Call c) throws Exception {
-        try {
-            if (version != null) {
-                Crossing.check("request", c.request(), version);
-            }
-        } catch (HotcodeException e) {
-            servers.deadLetter(proc, c.request(), INCOMPATIBLE);
-            servers.fail(c.from(), e);
+        HotcodeException refused = unreadable("request", c.request());
+        if (refused != null) {
+            servers.fail(c.from(), refused);
             return;
         }
         Reply<Object> r = instance.handleCall(c.request(), c.from(), state);

@@ -475,7 +475,8 @@ public final class Servers implements CodeServerImpl.Upgrader {
                 if (s.inCallback() || !s.proc().isAlive() || System.nanoTime() > deadline) {
                     break;
                 }
-                Thread.yield();
+                java.util.concurrent.locks.LockSupport.parkNanos(50_000); // leave the cores to the server
+
             }
             if (s.phaseIsClaimed()) {
                 idle.add(s);

@@ -32,7 +32,7 @@ final class StateCheck {
 
     /** A description of the first object of another version of {@code to}'s module in {@code state}, or null. */
     static String staleObject(Object state, ModuleVersion to) {
-        if (isLeaf(state)) {
+        if (StateConversion.isPlain(state)) {
             return null; // the common small cases: a number, a string, a term
         }
         IdentityHashMap<Object, Boolean> seen = new IdentityHashMap<>();
@@ -41,7 +41,7 @@ final class StateCheck {
         while (!todo.isEmpty() && seen.size() < MAX_OBJECTS) {
             Item item = todo.poll();
             Object v = item.value;
-            if (isLeaf(v) || seen.put(v, Boolean.TRUE) != null) {
+            if (StateConversion.isPlain(v) || seen.put(v, Boolean.TRUE) != null) {
                 continue;
             }
             Class<?> c = v.getClass();
@@ -80,12 +80,6 @@ final class StateCheck {
             }
         }
         return null;
-    }
-
-    /** Values that hold nothing to check. */
-    private static boolean isLeaf(Object v) {
-        return v == null || v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof Character
-                || v instanceof hotcode.runtime.api.Atom || v instanceof hotcode.runtime.api.Pid;
     }
 
     /** A step written [key]. */

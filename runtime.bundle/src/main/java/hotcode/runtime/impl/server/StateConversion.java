@@ -85,8 +85,7 @@ public final class StateConversion {
     }
 
     public static Object neutral(Object v) {
-        if (v == null || v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof Character
-                || v instanceof Atom || v instanceof hotcode.runtime.api.Pid || v instanceof hotcode.runtime.api.Ref) {
+        if (isPlain(v)) {
             return v;
         }
         Class<?> c = v.getClass();
@@ -131,6 +130,12 @@ public final class StateConversion {
         return v; // JDK values (time, UUID, BigDecimal, primitive arrays...) and non-module classes pass as they are
     }
 
+    /** Values that are the same in every version and hold nothing to convert or check: JDK scalars and terms. */
+    static boolean isPlain(Object v) {
+        return v == null || v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof Character
+                || v instanceof Atom || v instanceof hotcode.runtime.api.Pid || v instanceof hotcode.runtime.api.Ref;
+    }
+
     public static Map<String, Object> fields(Object record) {
         if (record == null || !record.getClass().isRecord()) {
             throw new HotcodeException("Records.fields: " + (record == null ? "null" : record.getClass().getName())
@@ -149,18 +154,6 @@ public final class StateConversion {
             return sh.accessors[i].invokeExact(record);
         } catch (Throwable e) {
             throw new HotcodeException("cannot read component " + sh.names[i] + " of " + record.getClass().getName()
-                    + ": " + e, e);
-        }
-    }
-
-    /** A record component's value, whatever the record's access (records of module bundles may be private). */
-    static Object component(Object record, RecordComponent rc) {
-        try {
-            var accessor = rc.getAccessor();
-            accessor.setAccessible(true);
-            return accessor.invoke(record);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new HotcodeException("cannot read component " + rc.getName() + " of " + record.getClass().getName()
                     + ": " + e, e);
         }
     }

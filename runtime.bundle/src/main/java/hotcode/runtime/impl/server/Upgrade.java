@@ -32,7 +32,6 @@ final class Upgrade {
     private final AtomicReference<Failure> failure = new AtomicReference<>();
     private final Object monitor = new Object();
     private final java.util.concurrent.atomic.AtomicInteger toStage;
-    private final java.util.concurrent.atomic.AtomicInteger toResume;
     private volatile Verdict verdict = Verdict.PENDING;
 
     private final Servers owner;
@@ -49,7 +48,6 @@ final class Upgrade {
         this.stagedInstances = new Object[servers.size()];
         this.stagedStates = new Object[servers.size()];
         this.toStage = new java.util.concurrent.atomic.AtomicInteger(servers.size());
-        this.toResume = new java.util.concurrent.atomic.AtomicInteger(servers.size());
     }
 
     Verdict verdict() {
@@ -101,7 +99,10 @@ final class Upgrade {
         if ((before & bit) != 0) {
             return false;
         }
-        int left = (bit == STAGED ? toStage : toResume).decrementAndGet();
+        if (bit != STAGED) {
+            return true; // RESUMED only makes each server's release happen once
+        }
+        int left = toStage.decrementAndGet();
         if (failed || left == 0) {
             synchronized (monitor) { // only the last one (or a failure) takes the lock, to wake the upgrading thread
                 monitor.notifyAll();
