@@ -79,7 +79,7 @@ public class CodeServerIT {
         assertTrue(code().delete(e.module));
 
         ModuleInfo info = which(e.module);
-        assertEquals("removed", info.status());
+        assertEquals("its bundle is still installed: not_loaded, as Erlang says of a deleted module", "not_loaded", info.status());
         assertTrue("no current version: " + info, info.current().isEmpty());
         assertEquals("1.0.0", info.old().orElseThrow().version());
         assertEquals(2, info.old().orElseThrow().processes());
@@ -102,16 +102,22 @@ public class CodeServerIT {
         assertEquals(e.module, ((UndefException) reason).module());
 
         assertFalse("a second delete is refused: the module has old code and no current version", code().delete(e.module));
-        assertEquals("removed", which(e.module).status());
+        assertEquals("not_loaded", which(e.module).status());
         assertTrue(Hotcode.isAlive(runner));
 
-        // the deleted code is old code: purging it kills its processes and the code server forgets the module
+        // the deleted code is old code: purging it kills its processes; the module stays known (not_loaded) while its
+        // bundle is installed, and the code server forgets it when the bundle is uninstalled
         PurgeResult purge = code().purge(e.module);
         assertTrue(purge.purged());
         assertEquals(List.of(runner), purge.killed());
         Itest.awaitExit(runner);
-        assertTrue("nothing left: " + code().which(e.module), code().which(e.module).isEmpty());
-        assertThrows(HotcodeException.class, () -> code().delete(e.module));
+        ModuleInfo purged = which(e.module);
+        assertEquals("not_loaded", purged.status());
+        assertTrue("no code left: " + purged, purged.current().isEmpty() && purged.old().isEmpty());
+        assertFalse(code().delete(e.module));
+        e.bundle.uninstall();
+        assertTrue("forgotten (non_existing): " + code().which(e.module), code().which(e.module).isEmpty());
+        assertFalse(code().delete(e.module));
     }
 
     // ------------------------------------------------------------------ purge

@@ -49,6 +49,8 @@ public final class TestModules {
     public static final String ECHO_V2 = "echo-v2";
     public static final String ECHO_V3 = "echo-v3";
     public static final String FAILING_ACTIVATOR = "failing-activator";
+    /** Module classes the runtime must refuse: a static initializer that throws, two functions of one name and arity. */
+    public static final String BAD_MODULES = "bad-modules";
     /** The entry class of the echo sets. */
     public static final String ECHO_CLASS = "hotcode.itest.mod.Echo";
     public static final String FAILING_ACTIVATOR_CLASS = "hotcode.itest.mod.FailingActivator";
@@ -151,6 +153,12 @@ public final class TestModules {
         /** {@code Hotcode-Module: <module>;class=<entryClass>}. */
         public Spec module(String module, String entryClass) {
             return header(module + ";class=" + entryClass);
+        }
+
+        /** Any other manifest header, verbatim (e.g. an {@code Import-Package} that cannot resolve). */
+        public Spec manifest(String name, String value) {
+            headers.put(name, value);
+            return this;
         }
 
         public Spec activator(String className) {

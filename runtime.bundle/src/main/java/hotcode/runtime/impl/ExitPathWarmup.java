@@ -49,7 +49,7 @@ public final class ExitPathWarmup {
                 java.util.concurrent.locks.LockSupport.parkNanos(100_000); // leave the cores to the processes
             }
         }
-        code.delete(MODULE);
+        code.uninstalled(MODULE, -1); // its "bundle" goes: delete, and the purge below forgets the module
         code.purge(MODULE);
     }
 

@@ -42,9 +42,8 @@ public final class UpgradePathWarmup {
                 }
             }
         }
-        code.purge(MODULE); // the previous version (delete is refused while there is old code)
-        code.delete(MODULE);
-        code.purge(MODULE); // kills the servers: they run the deleted version
+        code.uninstalled(MODULE, -2); // its "bundle" goes: purges the previous version, deletes the current one
+        code.purge(MODULE); // kills the servers (they run the deleted version); the code server forgets the module
         if (code.which(MODULE).isPresent() || kernel.processes().count() > 0) {
             Log.warn("the upgrade warm-up left " + kernel.processes().count() + " processes behind");
         }

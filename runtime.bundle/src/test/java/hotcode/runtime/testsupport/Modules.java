@@ -18,6 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Modules {
     private static final AtomicLong BUNDLE_IDS = new AtomicLong(100);
+    /** A module's versions are revisions of one bundle: every load of a module gets its bundle's id. */
+    private static final java.util.Map<String, Long> BUNDLE_OF = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Modules() {
     }
@@ -26,7 +28,8 @@ public final class Modules {
     public static ModuleVersion load(Kernel k, String module, Class<?> entry, String version) {
         ModuleHeader header = ModuleHeader.parse(module + ";class=" + entry.getName(), "test bundle test." + module);
         ClassLoader loader = new VersionLoader(entry.getName(), entry.getClassLoader());
-        return k.code().load(new ModuleSource(header, "test." + module, version, BUNDLE_IDS.incrementAndGet(),
+        return k.code().load(new ModuleSource(header, "test." + module, version,
+                BUNDLE_OF.computeIfAbsent(module, m -> BUNDLE_IDS.incrementAndGet()),
                 "test:" + module + "/" + version, new Object(), new Object(), loader));
     }
 

@@ -97,7 +97,7 @@ public final class CodeServerImpl implements CodeServer {
         String module = src.header().module();
         ModuleVersion loaded;
         for (;;) {
-            LoadedModule m = modules.computeIfAbsent(module, n -> new LoadedModule(n, src.symbolicName()));
+            LoadedModule m = modules.computeIfAbsent(module, n -> new LoadedModule(n, src.symbolicName(), src.bundleId()));
             synchronized (m) {
                 if (modules.get(module) != m) {
                     continue; // a purge dropped this slot after we found it: start over with a fresh one
@@ -118,9 +118,15 @@ public final class CodeServerImpl implements CodeServer {
 
     private ModuleVersion loadLocked(LoadedModule m, ModuleSource src, ModuleVersion.Binding binding) {
         String module = m.name;
-        if (!m.symbolicName.equals(src.symbolicName())) {
-            throw new BadModuleException(src.describe() + " declares module " + module
-                    + ", which bundle " + m.symbolicName + " already provides; a module's versions must be revisions of one bundle");
+        if (m.bundleGone) { // the bundle that provided the module was uninstalled: this one takes it over
+            m.symbolicName = src.symbolicName();
+            m.bundleId = src.bundleId();
+            m.bundleGone = false;
+        }
+        if (m.bundleId != src.bundleId() || !m.symbolicName.equals(src.symbolicName())) {
+            throw new BadModuleException(src.describe() + " declares module " + module + ", which " + m.owner()
+                    + " already provides; a module's versions are revisions of one bundle: update bundle ["
+                    + m.bundleId + "] to load another version");
         }
         ModuleVersion cur = m.current;
         if (cur != null && src.revision() != null
@@ -199,9 +205,10 @@ public final class CodeServerImpl implements CodeServer {
     }
 
     /**
-     * The module bundle is about to be refreshed ({@code v}'s anchor is stopping): old code is purged; for the
-     * current version, every class is loaded now, while its wiring still can, so its processes keep running after
-     * the wiring is disposed.
+     * The module bundle is about to be refreshed ({@code v}'s anchor is stopping): old code is purged, whichever
+     * version's anchor told us (a refresh drops every revision of the bundle but its newest, and the old version's
+     * anchor may have lost its wire in an earlier refresh, after a refused update); for the current version, every
+     * class is loaded now, while its wiring still can, so its processes keep running after the wiring is disposed.
      */
     public void refreshing(ModuleVersion v) {
         LoadedModule m = modules.get(v.module());
@@ -209,11 +216,13 @@ public final class CodeServerImpl implements CodeServer {
             return;
         }
         synchronized (m) {
-            if (m.old == v) {
+            if (m.old != null) {
                 purgeLocked(m, "refresh", false);
-            } else if (m.current == v) {
+            }
+            if (m.current == v) {
                 ClassPreloader.loadAll(v);
             }
+            forgetIfEmpty(m);
         }
     }
 
@@ -224,14 +233,24 @@ public final class CodeServerImpl implements CodeServer {
             return;
         }
         synchronized (m) {
-            if (m.current == null || m.current.bundleId() != bundleId) {
+            if (m.bundleId != bundleId) {
                 return; // another bundle (e.g. one refused for claiming this module) leaves the module alone
             }
-            if (m.old != null) {
-                purgeLocked(m, "before deleting " + module, false);
+            m.bundleGone = true;
+            if (m.current != null) {
+                if (m.old != null) {
+                    purgeLocked(m, "before deleting " + module, false);
+                }
+                deleteLocked(m);
             }
-            deleteLocked(m);
+            forgetIfEmpty(m);
         }
+    }
+
+    /** Whether the code server has loaded {@code module} from bundle {@code bundleId}, which is still installed. */
+    public boolean providedBy(String module, long bundleId) {
+        LoadedModule m = modules.get(module);
+        return m != null && m.bundleId == bundleId && !m.bundleGone;
     }
 
     // ------------------------------------------------------------------ API: the router's lookups
@@ -297,26 +316,31 @@ public final class CodeServerImpl implements CodeServer {
 
     @Override
     public PurgeResult purge(String module) {
-        LoadedModule m = known(module);
-        synchronized (m) {
-            return purgeLocked(m, "purge", false);
-        }
+        return purge(module, PurgeMode.KILL);
     }
 
+    /** An unknown module has nothing to purge: {@code purged} is false, as Erlang's purge of it is. */
     @Override
     public PurgeResult purge(String module, PurgeMode mode) {
-        if (mode == null || mode == PurgeMode.KILL) {
-            return purge(module);
+        LoadedModule m = modules.get(module);
+        if (m == null) {
+            return new PurgeResult(module, false, List.of(), List.of());
         }
-        LoadedModule m = known(module);
+        boolean migrate = mode == PurgeMode.MIGRATE;
         synchronized (m) {
-            return purgeLocked(m, "migrate purge", true);
+            PurgeResult r = purgeLocked(m, migrate ? "migrate purge" : "purge", migrate);
+            forgetIfEmpty(m);
+            return r;
         }
     }
 
+    /** Nothing to purge, an unknown module included, is a success: {@code purged} is true, as in Erlang. */
     @Override
     public PurgeResult softPurge(String module) {
-        LoadedModule m = known(module);
+        LoadedModule m = modules.get(module);
+        if (m == null) {
+            return new PurgeResult(module, true, List.of(), List.of());
+        }
         synchronized (m) {
             ModuleVersion old = m.old;
             if (old == null) {
@@ -326,7 +350,9 @@ public final class CodeServerImpl implements CodeServer {
             if (!blockers.isEmpty()) {
                 return new PurgeResult(module, false, List.of(), blockers);
             }
-            return purgeLocked(m, "soft purge", false);
+            PurgeResult r = purgeLocked(m, "soft purge", false);
+            forgetIfEmpty(m);
+            return r;
         }
     }
 
@@ -344,19 +370,27 @@ public final class CodeServerImpl implements CodeServer {
         }
         m.lastFailure = null; // only this load's failure may be reported below
         ModuleVersion any;
+        long bundleId;
+        String symbolicName;
         try {
             synchronized (m) {
                 if (m.old != null) {
                     throw new HotcodeException("not_purged: " + module + " still has old code ("
                             + m.old.label() + "); purge or soft-purge it before loading another version");
                 }
-                any = m.current;
+                if (m.bundleGone) {
+                    throw new HotcodeException("load: the bundle of module " + module + " (" + m.owner()
+                            + ") was uninstalled; install a bundle of the module to load it");
+                }
+                any = m.current; // null after delete and purge: the module is loaded again from its bundle
+                bundleId = m.bundleId;
+                symbolicName = m.symbolicName;
             }
             BundleUpdater u = updater;
             if (u == null) {
                 throw new HotcodeException("load: no bundle framework to load " + url + " into");
             }
-            u.update(any.bundleId(), m.symbolicName, module, url);
+            u.update(bundleId, symbolicName, module, url);
         } finally {
             m.loading.set(false);
         }
@@ -371,9 +405,13 @@ public final class CodeServerImpl implements CodeServer {
         return info(now);
     }
 
+    /** Refused (false) for an unknown module too, as Erlang's delete of it is. */
     @Override
     public boolean delete(String module) {
-        LoadedModule m = known(module);
+        LoadedModule m = modules.get(module);
+        if (m == null) {
+            return false;
+        }
         synchronized (m) {
             if (m.current == null || m.old != null) {
                 return false;
@@ -479,9 +517,6 @@ public final class CodeServerImpl implements CodeServer {
                 + (moved.isEmpty() ? "" : "moved " + pids(moved) + " to " + m.current.label() + "; ")
                 + (killed.isEmpty() ? (moved.isEmpty() ? "no process was running it" : "killed none") : "killed " + pids(killed))
                 + (blockers.isEmpty() ? "" : "; still running after " + purgeBoundMillis + " ms: " + pids(blockers)));
-        if (m.current == null && m.old == null) {
-            modules.remove(m.name, m);
-        }
         for (Listener l : listeners) {
             l.purged(old); // non-blocking listeners only (anchor release is asynchronous): we hold the module's lock
         }
@@ -545,17 +580,30 @@ public final class CodeServerImpl implements CodeServer {
         return pids.size() <= 10 ? pids.toString() : pids.size() + " processes " + pids.subList(0, 10) + "...";
     }
 
+    /**
+     * Drops the slot of a module with no version left whose bundle is gone: Erlang's non_existing. Never inside a
+     * load (the slot is being filled) and only with the module's lock held.
+     */
+    private void forgetIfEmpty(LoadedModule m) {
+        if (m.forgettable()) {
+            modules.remove(m.name, m);
+        }
+    }
+
+    /** For {@code load}, which needs the module's bundle: an error naming the module and the ones there are. */
     private LoadedModule known(String module) {
         LoadedModule m = modules.get(module);
         if (m == null) {
-            throw new HotcodeException("no module named " + module + " is loaded"
-                    + (modules.isEmpty() ? "" : " (loaded: " + String.join(", ", new java.util.TreeSet<>(modules.keySet())) + ")"));
+            throw new HotcodeException("load: no module named " + module + " is known to the code server; install and"
+                    + " start a bundle with a Hotcode-Module header for it first"
+                    + (modules.isEmpty() ? "" : " (known: " + String.join(", ", new java.util.TreeSet<>(modules.keySet())) + ")"));
         }
         return m;
     }
 
     private ModuleInfo info(LoadedModule m) {
-        return new ModuleInfo(m.name, Optional.ofNullable(m.current).map(this::info), Optional.ofNullable(m.old).map(this::info));
+        return new ModuleInfo(m.name, m.status(), Optional.ofNullable(m.current).map(this::info),
+                Optional.ofNullable(m.old).map(this::info));
     }
 
     private VersionInfo info(ModuleVersion v) {

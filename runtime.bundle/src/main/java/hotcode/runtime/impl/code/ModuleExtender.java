@@ -32,7 +32,10 @@ import java.util.jar.Manifest;
  * <li>STOPPING of an anchor (the module's refresh, before any wiring is disposed): purge the old version, or
  *     preload the current one's classes;</li>
  * <li>UNINSTALLED of a module bundle: delete (current becomes old);</li>
- * <li>a start that fails (STARTING, then STOPPED without STARTED): reported; the previous version stays current.</li>
+ * <li>a start that fails (STARTING, then STOPPED without STARTED): reported; the previous version stays current;</li>
+ * <li>UPDATED of a module bundle that Felix will not restart (its last start failed, so it was not active): started
+ *     here, since updating a module's bundle is loading a new version; one that was stopped on purpose is left
+ *     stopped, and the log says its new version is not loaded.</li>
  * </ul>
  */
 public final class ModuleExtender implements SynchronousBundleListener, FrameworkListener, CodeServerImpl.Listener {
@@ -42,12 +45,25 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
     private final Set<BundleRevision> starting = ConcurrentHashMap.newKeySet();
     /** The jar of each loaded version, until it is purged: what a rolled-back upgrade restores the bundle to. */
     private final java.util.Map<ModuleVersion, byte[]> jars = new ConcurrentHashMap<>();
+    /** Why this runtime itself is updating a module bundle on the current thread (see {@link #OWN_UPDATE}). */
+    private enum OwnUpdate { RESTORE, LOAD }
+
     /**
-     * Set on the restorer's thread while it updates a bundle back to its old jar: the bundle's STARTED is delivered
-     * synchronously on that thread, so this tells the restore from any other load, whatever the version numbers.
+     * Set while this runtime updates a bundle itself: {@code RESTORE} on the restorer's thread while it puts a bundle
+     * back to its old jar (the bundle's STARTED is delivered synchronously on that thread, so this tells the restore
+     * from any other load, whatever the version numbers); {@code LOAD} during {@code CodeServer.load}, which starts
+     * the bundle itself.
      */
-    private static final ThreadLocal<Boolean> RESTORING = new ThreadLocal<>();
-    /** Restores bundles after rolled-back upgrades, off the thread of the update that failed. */
+    private static final ThreadLocal<OwnUpdate> OWN_UPDATE = new ThreadLocal<>();
+    /**
+     * Module bundles Felix is stopping transiently, by the thread stopping them: stopped for an update (or a
+     * shutdown), so Felix restarts them itself after the update.
+     */
+    private final java.util.Map<Long, Thread> transientStops = new ConcurrentHashMap<>();
+    /**
+     * Restores bundles after rolled-back upgrades, and starts updated bundles Felix does not restart: off the thread
+     * of the OSGi operation that asked, which is inside that bundle's lock.
+     */
     private final java.util.concurrent.ExecutorService restorer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "hotcode-restore");
         t.setDaemon(true);
@@ -109,10 +125,23 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
             case BundleEvent.STARTING -> starting.add(b.adapt(BundleRevision.class));
             case BundleEvent.STARTED -> {
                 starting.remove(b.adapt(BundleRevision.class));
+                transientStops.remove(b.getBundleId());
                 load(b);
+            }
+            case BundleEvent.STOPPING -> {
+                if (persistentlyStarted(b)) {
+                    transientStops.put(b.getBundleId(), Thread.currentThread());
+                }
+            }
+            case BundleEvent.UPDATED -> {
+                boolean felixRestartsIt = transientStops.remove(b.getBundleId(), Thread.currentThread());
+                if (!felixRestartsIt && OWN_UPDATE.get() == null) {
+                    updatedWhileInactive(b, header);
+                }
             }
             case BundleEvent.STOPPED -> {
                 if (starting.remove(b.adapt(BundleRevision.class))) {
+                    transientStops.remove(b.getBundleId()); // the stop that ends a failed start: nobody restarts it
                     Log.error(describe(b) + " failed to start, so it was not loaded" + stillCurrent(header, b), null);
                 }
             }
@@ -189,6 +218,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
         if (b == null || b.getState() == Bundle.UNINSTALLED) {
             throw new HotcodeException("load: the bundle of module " + module + " [" + bundleId + "] is uninstalled");
         }
+        OWN_UPDATE.set(OwnUpdate.LOAD);
         try {
             b.update(new ByteArrayInputStream(jar));
             if (b.getState() != Bundle.ACTIVE) {
@@ -197,6 +227,8 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
         } catch (BundleException e) {
             throw new HotcodeException("load: " + describe(b) + " could not start the new version: "
                     + e.getMessage() + (e.getCause() == null ? "" : " (" + e.getCause() + ")"));
+        } finally {
+            OWN_UPDATE.remove();
         }
     }
 
@@ -211,7 +243,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
             ModuleHeader h = ModuleHeader.parse(header, describe(b));
             ModuleSource src = new ModuleSource(h, b.getSymbolicName(), b.getVersion().toString(), b.getBundleId(),
                     b.getLocation(), revision, wiring, wiring.getClassLoader());
-            if (RESTORING.get() == Boolean.TRUE) {
+            if (OWN_UPDATE.get() == OwnUpdate.RESTORE) {
                 // this start is our own restore (the listener runs on the thread that called update): never a new load
                 if (!code.restored(src)) {
                     Log.error(describe(b) + " was restored to the jar of " + src.version() + " after a rollback, but "
@@ -258,7 +290,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
                         + " has been loaded again since the rollback");
                 return;
             }
-            RESTORING.set(Boolean.TRUE);
+            OWN_UPDATE.set(OwnUpdate.RESTORE);
             try {
                 b.update(new ByteArrayInputStream(jar));
                 if (b.getState() != Bundle.ACTIVE) {
@@ -268,9 +300,50 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
                 Log.error("could not restore " + describe(b) + " to " + v.version() + ": " + e
                         + "; " + v.label() + " stays current; update the bundle to a fixed version", e);
             } finally {
-                RESTORING.remove();
+                OWN_UPDATE.remove();
             }
         });
+    }
+
+    /**
+     * {@code b}, a module bundle, was updated while not active, so Felix will not start it. If the code server loaded
+     * the module from this bundle and the bundle is meant to run (persistently started: its last start failed), the
+     * update is a load, so it is started here, after the update returns (the task waits for the bundle's lock);
+     * otherwise (stopped on purpose, never started) nothing is loaded, and the log says so.
+     */
+    private void updatedWhileInactive(Bundle b, String header) {
+        String module;
+        try {
+            module = ModuleHeader.parse(header, describe(b)).module();
+        } catch (BadModuleException e) {
+            return; // reported when it starts
+        }
+        if (!code.providedBy(module, b.getBundleId())) {
+            return; // a module this runtime never loaded from this bundle: Felix's rules, as for any bundle
+        }
+        if (!persistentlyStarted(b)) {
+            Log.warn(describe(b) + " was updated while stopped, so its new version is not loaded"
+                    + stillCurrent(header, b) + "; start the bundle to load it");
+            return;
+        }
+        restorer.execute(() -> {
+            try {
+                b.start(); // waits for the update to release the bundle; a no-op if it is active by then
+            } catch (BundleException | IllegalStateException e) {
+                if (!(e instanceof BundleException be && be.getType() == BundleException.ACTIVATOR_ERROR)) {
+                    Log.error(describe(b) + " was updated but could not be started, so its new version is not loaded: "
+                            + e.getMessage() + (e.getCause() == null ? "" : " (" + e.getCause() + ")")
+                            + stillCurrent(header, b), e);
+                } // an activator's failure is reported by the STOPPED that follows it
+            }
+        });
+        Log.info("starting " + describe(b) + " after its update (its last start had failed): updating a module's"
+                + " bundle loads its new version");
+    }
+
+    private static boolean persistentlyStarted(Bundle b) {
+        org.osgi.framework.startlevel.BundleStartLevel sl = b.adapt(org.osgi.framework.startlevel.BundleStartLevel.class);
+        return sl != null && sl.isPersistentlyStarted();
     }
 
     /**

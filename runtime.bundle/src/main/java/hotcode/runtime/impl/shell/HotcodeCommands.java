@@ -147,9 +147,12 @@ public final class HotcodeCommands {
     }
 
     @Descriptor("where a module's current and old versions come from: bundle id, location, version")
-    public Table which(@Descriptor("module name") String module) {
-        ModuleInfo m = kernel.codeServer().which(module).orElseThrow(() ->
-                new HotcodeException("no module named " + module + " is loaded"));
+    public Object which(@Descriptor("module name") String module) {
+        Optional<ModuleInfo> known = kernel.codeServer().which(module);
+        if (known.isEmpty()) {
+            return unknown(module, "nothing to show");
+        }
+        ModuleInfo m = known.get();
         Table t = new Table("", "VERSION", "VSN", "BUNDLE", "LOCATION", "PROCESSES");
         m.current().ifPresent(v -> t.row("current", v.version(), v.vsn(), v.bundleId(), v.location(), v.processes()));
         m.old().ifPresent(v -> t.row("old", v.version(), v.vsn(), v.bundleId(), v.location(), v.processes()));
@@ -159,7 +162,7 @@ public final class HotcodeCommands {
 
     @Descriptor("purge a module's old code, killing the processes that run it")
     public String purge(@Descriptor("module name") String module) {
-        return describe(kernel.codeServer().purge(module));
+        return purge(module, "kill");
     }
 
     @Descriptor("purge a module's old code; mode kill (as purge) or migrate: move processes parked in receive to the"
@@ -171,11 +174,17 @@ public final class HotcodeCommands {
         } catch (IllegalArgumentException e) {
             throw new HotcodeException("purge: unknown mode " + mode + "; use kill or migrate");
         }
+        if (kernel.codeServer().which(module).isEmpty()) {
+            return unknown(module, "nothing purged");
+        }
         return describe(kernel.codeServer().purge(module, m));
     }
 
     @Descriptor("purge a module's old code only if no process runs it; otherwise name the processes in the way")
     public String softpurge(@Descriptor("module name") String module) {
+        if (kernel.codeServer().which(module).isEmpty()) {
+            return unknown(module, "nothing purged");
+        }
         return describe(kernel.codeServer().softPurge(module));
     }
 
@@ -186,8 +195,16 @@ public final class HotcodeCommands {
 
     @Descriptor("delete a module: its current version becomes old; calls to it fail with undef; nobody is killed")
     public String delete(@Descriptor("module name") String module) {
-        return kernel.codeServer().delete(module) ? "deleted " + module + ": its current version is now old"
-                : "not deleted: " + module + " has old code (purge it first) or no current version";
+        Optional<ModuleInfo> before = kernel.codeServer().which(module);
+        if (before.isEmpty()) {
+            return unknown(module, "nothing deleted");
+        }
+        if (kernel.codeServer().delete(module)) {
+            return "deleted " + module + ": its current version is now old";
+        }
+        ModuleInfo m = kernel.codeServer().which(module).orElse(before.get());
+        return "not deleted: " + module + (m.current().isEmpty() ? " has no current version (" + m.status() + ")"
+                : " has old code (" + m.old().map(VersionInfo::version).orElse("?") + "): purge it first");
     }
 
     // ------------------------------------------------------------------ internals
@@ -200,6 +217,11 @@ public final class HotcodeCommands {
         return "purged " + r.module() + (r.migrated().isEmpty() ? "" : ": moved " + r.migrated() + " to the current version")
                 + (r.killed().isEmpty() ? "" : (r.migrated().isEmpty() ? ": " : "; ") + "killed " + r.killed())
                 + (r.blockers().isEmpty() ? "" : "; still running after the purge bound: " + r.blockers());
+    }
+
+    /** Erlang's answer for a module it has never heard of: non_existing, said plainly. */
+    private static String unknown(String module, String consequence) {
+        return "no module named " + module + " is known to the code server (non_existing): " + consequence;
     }
 
     private static String orDash(String s) {

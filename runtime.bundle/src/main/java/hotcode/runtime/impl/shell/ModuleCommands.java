@@ -69,10 +69,10 @@ public final class ModuleCommands implements CodeServerImpl.Listener {
         byModule.put(module, new Registered(header.commands(), registrations));
     }
 
-    /** A module purged after a delete is gone: its commands go with it. */
+    /** A module purged after a delete has no code left: its commands go with it (a later load registers them again). */
     @Override
     public synchronized void purged(ModuleVersion v) {
-        if (!code.isLoaded(v.module()) && code.which(v.module()).isEmpty()) {
+        if (!code.isLoaded(v.module())) {
             Registered r = byModule.remove(v.module());
             if (r != null) {
                 r.unregister();
