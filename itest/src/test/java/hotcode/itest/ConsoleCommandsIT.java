@@ -273,6 +273,24 @@ public class ConsoleCommandsIT {
         e.inbox.assertNoMore(100);
     }
 
+    @Test
+    public void termLimitsGiveClearErrorsAndBigIntegersArrive() throws Exception {
+        CodeServerIT.Echo e = CodeServerIT.Echo.start("consoleterms");
+        Pid p = e.spawnRunning("v1");
+
+        // deeper than any stack: Gogo reports an Error thrown by a command as a bare InvocationTargetException
+        Throwable deep = console.fails("hotcode:send " + p.id() + " '" + "{".repeat(100_000) + "'");
+        assertTrue("a HotcodeException, not " + deep, deep instanceof hotcode.runtime.api.HotcodeException);
+        assertFailure(deep, "malformed message", "at position 101", "tuples and lists nested deeper than 100 levels");
+        assertFailure(console.fails("hotcode:cast " + p.id() + " 1.0e99999"), "the float 1.0e99999 is out of range");
+
+        String big = "123456789012345678901234567890";
+        assertEquals("sent {seq, " + big + "} to " + p, console.text("hotcode:send " + p.id() + " '{seq, " + big + "}'"));
+        Object echoed = e.inbox.next();
+        assertEquals("an integer beyond long arrives as a BigInteger", tuple(atom("seq"), new java.math.BigInteger(big), "v1"), echoed);
+        e.inbox.assertNoMore(100);
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private static void assertRow(String table, String rowRegex) {

@@ -17,12 +17,8 @@ import org.osgi.framework.wiring.BundleWiring;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.URL;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.jar.JarInputStream;
-import java.util.jar.Manifest;
 
 /**
  * The extender: turns module bundles' life cycle into code-server operations. It listens synchronously, so each
@@ -189,31 +185,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
 
     /** {@code load <module> <url>}: checks the jar is a version of the module, then updates (and starts) the bundle. */
     private void update(long bundleId, String symbolicName, String module, String url) {
-        byte[] jar;
-        try (InputStream in = new URL(url).openStream()) {
-            jar = in.readAllBytes();
-        } catch (IOException | IllegalArgumentException e) {
-            throw new HotcodeException("load: cannot read " + url + ": " + e);
-        }
-        Manifest mf;
-        try (JarInputStream in = new JarInputStream(new ByteArrayInputStream(jar))) {
-            mf = in.getManifest();
-        } catch (IOException e) {
-            throw new HotcodeException("load: " + url + " is not a jar: " + e);
-        }
-        if (mf == null) {
-            throw new HotcodeException("load: " + url + " has no manifest, so it is not a module bundle");
-        }
-        String bsn = String.valueOf(mf.getMainAttributes().getValue("Bundle-SymbolicName")).split(";")[0].trim();
-        String header = mf.getMainAttributes().getValue(ModuleHeader.NAME);
-        if (header == null) {
-            throw new HotcodeException("load: " + url + " is not a module: it has no " + ModuleHeader.NAME + " header");
-        }
-        String declared = ModuleHeader.parse(header, url).module();
-        if (!declared.equals(module) || !bsn.equals(symbolicName)) {
-            throw new HotcodeException("load: " + url + " is module " + declared + " of bundle " + bsn
-                    + ", not a version of module " + module + " (bundle " + symbolicName + ")");
-        }
+        byte[] jar = ModuleJar.read(url, module, symbolicName);
         Bundle b = context.getBundle(bundleId);
         if (b == null || b.getState() == Bundle.UNINSTALLED) {
             throw new HotcodeException("load: the bundle of module " + module + " [" + bundleId + "] is uninstalled");

@@ -4,17 +4,40 @@ import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.impl.process.ProcessTable;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
- * Reads a term written the Erlang way, for {@code hotcode:send}: atoms ({@code ping}, {@code 'Quoted'}), integers,
- * floats, strings ({@code "text"}), tuples ({@code {ping, 1}}), lists ({@code [1, 2]}) and pids ({@code <0.42.0>}).
+ * Reads a term written the Erlang way, for {@code hotcode:send}, {@code call} and {@code cast}: atoms ({@code ping},
+ * {@code 'Quoted'}), integers, floats ({@code 2.5}, {@code 1.0e-3}), strings ({@code "text"}), tuples
+ * ({@code {ping, 1}}), lists ({@code [1, 2]}) and pids ({@code <0.42.0>}). An integer is a {@link Long} when it fits
+ * and a {@link BigInteger} when it does not (Erlang's integers have no fixed size); a float is a {@link Double}.
+ *
+ * <p><b>Limits.</b> A term that breaks one is refused with an error naming the limit and the position, never a JVM
+ * error: tuples and lists nest at most {@value #MAX_DEPTH} deep; an integer has at most {@value #MAX_DIGITS} digits
+ * (reading takes time quadratic in the digits: a million take seconds); a float is finite (beyond
+ * {@code ±1.7976931348623157e308} is refused, as Erlang refuses it; one too small to represent reads as {@code 0.0});
+ * an atom has at most 255 characters, Erlang's limit (see {@link Atom#of}). Lists, tuples and strings may be as long
+ * as the console line.
  */
 final class TermParser {
+    /** How deep tuples and lists may nest: the parser, and the printing of the term, recurse once per level. */
+    static final int MAX_DEPTH = 100;
+    /** The most digits an integer may have: 10,000 take milliseconds to read, a million take seconds. */
+    static final int MAX_DIGITS = 10_000;
+    /** How much of a long message, and of a long word in it, an error quotes. */
+    private static final int QUOTED = 40;
+    private static final Pattern INTEGER = Pattern.compile("-?\\d+");
+    private static final Pattern FLOAT = Pattern.compile("-?\\d+\\.\\d+([eE][-+]?\\d+)?");
+    private static final Pattern ATOM = Pattern.compile("[a-z][A-Za-z0-9_@]*");
+
     private final String text;
     private final ProcessTable processes;
     private int pos;
+    /** How many tuples and lists enclose the term being read. */
+    private int depth;
 
     private TermParser(String text, ProcessTable processes) {
         this.text = text;
@@ -66,13 +89,15 @@ final class TermParser {
             throw error("a term was expected");
         }
         char c = text.charAt(pos);
-        if (c == '{') {
+        if (c == '{' || c == '[') {
+            if (depth == MAX_DEPTH) {
+                throw error("tuples and lists nested deeper than " + MAX_DEPTH + " levels");
+            }
             pos++;
-            return hotcode.runtime.api.Tuple.of(sequence('}').toArray());
-        }
-        if (c == '[') {
-            pos++;
-            return List.copyOf(sequence(']'));
+            depth++;
+            List<Object> elements = sequence(c == '{' ? '}' : ']');
+            depth--;
+            return c == '{' ? hotcode.runtime.api.Tuple.of(elements.toArray()) : List.copyOf(elements);
         }
         if (c == '"') {
             int end = text.indexOf('"', pos + 1);
@@ -88,9 +113,9 @@ final class TermParser {
             if (end < 0) {
                 throw error("unterminated quoted atom");
             }
-            String s = text.substring(pos + 1, end);
+            Object atom = atom(text.substring(pos + 1, end));
             pos = end + 1;
-            return Atom.of(s);
+            return atom;
         }
         if (c == '<') {
             int end = text.indexOf('>', pos);
@@ -106,17 +131,45 @@ final class TermParser {
             pos++;
         }
         String word = text.substring(start, pos);
-        if (word.matches("-?\\d+")) {
+        pos = start; // an error below points at the word
+        Object value;
+        if (INTEGER.matcher(word).matches()) {
+            value = integer(word);
+        } else if (FLOAT.matcher(word).matches()) {
+            double d = Double.parseDouble(word);
+            if (Double.isInfinite(d)) {
+                throw error("the float " + shorten(word) + " is out of range (at most ±" + Double.MAX_VALUE + ")");
+            }
+            value = d;
+        } else if (ATOM.matcher(word).matches()) {
+            value = atom(word);
+        } else {
+            throw error(shorten("\"" + word + "\"") + " is not an atom, number, string, tuple, list or pid");
+        }
+        pos = start + word.length();
+        return value;
+    }
+
+    /** A Long when {@code word} fits one, so that equal numbers are equal terms; a BigInteger otherwise. */
+    private Object integer(String word) {
+        int digits = word.length() - (word.charAt(0) == '-' ? 1 : 0);
+        if (digits <= 18) {
             return Long.valueOf(word);
         }
-        if (word.matches("-?\\d+\\.\\d+([eE]-?\\d+)?")) {
-            return Double.valueOf(word);
+        if (digits > MAX_DIGITS) {
+            throw error("an integer of " + digits + " digits; at most " + MAX_DIGITS + " are read");
         }
-        if (word.matches("[a-z][A-Za-z0-9_@]*")) {
-            return Atom.of(word);
+        BigInteger big = new BigInteger(word);
+        return big.bitLength() < Long.SIZE ? (Object) big.longValue() : big;
+    }
+
+    /** The atom {@code name}, or an error at the current position when it is longer than an atom may be. */
+    private Object atom(String name) {
+        try {
+            return Atom.of(name);
+        } catch (IllegalArgumentException e) {
+            throw error(e.getMessage());
         }
-        pos = start;
-        throw error("\"" + word + "\" is not an atom, number, string, tuple, list or pid");
     }
 
     private List<Object> sequence(char close) {
@@ -148,7 +201,19 @@ final class TermParser {
         }
     }
 
+    /** An error naming the position; a long message is quoted only around it, so the error stays readable. */
     private HotcodeException error(String what) {
-        return new HotcodeException("malformed message \"" + text + "\" at position " + (pos + 1) + ": " + what);
+        String at = "\" at position " + (pos + 1);
+        if (text.length() <= 2 * QUOTED) {
+            return new HotcodeException("malformed message \"" + text + at + ": " + what);
+        }
+        int from = Math.max(0, pos - QUOTED);
+        int to = Math.min(text.length(), pos + QUOTED);
+        return new HotcodeException("malformed message \"" + (from > 0 ? "…" : "") + text.substring(from, to)
+                + (to < text.length() ? "…" : "") + at + " of " + text.length() + ": " + what);
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= QUOTED ? s : s.substring(0, QUOTED) + "… (" + s.length() + " characters)";
     }
 }
