@@ -22,7 +22,10 @@ import static hotcode.runtime.api.Hotcode.sleep;
 import static hotcode.runtime.api.Hotcode.tuple;
 
 /**
- * The kv module, version 2.1.0: its functions, the console commands of its header, and the audit worker.
+ * The kv module: its functions, the console commands of its header, and the audit worker. One source for every
+ * version: each kv bundle (examples/kv.bundle, kv.v2.bundle, kv.v2.broken.bundle, kv.v3.bundle) compiles this file
+ * beside its own {@link KvServer}, which is what changes between versions (its state, its requests, its
+ * {@code codeChange}) and which names the version ({@code KvServer.VSN}).
  *
  * <p>{@code kv:start} starts a supervisor {@code kv_sup} (one for one) with two children: the key-value server
  * {@link KvServer}, registered as {@code kv}, and the audit worker, a plain process registered as {@code kv_audit}
@@ -35,6 +38,9 @@ public final class Kv {
     static final String SUPERVISOR = "kv_sup";
     static final String SERVER = "kv";
     static final String AUDIT = "kv_audit";
+
+    /** The server's {@code stats} request (answered from 2.0.0 on; 1.0.0's server does not know it). */
+    static final Atom STATS = atom("stats");
 
     static final Atom REPORT = atom("report");
     static final Atom PING = atom("ping");
@@ -74,9 +80,13 @@ public final class Kv {
         return GenServer.call(SERVER, tuple(KvServer.DEL, key));
     }
 
-    /** {@code kv:stats} → {@code {stats, Keys, Writes, Created}} (new in 2.0.0; Created new here). */
+    /**
+     * {@code kv:stats} → the server's counters, {@code {stats, Keys, Writes, ...}} as its version's {@link KvServer}
+     * counts them. New in 2.0.0: 1.0.0's header does not list the command, and its server answers
+     * {@code {error, {unknown_request, stats}}}.
+     */
     public static Object stats() {
-        return GenServer.call(SERVER, KvServer.STATS);
+        return GenServer.call(SERVER, STATS);
     }
 
     /** {@code kv:keys} → the keys, sorted. */
