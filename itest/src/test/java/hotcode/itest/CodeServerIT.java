@@ -57,7 +57,7 @@ import hotcode.runtime.api.VersionInfo;
 public class CodeServerIT {
     /** The purge bound of this framework (hotcode.purge.timeout.ms), low so the stuck-process test is quick. */
     static final long PURGE_BOUND_MS = 1000;
-    /** Test module set "tools" (see itest/src/test/modules/tools-v1): fun/0 and spin/3. */
+    /** Test module set "tools" (see itest/src/test/modules/tools), as versions 1 and 2: fun/0 and spin/3. */
     static final String TOOLS_V1 = "tools-v1";
     static final String TOOLS_V2 = "tools-v2";
     static final String TOOLS_CLASS = "hotcode.itest.tools.Tools";

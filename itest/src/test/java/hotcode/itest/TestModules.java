@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.jar.Attributes;
@@ -35,8 +36,14 @@ import org.osgi.framework.BundleException;
  * <p><b>Driver side</b> ({@link #compileAll()}, called from each test's {@code @Configuration}, i.e. on the host
  * before the framework starts, where {@code javax.tools} is available): every source set
  * {@code itest/src/test/modules/<set>/} is compiled against the runtime API and the OSGi framework API into
- * {@code itest/target/test-modules/classes/<set>/}. Nothing of it lands in {@code target/test-classes}, so the
- * probe bundle never contains (nor wires to) module classes.
+ * {@code itest/target/test-modules/classes/<set>/}, with {@code itest/src/test/module-support/} on javac's source path:
+ * what a set uses from there is compiled into that set, so each module bundle carries its own copy. Nothing of it
+ * lands in {@code target/test-classes}, so the probe bundle never contains (nor wires to) module classes.
+ *
+ * <p>A module whose versions differ only in their version string is written once and told apart by its jar's
+ * {@code Bundle-Version} (echo, tools, storm: see {@code hotcode.itest.vsn.BundleVersion}). Such a set named with a
+ * version, {@code <set>-v<N>} (e.g. {@link #ECHO_V2}), is that one source built as version N: a jar of it must have a
+ * Bundle-Version N.x.y ({@link #jar} checks), so a test that asks for echo-v2 can count on its {@code "v2"} answers.
  *
  * <p><b>Probe side</b> ({@link #jar}, {@link Spec#install}, {@link Spec#updateOf}): a bundle jar is assembled in memory
  * from one or more compiled sets and a generated manifest ({@code Bundle-SymbolicName}, {@code Bundle-Version},
@@ -44,10 +51,16 @@ import org.osgi.framework.BundleException;
  * it works inside the framework.
  */
 public final class TestModules {
-    /** The source sets under itest/src/test/modules. */
-    public static final String ECHO_V1 = "echo-v1";
-    public static final String ECHO_V2 = "echo-v2";
-    public static final String ECHO_V3 = "echo-v3";
+    // The source sets under itest/src/test/modules.
+
+    /** The echo set: one source for every version; {@code Echo.vsn()} is "v" and its Bundle-Version's major part. */
+    public static final String ECHO = "echo";
+    /** The echo set built as 1.x, 2.x, 3.x: answers "v1", "v2", "v3" (the Bundle-Version must match: checked). */
+    public static final String ECHO_V1 = ECHO + "-v1";
+    public static final String ECHO_V2 = ECHO + "-v2";
+    public static final String ECHO_V3 = ECHO + "-v3";
+    /** The tools set (CodeServerIT, as tools-v1 and tools-v2): one source for every version, as echo. */
+    public static final String TOOLS = "tools";
     public static final String FAILING_ACTIVATOR = "failing-activator";
     /** Module classes the runtime must refuse: a static initializer that throws, two functions of one name and arity. */
     public static final String BAD_MODULES = "bad-modules";
@@ -57,6 +70,8 @@ public final class TestModules {
     /** The storm set (StormIT): one source set for every version, told apart by Bundle-Version. */
     public static final String STORM = "storm";
     public static final String STORM_CLASS = "hotcode.itest.storm.Storm";
+    /** The sets written once for every version, which may be named {@code <set>-v<N>}. */
+    private static final Set<String> ONE_SOURCE_FOR_EVERY_VERSION = Set.of(ECHO, TOOLS, STORM);
 
     private static final String COMPILED_MARK = "hotcode.itest.modules.compiled";
     private static final AtomicLong LOCATIONS = new AtomicLong();
@@ -78,13 +93,15 @@ public final class TestModules {
         String classpath = codeSource(hotcode.runtime.api.Hotcode.class) + File.pathSeparator
                 + codeSource(org.osgi.framework.BundleActivator.class);
         Path sourceRoot = HotcodeOptions.root().resolve("itest/src/test/modules");
+        Path support = HotcodeOptions.root().resolve("itest/src/test/module-support");
         try (Stream<Path> sets = Files.list(sourceRoot)) {
             for (Path set : sets.filter(Files::isDirectory).sorted().toList()) {
                 Path out = classesDir(set.getFileName().toString());
                 deleteTree(out);
                 Files.createDirectories(out);
                 List<String> args = new ArrayList<>(List.of("--release", "21", "-proc:none", "-nowarn",
-                        "-encoding", "UTF-8", "-classpath", classpath, "-d", out.toString()));
+                        "-encoding", "UTF-8", "-classpath", classpath, "-sourcepath", support.toString(),
+                        "-d", out.toString()));
                 try (Stream<Path> files = Files.walk(set)) {
                     files.filter(f -> f.toString().endsWith(".java")).forEach(f -> args.add(f.toString()));
                 }
@@ -122,9 +139,34 @@ public final class TestModules {
 
     // ------------------------------------------------------------------ probe side
 
-    /** Where a compiled set lives. */
+    /** Where a compiled set lives ({@code echo-v2}: where echo does). */
     public static Path classesDir(String set) {
-        return HotcodeOptions.root().resolve("itest/target/test-modules/classes").resolve(set);
+        return HotcodeOptions.root().resolve("itest/target/test-modules/classes").resolve(Versioned.of(set).folder());
+    }
+
+    /** A set name: its folder, and for {@code <set>-v<N>} of a set written once for every version, N (else -1). */
+    private record Versioned(String folder, int major) {
+        static Versioned of(String set) {
+            int v = set.lastIndexOf("-v");
+            if (v > 0 && ONE_SOURCE_FOR_EVERY_VERSION.contains(set.substring(0, v))) {
+                try {
+                    return new Versioned(set.substring(0, v), Integer.parseInt(set.substring(v + 2)));
+                } catch (NumberFormatException e) {
+                    // not a version: a set of that name
+                }
+            }
+            return new Versioned(set, -1);
+        }
+
+        /** Refuses a jar whose Bundle-Version would make this set answer another version than its name says. */
+        void check(String set, String bundleVersion) {
+            String major = bundleVersion == null ? "" : bundleVersion.split("\\.", 2)[0].trim();
+            if (this.major >= 0 && !major.equals(String.valueOf(this.major))) {
+                throw new IllegalStateException("test module set " + set + " is the " + folder
+                        + " source built as version " + this.major + ".x.y, but the jar's Bundle-Version is "
+                        + bundleVersion + ": it would answer v" + major + ", not v" + this.major);
+            }
+        }
     }
 
     /** A module bundle to build: start with {@link #module}. */
@@ -209,6 +251,7 @@ public final class TestModules {
         headers.forEach(main::putValue);
         Map<String, Path> entries = new TreeMap<>();
         for (String set : sets) {
+            Versioned.of(set).check(set, headers.get("Bundle-Version"));
             Path dir = classesDir(set);
             if (!Files.isDirectory(dir)) {
                 throw new IllegalStateException("test module set " + set + " is not compiled (" + dir

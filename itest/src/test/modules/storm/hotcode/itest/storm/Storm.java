@@ -1,12 +1,10 @@
 package hotcode.itest.storm;
 
+import hotcode.itest.vsn.BundleVersion;
 import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Tuple;
-
-import java.io.InputStream;
-import java.util.jar.Manifest;
 
 import static hotcode.runtime.api.Hotcode.atom;
 import static hotcode.runtime.api.Hotcode.receive;
@@ -32,7 +30,7 @@ public final class Storm {
     private static final Atom REENTER = atom("reenter");
     private static final Atom STOP = atom("stop");
     private static final Atom UNEXPECTED = atom("unexpected");
-    private static final String VSN = ownVersion();
+    private static final String VSN = BundleVersion.of(Storm.class);
 
     private Storm() {
     }
@@ -69,17 +67,5 @@ public final class Storm {
 
     private static long step(long rng) {
         return rng * 6364136223846793005L + 1442695040888963407L;
-    }
-
-    private static String ownVersion() {
-        try (InputStream in = Storm.class.getClassLoader().getResourceAsStream("META-INF/MANIFEST.MF")) {
-            if (in == null) {
-                return "?";
-            }
-            String v = new Manifest(in).getMainAttributes().getValue("Bundle-Version");
-            return v == null ? "?" : v;
-        } catch (java.io.IOException e) {
-            return "?";
-        }
     }
 }

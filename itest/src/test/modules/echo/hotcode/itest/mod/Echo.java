@@ -1,5 +1,6 @@
 package hotcode.itest.mod;
 
+import hotcode.itest.vsn.BundleVersion;
 import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.Next;
@@ -12,8 +13,10 @@ import static hotcode.runtime.api.Hotcode.send;
 import static hotcode.runtime.api.Hotcode.tuple;
 
 /**
- * Test module "echo", version 1 (compiled at test time by hotcode.itest.TestModules; the module name is whatever the
- * bundle's Hotcode-Module header says, so the process gets it as an argument).
+ * Test module "echo" (compiled at test time by hotcode.itest.TestModules; the module name is whatever the bundle's
+ * Hotcode-Module header says, so the process gets it as an argument). One source for every version: a version
+ * answers {@code vsn()} = {@code "v"} and the major part of its jar's Bundle-Version ({@code "v2"} for 2.0.0; the
+ * sets echo-v1, echo-v2, echo-v3 of TestModules are this source built as 1.x, 2.x, 3.x).
  *
  * <p>{@code loop(Mod, Owner)} answers requests {@code {Tag, From}} with {@code {Tag, Value}}:
  * {@code local} (vsn() by a local call), {@code qualified} (Mod:vsn()), {@code helper} (a class of this version's
@@ -23,11 +26,13 @@ import static hotcode.runtime.api.Hotcode.tuple;
  * {@code {seq, N, vsn()}}.
  */
 public final class Echo {
+    private static final String VSN = BundleVersion.tag(Echo.class);
+
     private Echo() {
     }
 
     public static String vsn() {
-        return "v1";
+        return VSN;
     }
 
     public static Next loop(String mod, Pid owner) {
