@@ -11,8 +11,7 @@ import hotcode.runtime.api.Ref;
 import hotcode.runtime.api.Tuple;
 import hotcode.runtime.api.UndefException;
 import hotcode.runtime.impl.process.Proc;
-import hotcode.runtime.testmod.ModV1;
-import hotcode.runtime.testmod.ModV2;
+import hotcode.runtime.testmod.Mod;
 import hotcode.runtime.testsupport.Agent;
 import hotcode.runtime.testsupport.KernelTest;
 import hotcode.runtime.testsupport.Modules;
@@ -372,7 +371,7 @@ public class ProcessSemanticsTest extends KernelTest {
 
     @Test(timeout = 60_000)
     public void purgeKillsOnlyTheProcessesOnOldCode() throws Exception {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         Pid onOld = Hotcode.spawn("m", "loop", out);
         Pid movedOn = Hotcode.spawn("m", "loop", out);
         Agent plain = Agent.spawn();
@@ -381,7 +380,7 @@ public class ProcessSemanticsTest extends KernelTest {
         Hotcode.send(onOld, "q2");
         Hotcode.send(onOld, "q3");
 
-        Modules.load(k, "m", ModV2.class, "2.0.0");
+        Modules.load(k, "m", Mod.class, "2.0.0");
         Pid onNew = Hotcode.spawn("m", "loop", out);
         assertEquals("v2", ask(onNew, "local"));
         assertEquals("upgrading", ask(movedOn, "upgrade"));
@@ -409,11 +408,11 @@ public class ProcessSemanticsTest extends KernelTest {
 
     @Test(timeout = 60_000)
     public void loadingAThirdVersionPurgesTheFirst() throws Exception {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         Pid p1 = Hotcode.spawn("m", "loop", out);
         assertEquals("v1", ask(p1, "local"));
-        Modules.load(k, "m", ModV2.class, "2.0.0");
-        Modules.load(k, "m", ModV1.class, "3.0.0");
+        Modules.load(k, "m", Mod.class, "2.0.0");
+        Modules.load(k, "m", Mod.class, "3.0.0");
         assertSame(KILLED, exitReasonOf(p1));
         ModuleInfo info = k.code().which("m").orElseThrow();
         assertEquals("2.0.0", info.old().orElseThrow().version());
@@ -428,10 +427,10 @@ public class ProcessSemanticsTest extends KernelTest {
         Kernel.install(k);
         AtomicBoolean stop = new AtomicBoolean();
         try {
-            Modules.load(k, "m", ModV1.class, "1.0.0");
+            Modules.load(k, "m", Mod.class, "1.0.0");
             Pid stubborn = Hotcode.spawn("m", "stubborn", stop, out);
             assertEquals("running", next());
-            Modules.load(k, "m", ModV2.class, "2.0.0");
+            Modules.load(k, "m", Mod.class, "2.0.0");
             PurgeResult r = k.code().purge("m");
             assertTrue("the old code is dropped anyway", r.purged());
             assertEquals(List.of(stubborn), r.killed());
@@ -445,12 +444,12 @@ public class ProcessSemanticsTest extends KernelTest {
 
     @Test(timeout = 60_000)
     public void softPurgeNamesBlockersAndDoesNothing() throws Exception {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         assertEquals("nothing to purge counts as purged", new PurgeResult("m", true, List.of(), List.of()),
                 k.code().softPurge("m"));
         Pid p = Hotcode.spawn("m", "loop", out);
         assertEquals("v1", ask(p, "local"));
-        Modules.load(k, "m", ModV2.class, "2.0.0");
+        Modules.load(k, "m", Mod.class, "2.0.0");
 
         PurgeResult blocked = k.code().softPurge("m");
         assertFalse(blocked.purged());
@@ -472,7 +471,7 @@ public class ProcessSemanticsTest extends KernelTest {
 
     @Test(timeout = 60_000)
     public void deleteMakesCallsUndefAndKillsNobody() throws Exception {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         Pid p = Hotcode.spawn("m", "loop", out);
         assertEquals("v1", ask(p, "local"));
 
@@ -497,8 +496,8 @@ public class ProcessSemanticsTest extends KernelTest {
 
     @Test
     public void deleteIsRefusedWhileThereIsOldCode() {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
-        Modules.load(k, "m", ModV2.class, "2.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "2.0.0");
         assertFalse(k.code().delete("m"));
         assertTrue(k.code().isLoaded("m"));
         assertEquals("v2", Hotcode.call("m", "version"));
@@ -506,12 +505,12 @@ public class ProcessSemanticsTest extends KernelTest {
 
     @Test
     public void anotherBundleCannotProvideTheSameModule() {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         try {
             k.code().load(new hotcode.runtime.impl.code.ModuleSource(
-                    hotcode.runtime.impl.code.ModuleHeader.parse("m;class=" + ModV2.class.getName(), "other"),
+                    hotcode.runtime.impl.code.ModuleHeader.parse("m;class=" + Mod.class.getName(), "other"),
                     "other.bundle", "1.0.0", 999, "test:other", new Object(), new Object(),
-                    ModV2.class.getClassLoader()));
+                    Mod.class.getClassLoader()));
             fail("a second bundle claimed module m");
         } catch (HotcodeException e) {
             assertTrue(e.getMessage(), e.getMessage().contains("other.bundle") && e.getMessage().contains("test.m"));

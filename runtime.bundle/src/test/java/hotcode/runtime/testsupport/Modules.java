@@ -27,10 +27,21 @@ public final class Modules {
     /** Loads {@code entry} as a new version of {@code module} (bundle symbolic name {@code test.<module>}). */
     public static ModuleVersion load(Kernel k, String module, Class<?> entry, String version) {
         ModuleHeader header = ModuleHeader.parse(module + ";class=" + entry.getName(), "test bundle test." + module);
-        ClassLoader loader = new VersionLoader(entry.getName(), entry.getClassLoader());
+        ClassLoader loader = new VersionLoader(entry.getName(), version, entry.getClassLoader());
         return k.code().load(new ModuleSource(header, "test." + module, version,
                 BUNDLE_OF.computeIfAbsent(module, m -> BUNDLE_IDS.incrementAndGet()),
                 "test:" + module + "/" + version, new Object(), new Object(), loader));
+    }
+
+    /**
+     * The version {@code type} was loaded as by {@link #load}, e.g. {@code "2.0.0"}: how one class loaded as several
+     * versions (as a bundle's revisions would carry their Bundle-Version) tells them apart.
+     */
+    public static String versionOf(Class<?> type) {
+        if (type.getClassLoader() instanceof VersionLoader v) {
+            return v.version;
+        }
+        throw new IllegalStateException(type.getName() + " was not loaded by Modules.load, so it has no module version");
     }
 
     /** Child-first for one class and its nested classes, parent-first for everything else. */
@@ -40,10 +51,12 @@ public final class Modules {
         }
 
         private final String entry;
+        private final String version;
 
-        VersionLoader(String entry, ClassLoader parent) {
+        VersionLoader(String entry, String version, ClassLoader parent) {
             super("version-of-" + entry, parent);
             this.entry = entry;
+            this.version = version;
         }
 
         @Override

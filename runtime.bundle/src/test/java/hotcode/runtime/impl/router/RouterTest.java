@@ -7,8 +7,7 @@ import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.UndefException;
 import hotcode.runtime.impl.Kernel;
 import hotcode.runtime.impl.process.Proc;
-import hotcode.runtime.testmod.ModV1;
-import hotcode.runtime.testmod.ModV2;
+import hotcode.runtime.testmod.Mod;
 import hotcode.runtime.testsupport.Agent;
 import hotcode.runtime.testsupport.KernelTest;
 import hotcode.runtime.testsupport.Modules;
@@ -43,12 +42,12 @@ public class RouterTest extends KernelTest {
 
     @Test(timeout = 60_000)
     public void localCallsStayInTheirVersionQualifiedCallsGoToTheCurrentOne() throws Exception {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         Pid p = Hotcode.spawn("m", "loop", out);
         assertEquals("v1", ask(p, "local"));
         assertEquals("v1", ask(p, "qualified"));
 
-        Modules.load(k, "m", ModV2.class, "2.0.0");
+        Modules.load(k, "m", Mod.class, "2.0.0");
         assertEquals("local call from v1 code", "v1", ask(p, "local"));
         assertEquals("qualified call from v1 code", "v2", ask(p, "qualified"));
         assertEquals("qualified call from outside any process", "v2", Hotcode.call("m", "version"));
@@ -60,13 +59,13 @@ public class RouterTest extends KernelTest {
 
     @Test(timeout = 60_000)
     public void framesAndCheckProcessCodeAcrossAnUpgrade() throws Exception {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         Pid p = Hotcode.spawn("m", "loop", out);
         assertEquals("v1", ask(p, "local")); // it is in its loop
         assertFalse("no old code yet", k.code().checkProcessCode(p, "m"));
         assertEquals(List.of("m:loop (m 1.0.0)"), proc(p).frames());
 
-        Modules.load(k, "m", ModV2.class, "2.0.0");
+        Modules.load(k, "m", Mod.class, "2.0.0");
         assertTrue("runs the old version until it re-enters", k.code().checkProcessCode(p, "m"));
         assertEquals(1, k.code().which("m").orElseThrow().old().orElseThrow().processes());
         assertEquals(0, k.code().which("m").orElseThrow().current().orElseThrow().processes());
@@ -81,29 +80,29 @@ public class RouterTest extends KernelTest {
 
     @Test(timeout = 60_000)
     public void aFunSpawnedByModuleCodeRunsThatVersion() throws Exception {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         Pid p = Hotcode.spawn("m", "loop", out);
         Pid child = (Pid) ask(p, "spawnchild");
-        Modules.load(k, "m", ModV2.class, "2.0.0");
+        Modules.load(k, "m", Mod.class, "2.0.0");
         assertTrue("the fun was made by v1 code", k.code().checkProcessCode(child, "m"));
         assertEquals(List.of("m:fun (m 1.0.0)"), proc(child).frames());
     }
 
     @Test(timeout = 60_000)
     public void aFunSpawnedByTheTestRunsNoModule() throws Exception {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         Pid p = Hotcode.spawn(() -> {
             Hotcode.receive();
             return null;
         });
-        Modules.load(k, "m", ModV2.class, "2.0.0");
+        Modules.load(k, "m", Mod.class, "2.0.0");
         assertFalse(k.code().checkProcessCode(p, "m"));
         assertEquals(List.of(), proc(p).frames());
     }
 
     @Test(timeout = 60_000)
     public void aQualifiedCallInProgressCountsAsRunningThatVersion() throws Exception {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         Pid p = Hotcode.spawn(() -> {
             out.add(Hotcode.call("m", "hold", out));                        // into v1, and back
             out.add(Hotcode.call("m", "contextLoaderIsMine"));
@@ -112,7 +111,7 @@ public class RouterTest extends KernelTest {
         });
         assertEquals("holding", next());
         assertEquals(List.of("m:hold (m 1.0.0)"), proc(p).frames());
-        Modules.load(k, "m", ModV2.class, "2.0.0");
+        Modules.load(k, "m", Mod.class, "2.0.0");
         assertTrue("inside a call to v1", k.code().checkProcessCode(p, "m"));
         Hotcode.send(p, "release");
         assertEquals("released", next());
@@ -125,7 +124,7 @@ public class RouterTest extends KernelTest {
 
     @Test(timeout = 60_000)
     public void millionLocalTailCallsRunOnAFlatStack() throws Exception {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         int total = 1_000_000;
         Pid p = Hotcode.spawn("m", "localTail", total, total, out);
         int first = (Integer) next();
@@ -137,7 +136,7 @@ public class RouterTest extends KernelTest {
 
     @Test(timeout = 60_000)
     public void millionQualifiedTailCallsRunOnAFlatStack() throws Exception {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         int total = 1_000_000;
         Pid p = Hotcode.spawn("m", "qualifiedTail", total, total, out);
         int first = (Integer) next();
@@ -164,7 +163,7 @@ public class RouterTest extends KernelTest {
 
     @Test
     public void undefForAMissingFunction() {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         UndefException e = assertThrows(UndefException.class, () -> Hotcode.call("m", "nofn"));
         assertTrue(e.getMessage(), e.getMessage().contains("m:nofn/0"));
         assertTrue(e.getMessage(), e.getMessage().contains("does not export nofn"));
@@ -173,7 +172,7 @@ public class RouterTest extends KernelTest {
 
     @Test
     public void undefForTheWrongArity() {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         UndefException e = assertThrows(UndefException.class, () -> Hotcode.call("m", "version", 1, 2));
         assertTrue(e.getMessage(), e.getMessage().contains("m:version/2"));
         assertTrue(e.getMessage(), e.getMessage().contains("not with 2 argument(s)"));
@@ -183,7 +182,7 @@ public class RouterTest extends KernelTest {
 
     @Test
     public void undefInsideAProcessIsRaisedInTheCaller() throws Exception {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         Pid p = Hotcode.spawn(() -> {
             try {
                 out.add(Hotcode.call("m", "nofn", "x"));
@@ -203,7 +202,7 @@ public class RouterTest extends KernelTest {
 
     @Test
     public void spawningAFunctionThatDoesNotReturnNextFailsInTheCaller() {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         HotcodeException e = assertThrows(HotcodeException.class, () -> Hotcode.spawn("m", "version"));
         assertTrue(e.getMessage(), e.getMessage().contains("m:version/0"));
         assertTrue(e.getMessage(), e.getMessage().contains("process step"));
@@ -212,7 +211,7 @@ public class RouterTest extends KernelTest {
 
     @Test(timeout = 60_000)
     public void aQualifiedTailCallToAFunctionThatDoesNotReturnNextEndsTheProcessNamingIt() throws Exception {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         Pid p = Hotcode.spawn("m", "loop", out);
         Hotcode.send(p, "badstep");
         awaitExit(p);
@@ -223,7 +222,7 @@ public class RouterTest extends KernelTest {
 
     @Test
     public void badargNamesTheFunctionAndTheArgumentPosition() {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         assertEquals("v1:5", Hotcode.call("m", "echo", 5));
 
         HotcodeException e = assertThrows(HotcodeException.class, () -> Hotcode.call("m", "echo", "five"));
@@ -247,7 +246,7 @@ public class RouterTest extends KernelTest {
 
     @Test(timeout = 60_000)
     public void badargInsideAProcessIsAHotcodeExceptionNotAClassCastException() throws Exception {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         Pid p = Hotcode.spawn(() -> {
             try {
                 out.add(Hotcode.call("m", "pair", "1", "x"));
@@ -264,7 +263,7 @@ public class RouterTest extends KernelTest {
 
     @Test(timeout = 60_000)
     public void spawnWithArgumentsOfTheWrongTypeCrashesTheProcessWithBadarg() throws Exception {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         Pid p = Hotcode.spawn("m", "localTail", "ten", 10, out);
         awaitExit(p);
         Object reason = proc(p).exitReason();
@@ -277,13 +276,13 @@ public class RouterTest extends KernelTest {
 
     @Test(timeout = 60_000)
     public void aValueOfOneVersionIsRefusedByAnotherNamingBoth() throws Exception {
-        Modules.load(k, "m", ModV1.class, "1.0.0");
+        Modules.load(k, "m", Mod.class, "1.0.0");
         Pid p = Hotcode.spawn("m", "loop", out);
         assertEquals("accepted by v1", ask(p, "cross"));
-        Modules.load(k, "m", ModV2.class, "2.0.0");
+        Modules.load(k, "m", Mod.class, "2.0.0");
         Object r = ask(p, "cross");
         assertTrue(String.valueOf(r), r instanceof IncompatibleValueException);
         String msg = ((Exception) r).getMessage();
-        assertTrue(msg, msg.contains(ModV1.Token.class.getName()) && msg.contains("m 1.0.0") && msg.contains("m 2.0.0"));
+        assertTrue(msg, msg.contains(Mod.Token.class.getName()) && msg.contains("m 1.0.0") && msg.contains("m 2.0.0"));
     }
 }

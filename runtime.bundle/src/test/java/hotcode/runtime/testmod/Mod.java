@@ -2,6 +2,7 @@ package hotcode.runtime.testmod;
 
 import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.Next;
+import hotcode.runtime.testsupport.Modules;
 
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -12,20 +13,22 @@ import static hotcode.runtime.api.Hotcode.receive;
 import static hotcode.runtime.api.Hotcode.spawn;
 
 /**
- * Version 2 of the test module {@code m}. Loaded by {@link hotcode.runtime.testsupport.Modules} in a class loader of
- * its own (as a bundle revision would be), so each load is a distinct version with its own classes. Qualified calls
- * name the module {@code m}: load this class under that name when using them.
+ * The test module {@code m}, every version of it. Loaded by {@link Modules} in a class loader of its own (as a bundle
+ * revision would be), so each load is a distinct version with its own classes; a version tells itself apart by the
+ * version it was loaded as: {@code Modules.load(k, "m", Mod.class, "2.0.0")} answers {@code version()} with
+ * {@code "v2"}. Qualified calls name the module {@code m}: load this class under that name when using them.
  */
-public final class ModV2 {
-    private ModV2() {
+public final class Mod {
+    private Mod() {
     }
 
     /** A class of this version: a value of it may not be passed to another version of the module. */
     public static final class Token {
     }
 
+    /** {@code "v"} and the major part of the version this class was loaded as: {@code "v1"} for 1.0.0. */
     public static String version() {
-        return "v2";
+        return "v" + Modules.versionOf(Mod.class).split("\\.", 2)[0];
     }
 
     /** A process loop driven by string commands; replies go to {@code out}. */
@@ -118,11 +121,11 @@ public final class ModV2 {
 
     /** Whether the calling thread's context class loader is this version's. */
     public static boolean contextLoaderIsMine() {
-        return Thread.currentThread().getContextClassLoader() == ModV2.class.getClassLoader();
+        return Thread.currentThread().getContextClassLoader() == Mod.class.getClassLoader();
     }
 
     public static String echo(int x) {
-        return "v2:" + x;
+        return version() + ":" + x;
     }
 
     public static String pair(int a, String b) {
@@ -130,6 +133,6 @@ public final class ModV2 {
     }
 
     public static String accept(Object o) {
-        return "accepted by v2";
+        return "accepted by " + version();
     }
 }
