@@ -47,7 +47,8 @@ import org.osgi.framework.BundleException;
  *
  * <p><b>Probe side</b> ({@link #jar}, {@link Spec#install}, {@link Spec#updateOf}): a bundle jar is assembled in memory
  * from one or more compiled sets and a generated manifest ({@code Bundle-SymbolicName}, {@code Bundle-Version},
- * {@code Hotcode-Module}, {@code Import-Package}, optional {@code Bundle-Activator}); only {@code java.util.jar}, so
+ * {@code Hotcode-Module}, {@code Import-Package}, optional {@code Bundle-Activator}; {@code Implementation-Version} is
+ * the Bundle-Version, for {@code hotcode.itest.vsn.BundleVersion}); only {@code java.util.jar}, so
  * it works inside the framework.
  */
 public final class TestModules {
@@ -249,6 +250,10 @@ public final class TestModules {
         Attributes main = manifest.getMainAttributes();
         main.put(Attributes.Name.MANIFEST_VERSION, "1.0");
         headers.forEach(main::putValue);
+        if (main.getValue("Implementation-Version") == null && headers.get("Bundle-Version") != null) {
+            // what hotcode.itest.vsn.BundleVersion reads: Felix defines the jar's packages from its revision's headers
+            main.putValue("Implementation-Version", headers.get("Bundle-Version"));
+        }
         Map<String, Path> entries = new TreeMap<>();
         for (String set : sets) {
             Versioned.of(set).check(set, headers.get("Bundle-Version"));

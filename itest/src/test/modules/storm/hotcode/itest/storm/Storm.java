@@ -14,7 +14,7 @@ import static hotcode.runtime.api.Hotcode.tuple;
 
 /**
  * Test module "storm" (hotcode.itest.StormIT), one source set for every version: a version tells itself apart by the
- * {@code Bundle-Version} of the jar its class was loaded from (read from its own revision's manifest, so an old
+ * {@code Bundle-Version} of the jar its class was loaded from ({@code hotcode.itest.vsn.BundleVersion}, so an old
  * version keeps reporting its own version after an update).
  *
  * <p>{@code receiver(Mod, Collector, Rng, Left)} takes any message. {@code {msg, S, Seq}} is reported at once to
