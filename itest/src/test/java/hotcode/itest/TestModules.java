@@ -40,23 +40,23 @@ import org.osgi.framework.BundleException;
  * what a set uses from there is compiled into that set, so each module bundle carries its own copy. Nothing of it
  * lands in {@code target/test-classes}, so the probe bundle never contains (nor wires to) module classes.
  *
- * <p>A module whose versions differ only in their version string is written once and told apart by its jar's
- * {@code Bundle-Version} (echo, tools, storm: see {@code hotcode.itest.vsn.BundleVersion}). Such a set named with a
- * version, {@code <set>-v<N>} (e.g. {@link #ECHO_V2}), is that one source built as version N: a jar of it must have a
- * Bundle-Version N.x.y ({@link #jar} checks), so a test that asks for echo-v2 can count on its {@code "v2"} answers.
+ * <p>A module whose versions differ only in their version string is written once (echo, tools, storm), and its code
+ * reads the version it was built as ({@code hotcode.itest.vsn.CodeVersion}): N for a set named {@code <set>-vN} (e.g.
+ * {@link #ECHO_V2}: echo built as version 2, answering {@code "v2"} whatever the jar's Bundle-Version), else the
+ * jar's Bundle-Version (storm).
  *
  * <p><b>Probe side</b> ({@link #jar}, {@link Spec#install}, {@link Spec#updateOf}): a bundle jar is assembled in memory
  * from one or more compiled sets and a generated manifest ({@code Bundle-SymbolicName}, {@code Bundle-Version},
- * {@code Hotcode-Module}, {@code Import-Package}, optional {@code Bundle-Activator}; {@code Implementation-Version} is
- * the Bundle-Version, for {@code hotcode.itest.vsn.BundleVersion}); only {@code java.util.jar}, so
+ * {@code Hotcode-Module}, {@code Import-Package}, optional {@code Bundle-Activator}; {@code Implementation-Version}, the
+ * version the code was built as, for {@code CodeVersion}); only {@code java.util.jar}, so
  * it works inside the framework.
  */
 public final class TestModules {
     // The source sets under itest/src/test/modules.
 
-    /** The echo set: one source for every version; {@code Echo.vsn()} is "v" and its Bundle-Version's major part. */
+    /** The echo set: one source for every version, built as version N by the set name echo-vN. */
     public static final String ECHO = "echo";
-    /** The echo set built as 1.x, 2.x, 3.x: answers "v1", "v2", "v3" (the Bundle-Version must match: checked). */
+    /** The echo set built as version 1, 2, 3: {@code Echo.vsn()} answers "v1", "v2", "v3". */
     public static final String ECHO_V1 = ECHO + "-v1";
     public static final String ECHO_V2 = ECHO + "-v2";
     public static final String ECHO_V3 = ECHO + "-v3";
@@ -71,7 +71,7 @@ public final class TestModules {
     /** The storm set (StormIT): one source set for every version, told apart by Bundle-Version. */
     public static final String STORM = "storm";
     public static final String STORM_CLASS = "hotcode.itest.storm.Storm";
-    /** The sets written once for every version, which may be named {@code <set>-v<N>}. */
+    /** The sets written once for every version, which may be named {@code <set>-v<N>}: built as version N. */
     private static final Set<String> ONE_SOURCE_FOR_EVERY_VERSION = Set.of(ECHO, TOOLS, STORM);
 
     private static final String COMPILED_MARK = "hotcode.itest.modules.compiled";
@@ -145,29 +145,37 @@ public final class TestModules {
         return HotcodeOptions.root().resolve("itest/target/test-modules/classes").resolve(Versioned.of(set).folder());
     }
 
-    /** A set name: its folder, and for {@code <set>-v<N>} of a set written once for every version, N (else -1). */
-    private record Versioned(String folder, int major) {
+    /** A set name: its folder, and for {@code <set>-v<N>} of a set written once for every version, N (else null). */
+    private record Versioned(String folder, String version) {
         static Versioned of(String set) {
             int v = set.lastIndexOf("-v");
-            if (v > 0 && ONE_SOURCE_FOR_EVERY_VERSION.contains(set.substring(0, v))) {
-                try {
-                    return new Versioned(set.substring(0, v), Integer.parseInt(set.substring(v + 2)));
-                } catch (NumberFormatException e) {
-                    // not a version: a set of that name
-                }
+            if (v > 0 && ONE_SOURCE_FOR_EVERY_VERSION.contains(set.substring(0, v))
+                    && set.substring(v + 2).matches("[0-9]+")) {
+                return new Versioned(set.substring(0, v), set.substring(v + 2));
             }
-            return new Versioned(set, -1);
+            return new Versioned(set, null);
         }
+    }
 
-        /** Refuses a jar whose Bundle-Version would make this set answer another version than its name says. */
-        void check(String set, String bundleVersion) {
-            String major = bundleVersion == null ? "" : bundleVersion.split("\\.", 2)[0].trim();
-            if (this.major >= 0 && !major.equals(String.valueOf(this.major))) {
-                throw new IllegalStateException("test module set " + set + " is the " + folder
-                        + " source built as version " + this.major + ".x.y, but the jar's Bundle-Version is "
-                        + bundleVersion + ": it would answer v" + major + ", not v" + this.major);
+    /**
+     * The version the code of {@code sets} was built as, for CodeVersion: N of a set {@code <set>-vN}, else the
+     * Bundle-Version. One jar cannot hold two versions of code (e.g. echo-v1 with tools-v2): refused, naming them.
+     */
+    private static String codeVersion(Map<String, String> headers, List<String> sets) {
+        String version = null;
+        String from = null;
+        for (String set : sets) {
+            String v = Versioned.of(set).version();
+            if (v != null && version != null && !v.equals(version)) {
+                throw new IllegalStateException("test module sets " + from + " and " + set
+                        + " are code of two versions; one jar holds one version's code");
+            }
+            if (v != null) {
+                version = v;
+                from = set;
             }
         }
+        return version != null ? version : headers.get("Bundle-Version");
     }
 
     /** A module bundle to build: start with {@link #module}. */
@@ -250,13 +258,13 @@ public final class TestModules {
         Attributes main = manifest.getMainAttributes();
         main.put(Attributes.Name.MANIFEST_VERSION, "1.0");
         headers.forEach(main::putValue);
-        if (main.getValue("Implementation-Version") == null && headers.get("Bundle-Version") != null) {
-            // what hotcode.itest.vsn.BundleVersion reads: Felix defines the jar's packages from its revision's headers
-            main.putValue("Implementation-Version", headers.get("Bundle-Version"));
+        String codeVersion = codeVersion(headers, sets);
+        if (main.getValue("Implementation-Version") == null && codeVersion != null) {
+            // what hotcode.itest.vsn.CodeVersion reads: Felix defines the jar's packages from its revision's headers
+            main.putValue("Implementation-Version", codeVersion);
         }
         Map<String, Path> entries = new TreeMap<>();
         for (String set : sets) {
-            Versioned.of(set).check(set, headers.get("Bundle-Version"));
             Path dir = classesDir(set);
             if (!Files.isDirectory(dir)) {
                 throw new IllegalStateException("test module set " + set + " is not compiled (" + dir

@@ -1,6 +1,6 @@
 package hotcode.itest.mod;
 
-import hotcode.itest.vsn.BundleVersion;
+import hotcode.itest.vsn.CodeVersion;
 import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.Next;
@@ -14,9 +14,9 @@ import static hotcode.runtime.api.Hotcode.tuple;
 
 /**
  * Test module "echo" (compiled at test time by hotcode.itest.TestModules; the module name is whatever the bundle's
- * Hotcode-Module header says, so the process gets it as an argument). One source for every version: a version
- * answers {@code vsn()} = {@code "v"} and the major part of its jar's Bundle-Version ({@code "v2"} for 2.0.0; the
- * sets echo-v1, echo-v2, echo-v3 of TestModules are this source built as 1.x, 2.x, 3.x).
+ * Hotcode-Module header says, so the process gets it as an argument). One source for every version: the sets
+ * echo-v1, echo-v2, echo-v3 of TestModules are this source built as version 1, 2, 3, and {@code vsn()} answers
+ * {@code "v1"}, {@code "v2"}, {@code "v3"} (hotcode.itest.vsn.CodeVersion), whatever the jar's Bundle-Version.
  *
  * <p>{@code loop(Mod, Owner)} answers requests {@code {Tag, From}} with {@code {Tag, Value}}:
  * {@code local} (vsn() by a local call), {@code qualified} (Mod:vsn()), {@code helper} (a class of this version's
@@ -26,7 +26,7 @@ import static hotcode.runtime.api.Hotcode.tuple;
  * {@code {seq, N, vsn()}}.
  */
 public final class Echo {
-    private static final String VSN = BundleVersion.tag(Echo.class);
+    private static final String VSN = CodeVersion.tag(Echo.class);
 
     private Echo() {
     }

@@ -1,13 +1,13 @@
 package hotcode.itest.mod;
 
-import hotcode.itest.vsn.BundleVersion;
+import hotcode.itest.vsn.CodeVersion;
 
 /**
  * Loaded only when an Echo process gets {helper, From}: tests that old code can still load its classes. Answers
- * {@code "helper-v1"} in version 1.x: the version of the jar it was itself loaded from.
+ * {@code "helper-v1"} in version 1: the version of the revision it was itself loaded from.
  */
 final class Helper {
     String v() {
-        return "helper-" + BundleVersion.tag(Helper.class);
+        return "helper-" + CodeVersion.tag(Helper.class);
     }
 }

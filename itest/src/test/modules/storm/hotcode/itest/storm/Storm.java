@@ -1,6 +1,6 @@
 package hotcode.itest.storm;
 
-import hotcode.itest.vsn.BundleVersion;
+import hotcode.itest.vsn.CodeVersion;
 import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
@@ -14,7 +14,7 @@ import static hotcode.runtime.api.Hotcode.tuple;
 
 /**
  * Test module "storm" (hotcode.itest.StormIT), one source set for every version: a version tells itself apart by the
- * {@code Bundle-Version} of the jar its class was loaded from ({@code hotcode.itest.vsn.BundleVersion}, so an old
+ * {@code Bundle-Version} of the jar its class was loaded from ({@code hotcode.itest.vsn.CodeVersion}: so an old
  * version keeps reporting its own version after an update).
  *
  * <p>{@code receiver(Mod, Collector, Rng, Left)} takes any message. {@code {msg, S, Seq}} is reported at once to
@@ -30,7 +30,7 @@ public final class Storm {
     private static final Atom REENTER = atom("reenter");
     private static final Atom STOP = atom("stop");
     private static final Atom UNEXPECTED = atom("unexpected");
-    private static final String VSN = BundleVersion.of(Storm.class);
+    private static final String VSN = CodeVersion.of(Storm.class);
 
     private Storm() {
     }

@@ -1,6 +1,6 @@
 package hotcode.itest.tools;
 
-import hotcode.itest.vsn.BundleVersion;
+import hotcode.itest.vsn.CodeVersion;
 import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 
@@ -15,18 +15,18 @@ import static hotcode.runtime.api.Hotcode.tuple;
 
 /**
  * Test module "tools" (compiled at test time by hotcode.itest.TestModules; used by CodeServerIT). One source for
- * every version: a version answers {@code vsn()} = {@code "v"} and the major part of its jar's Bundle-Version
- * ({@code "v2"} for 2.0.0; the sets tools-v1 and tools-v2 are this source built as 1.x and 2.x).
+ * every version: the sets tools-v1 and tools-v2 are this source built as version 1 and 2, and {@code vsn()} answers
+ * {@code "v1"}, {@code "v2"} (hotcode.itest.vsn.CodeVersion).
  *
  * <p>{@code vsn()}; {@code fun()}: a Supplier made by this version (Erlang's fun), which answers
- * {@code "fun-v1/part-v1"} in version 1.x through a local call and a class of this version that nothing loaded before it is first
- * called; {@code spin(Release, Owner, MaxMillis)}: a process step that tells Owner {@code {spinning, self()}}, then
+ * {@code "fun-v1/part-v1"} in version 1 through a local call and a class of this version that nothing loaded before
+ * it is first called; {@code spin(Release, Owner, MaxMillis)}: a process step that tells Owner {@code {spinning, self()}}, then
  * spins on Release (a volatile read, no runtime call, so no exit signal can reach it) until it is set or MaxMillis
  * passed, then waits in receive;
  * {@code spinLast/3}: the same, then ends.
  */
 public final class Tools {
-    private static final String VSN = BundleVersion.tag(Tools.class);
+    private static final String VSN = CodeVersion.tag(Tools.class);
 
     private Tools() {
     }
