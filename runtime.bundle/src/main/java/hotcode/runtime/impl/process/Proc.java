@@ -171,6 +171,20 @@ public final class Proc implements Pid, Runnable {
         return exited ? 0 : mailbox.length();
     }
 
+    /** {@link #mailboxLength()}, counting no further than {@code max}: the system monitor samples every process. */
+    int mailboxLength(int max) {
+        return exited ? 0 : mailbox.length(max);
+    }
+
+    /**
+     * The count of messages taken and effects made (see {@link #effect()}), for the system monitor: a process that is
+     * running and leaves it unchanged has not returned to the runtime. Read from the monitor's thread without a
+     * fence: an int is never torn, and a value a sample late only delays a report by one sample.
+     */
+    int progress() {
+        return progress;
+    }
+
     public synchronized String registeredName() {
         return registeredName;
     }

@@ -128,6 +128,11 @@ public final class ProcessTable {
         return out;
     }
 
+    /** Calls {@code visitor} with every process in the table, without copying it (the system monitor's sample). */
+    void forEachLive(java.util.function.Consumer<Proc> visitor) {
+        live.values().forEach(visitor);
+    }
+
     /** Live processes matching {@code filter}. */
     public List<Proc> select(Predicate<Proc> filter) {
         List<Proc> out = new ArrayList<>();
