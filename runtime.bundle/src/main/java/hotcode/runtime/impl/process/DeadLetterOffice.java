@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Messages that could not be delivered: counted by reason, the latest kept in a bounded window, and logged (at most
- * {@value #LOG_PER_SECOND} lines a second, then a count of the rest, so a purge of a busy module cannot flood the
- * console). Nothing undeliverable is dropped without passing through here.
+ * {@value #LOG_PER_SECOND} lines a second, then a count of the rest at the end of that second, so a purge of a busy
+ * module cannot flood the console). Nothing undeliverable is dropped without passing through here.
  */
 public final class DeadLetterOffice {
     static final int LOG_PER_SECOND = 10;
@@ -29,6 +29,7 @@ public final class DeadLetterOffice {
     private final DeadLetter[] window = new DeadLetter[WINDOW];
     private final AtomicLong written = new AtomicLong();
     private final Object logLock = new Object();
+    // guarded by logLock
     private long logSecond;
     private int loggedThisSecond;
     private long suppressed;
@@ -97,28 +98,71 @@ public final class DeadLetterOffice {
     }
 
     private void log(DeadLetter letter) {
+        String summary = null;
         String line = null;
+        long wait = -1;
         synchronized (logLock) {
-            long second = System.currentTimeMillis() / 1000;
+            long now = System.currentTimeMillis();
+            long second = now / 1000;
             if (second != logSecond) {
-                if (suppressed > 0) {
-                    Log.warn("dead letters: " + suppressed + " more not shown (see hotcode:deadletters)");
-                }
+                summary = takeSuppressed();
                 logSecond = second;
                 loggedThisSecond = 0;
-                suppressed = 0;
             }
             if (loggedThisSecond < LOG_PER_SECOND) {
                 loggedThisSecond++;
                 line = "dead letter to " + letter.to() + " (" + reasonKey(letter.reason()) + "): "
                         + abbreviate(Terms.format(letter.message()));
-            } else {
-                suppressed++;
+            } else if (suppressed++ == 0) {
+                wait = 1000 - now % 1000; // the end of this second
             }
+        }
+        if (summary != null) {
+            Log.warn(summary);
         }
         if (line != null) {
             Log.warn(line);
         }
+        if (wait >= 0) {
+            flushAfter(wait);
+        }
+    }
+
+    /**
+     * The count of lines not shown must come even if no dead letter follows to roll the second over: a virtual thread
+     * sleeps to the end of the second and logs it (at most one per busy second; a dead letter of a later second that
+     * gets there first logs the count itself). Short-lived on purpose: a lasting thread started here would keep the
+     * context class loader of the thread that started it, often a module version's, from being collected after a purge.
+     */
+    private void flushAfter(long millis) {
+        Thread.ofVirtual().name("hotcode-dead-letter-count").inheritInheritableThreadLocals(false).start(() -> {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                // nobody interrupts it; log the count now
+            }
+            flushSuppressed();
+        });
+    }
+
+    /** Logs the count of dead letters not shown, if there is one. */
+    void flushSuppressed() {
+        String summary;
+        synchronized (logLock) {
+            summary = takeSuppressed();
+        }
+        if (summary != null) {
+            Log.warn(summary);
+        }
+    }
+
+    private String takeSuppressed() {
+        if (suppressed == 0) {
+            return null;
+        }
+        String summary = "dead letters: " + suppressed + " more not shown (see hotcode:deadletters)";
+        suppressed = 0;
+        return summary;
     }
 
     private static String abbreviate(String s) {
