@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Messages that could not be delivered: counted by reason, the latest kept in a bounded window, and logged (at most
  * {@value #LOG_PER_SECOND} lines a second, then a count of the rest at the end of that second, so a purge of a busy
- * module cannot flood the console). Nothing undeliverable is dropped without passing through here.
+ * module cannot flood the console). Nothing undeliverable is dropped without passing through here. While the runtime
+ * stops ({@link #stopping}), dead letters are counted but not logged one by one: one line says how many there were.
  */
 public final class DeadLetterOffice {
     static final int LOG_PER_SECOND = 10;
@@ -33,6 +34,8 @@ public final class DeadLetterOffice {
     private long logSecond;
     private int loggedThisSecond;
     private long suppressed;
+    private boolean stopping;
+    private long undeliveredAtStop;
 
     private final java.util.List<java.util.function.Consumer<DeadLetter>> subscribers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -97,11 +100,45 @@ public final class DeadLetterOffice {
         return Terms.format(reason);
     }
 
+    /**
+     * The runtime is stopping: from now on dead letters are counted and kept as before, but not logged one by one.
+     * Ending every process leaves many messages undeliverable: the runtime's own (a supervisor's or a trapping linked
+     * process's {@code EXIT}, a monitor's {@code DOWN}, sent to a process that is ending too) and what processes still
+     * had queued. None of them is news when everything stops, and a warning each would bury the console at every
+     * shutdown; so they all go into one count, which {@link #stopped} logs. A count of lines not shown is logged now.
+     */
+    public void stopping() {
+        flushSuppressed();
+        synchronized (logLock) {
+            stopping = true;
+        }
+    }
+
+    /**
+     * Logs, in one line, how many messages were undelivered since {@link #stopping} (nothing if none). Dead letters
+     * stay unlogged after it: processes that exit later are still part of the shutdown.
+     */
+    public void stopped() {
+        long n;
+        synchronized (logLock) {
+            n = undeliveredAtStop;
+            undeliveredAtStop = 0;
+        }
+        if (n > 0) {
+            Log.info(n + (n == 1 ? " message was" : " messages were") + " undelivered at shutdown (dead letters,"
+                    + " counted but not logged one by one)");
+        }
+    }
+
     private void log(DeadLetter letter) {
         String summary = null;
         String line = null;
         long wait = -1;
         synchronized (logLock) {
+            if (stopping) {
+                undeliveredAtStop++;
+                return;
+            }
             long now = System.currentTimeMillis();
             long second = now / 1000;
             if (second != logSecond) {

@@ -139,13 +139,22 @@ public final class ProcessTable {
         return out;
     }
 
-    /** Ends every process (reason {@code shutdown}) and waits for them, up to {@code millis}: the runtime is stopping. */
+    /**
+     * Ends every process (reason {@code shutdown}) and waits for them, up to {@code millis}: the runtime is stopping.
+     * The messages this leaves undeliverable are counted as dead letters and logged as one line, not one each (see
+     * {@link DeadLetterOffice#stopping}).
+     */
     public void killAll(long millis) throws InterruptedException {
-        List<Proc> all = new ArrayList<>(live.values());
-        all.forEach(Proc::shutdown);
-        long deadline = System.currentTimeMillis() + millis;
-        for (Proc p : all) {
-            p.awaitExit(deadline - System.currentTimeMillis());
+        deadLetters.stopping();
+        try {
+            List<Proc> all = new ArrayList<>(live.values());
+            all.forEach(Proc::shutdown);
+            long deadline = System.currentTimeMillis() + millis;
+            for (Proc p : all) {
+                p.awaitExit(deadline - System.currentTimeMillis());
+            }
+        } finally {
+            deadLetters.stopped();
         }
     }
 
