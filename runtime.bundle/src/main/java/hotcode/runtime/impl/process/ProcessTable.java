@@ -117,6 +117,30 @@ public final class ProcessTable {
         return live.get(id);
     }
 
+    /**
+     * Counts a message for process number {@code id}, which {@link #find} no longer finds (it has exited), as a dead
+     * letter {@code noproc}, as {@link #send} counts one to the pid of an exited process: for the console, which has
+     * only the number. False, and nothing counted, for a number this runtime has not given out.
+     */
+    public boolean deadLetterToExited(long id, Object message) {
+        if (id <= 0 || id > ids.get()) {
+            return false;
+        }
+        deadLetters.record(new ExitedPid(id), message, NOPROC);
+        return true;
+    }
+
+    /**
+     * Stands for a process that has exited and left the table, when only its number is known: a pid for the dead
+     * letter's record, never for a live process.
+     */
+    private record ExitedPid(long id) implements Pid {
+        @Override
+        public String toString() {
+            return "<0." + id + ".0>";
+        }
+    }
+
     public int count() {
         return live.size();
     }
