@@ -168,11 +168,12 @@ public final class DeadLetterOffice {
     /**
      * The count of lines not shown must come even if no dead letter follows to roll the second over: a virtual thread
      * sleeps to the end of the second and logs it (at most one per busy second; a dead letter of a later second that
-     * gets there first logs the count itself). Short-lived on purpose: a lasting thread started here would keep the
+     * gets there first logs the count itself). It inherits what its starter inherits, so in the console the count goes
+     * to the session that saw the lines it counts. Short-lived on purpose: a lasting thread started here would keep the
      * context class loader of the thread that started it, often a module version's, from being collected after a purge.
      */
     private void flushAfter(long millis) {
-        Thread.ofVirtual().name("hotcode-dead-letter-count").inheritInheritableThreadLocals(false).start(() -> {
+        Thread.ofVirtual().name("hotcode-dead-letter-count").start(() -> {
             try {
                 Thread.sleep(millis);
             } catch (InterruptedException e) {
