@@ -215,4 +215,13 @@ public final class Hotcode {
     public static List<DeadLetter> recentDeadLetters() {
         return Kernel.get().deadLetters().recent();
     }
+
+    /**
+     * What the system monitor finds now, oldest first: processes running without returning to the runtime, long
+     * mailboxes, processes still running purged code (see {@link SystemAlert.Kind}). Each is also logged when it is
+     * raised and when it clears; poll this to show them.
+     */
+    public static List<SystemAlert> systemAlerts() {
+        return Kernel.get().monitor().alerts();
+    }
 }

@@ -21,7 +21,9 @@
  *     {@link hotcode.runtime.api.Sys}): servers whose state is migrated by {@code codeChange} when their module's
  *     bundle is updated, with rollback of the whole module if any migration fails
  *     ({@link hotcode.runtime.api.MigrationException}), {@link hotcode.runtime.api.Records} to read an old version's
- *     state, and {@link hotcode.runtime.api.Supervisor}s that restart children on the current version.</li>
+ *     state, and {@link hotcode.runtime.api.Supervisor}s that restart children on the current version;</li>
+ * <li>{@link hotcode.runtime.api.Hotcode#systemAlerts()}: what the system monitor finds
+ *     ({@link hotcode.runtime.api.SystemAlert}: long schedules, long mailboxes, processes running purged code).</li>
  * </ul>
  *
  * <p><b>Values that cross versions.</b> Arguments of qualified calls and messages may be read by another version of
@@ -31,5 +33,5 @@
  * another version of the same module it is refused with an {@link hotcode.runtime.api.IncompatibleValueException}
  * naming its class and both versions (a message is then counted as a dead letter, never dropped silently).
  */
-@org.osgi.annotation.versioning.Version("0.2.0")
+@org.osgi.annotation.versioning.Version("0.3.0")
 package hotcode.runtime.api;

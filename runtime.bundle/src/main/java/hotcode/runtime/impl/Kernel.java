@@ -6,17 +6,20 @@ import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Ref;
 import hotcode.runtime.impl.code.CodeServerImpl;
+import hotcode.runtime.impl.code.Crossing;
 import hotcode.runtime.impl.process.DeadLetterOffice;
 import hotcode.runtime.impl.process.Names;
 import hotcode.runtime.impl.process.Proc;
 import hotcode.runtime.impl.process.ProcessTable;
+import hotcode.runtime.impl.process.SystemMonitor;
 import hotcode.runtime.impl.router.Router;
 import hotcode.runtime.impl.server.Servers;
 import hotcode.runtime.impl.server.Supervisors;
 
 /**
- * The running runtime: process table, names, dead letters, code server and router, wired together once. The API
- * facade reaches it through {@link #get()}; the activator installs it on start and removes it on stop.
+ * The running runtime: process table, names, dead letters, code server, router and system monitor, wired together
+ * once. The API facade reaches it through {@link #get()}; the activator installs it on start and removes it on stop,
+ * and starts and stops the monitor's sampling (a kernel made by a test samples only when told).
  */
 public final class Kernel {
     private static volatile Kernel instance;
@@ -28,17 +31,24 @@ public final class Kernel {
     private final Router router;
     private final Servers servers;
     private final Supervisors supervisors;
+    private final SystemMonitor monitor;
 
     public Kernel(long purgeBoundMillis) {
         this(purgeBoundMillis, purgeBoundMillis);
     }
 
     public Kernel(long purgeBoundMillis, long migrationBoundMillis) {
+        this(purgeBoundMillis, migrationBoundMillis, SystemMonitor.Settings.DEFAULTS);
+    }
+
+    public Kernel(long purgeBoundMillis, long migrationBoundMillis, SystemMonitor.Settings monitorSettings) {
         this.code = new CodeServerImpl(processes, purgeBoundMillis);
         this.router = new Router(code);
         this.servers = new Servers(processes, names, code, deadLetters, migrationBoundMillis);
         this.supervisors = new Supervisors(servers);
+        this.monitor = new SystemMonitor(processes, monitorSettings);
         code.upgradeServersWith(servers);
+        code.addListener(monitor); // told of every purge: processes the purge could not stop run purged code
     }
 
     public static Kernel get() {
@@ -72,7 +82,8 @@ public final class Kernel {
             throw new HotcodeException("spawn: the process body must not be null");
         }
         Proc parent = link ? Proc.current("spawnLink") : null;
-        return processes.spawn(body, code.versionOf(body.getClass()), parent);
+        // a fun of a purged version is undef here, in the caller, as a spawn of an unknown function is
+        return processes.spawn(body, Crossing.stepVersion(body.getClass()), parent);
     }
 
     public void send(Pid to, Object message) {
@@ -139,5 +150,9 @@ public final class Kernel {
 
     public Supervisors supervisors() {
         return supervisors;
+    }
+
+    public SystemMonitor monitor() {
+        return monitor;
     }
 }

@@ -190,6 +190,15 @@ final class Mailbox {
         return n;
     }
 
+    /** {@link #length()}, counting no further than {@code max} (the save queue is counted at once). */
+    int length(int max) {
+        int n = savedCount;
+        for (Node x = head.next; x != null && n < max; x = x.next) {
+            n++;
+        }
+        return n;
+    }
+
     // ------------------------------------------------------------------ internals
 
     static boolean matches(Object[] patterns, Object message) {

@@ -105,6 +105,12 @@ final class ServerProcess implements Next, Proc.ExitHook {
         return inCallback;
     }
 
+    /** Idle or claimed: the server waits in the runtime's loop, with no module code on its stack (stack checks). */
+    @Override
+    public boolean atSafePoint() {
+        return phase != RUNNING;
+    }
+
     /** Ends a claim: the server may serve again (and is woken if it was waiting for this). */
     void release() {
         if (phase == CLAIMED) {
@@ -397,7 +403,7 @@ final class ServerProcess implements Next, Proc.ExitHook {
         u.stage(i, next, failure == null ? migrated : null); // into this upgrade: a late one cannot touch another
         String what = failure == null ? null : loading ? "loading " + className + " from " + u.to.label()
                 : "codeChange(\"" + from.version() + "\", state) of " + className + " in " + u.to.label()
-                + (t == proc.thread() ? "" : " (run by the runtime while " + proc + " was idle)");
+                + (t == proc.thread() ? "" : " (run by the runtime while the server was idle)"); // the message names it
         u.staged(i, this, what, failure);
     }
 

@@ -7,11 +7,13 @@ import hotcode.runtime.api.ModuleInfo;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.PurgeMode;
 import hotcode.runtime.api.PurgeResult;
+import hotcode.runtime.api.SystemAlert;
 import hotcode.runtime.api.Terms;
 import hotcode.runtime.api.VersionInfo;
 import hotcode.runtime.impl.Kernel;
 import hotcode.runtime.impl.code.ModuleVersion;
 import hotcode.runtime.impl.process.Proc;
+import hotcode.runtime.impl.process.SystemMonitor;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 
@@ -25,7 +27,7 @@ import java.util.Optional;
  */
 public final class HotcodeCommands {
     static final String[] FUNCTIONS = {"ps", "info", "modules", "which", "send", "kill", "purge", "softpurge", "load",
-        "delete", "deadletters", "await", "sleep"};
+        "delete", "deadletters", "alerts", "await", "sleep"};
     private static final int PS_ROWS = 50;
 
     private final Kernel kernel;
@@ -36,10 +38,15 @@ public final class HotcodeCommands {
 
     // ------------------------------------------------------------------ processes
 
-    @Descriptor("list processes: pid, registered name, module, version, old-code flag, mailbox length, state")
+    @Descriptor("list processes: pid, registered name, module, version, old-code flag, mailbox length, state,"
+            + " system monitor alerts")
     public Table ps(@Descriptor("list every process, not only the first " + PS_ROWS)
                     @Parameter(names = {"-a", "--all"}, presentValue = "true", absentValue = "false") boolean all) {
-        Table t = new Table("PID", "NAME", "MODULE", "VERSION", "OLD", "MAILBOX", "STATE");
+        Table t = new Table("PID", "NAME", "MODULE", "VERSION", "OLD", "MAILBOX", "STATE", "ALERT");
+        java.util.Map<Pid, String> alerts = new java.util.HashMap<>();
+        for (SystemAlert a : kernel.monitor().alerts()) {
+            alerts.merge(a.pid(), a.kind().toString(), (x, y) -> x + "," + y);
+        }
         List<Pid> pids = kernel.processes().pids();
         int shown = 0;
         for (Pid pid : pids) {
@@ -51,7 +58,7 @@ public final class HotcodeCommands {
             ModuleVersion v = p.topVersion();
             boolean old = v != null && v.isOld();
             t.row(p, orDash(p.registeredName()), v == null ? "-" : v.module(), v == null ? "-" : v.version(),
-                    old ? "old" : "", p.mailboxLength(), p.state().name().toLowerCase());
+                    old ? "old" : "", p.mailboxLength(), p.state().name().toLowerCase(), alerts.getOrDefault(p, ""));
             shown++;
         }
         t.note(pids.size() + " processes");
@@ -72,7 +79,8 @@ public final class HotcodeCommands {
         return t;
     }
 
-    @Descriptor("send a message, written as an Erlang term, to a pid or registered name")
+    @Descriptor("send a message, written as an Erlang term, to a pid or registered name; to a pid that has exited, the"
+            + " message is counted as a dead letter (noproc), as Hotcode.send counts it")
     public String send(@Descriptor("pid (<0.N.0> quoted, or N) or registered name") String to,
                        @Descriptor("the message, e.g. ping, '{ping, 1}', \"text\", [1,2]") String message) {
         Object term = TermParser.parse(message, kernel.processes());
@@ -81,7 +89,14 @@ public final class HotcodeCommands {
             if (!TermParser.isPid(to)) {
                 throw new HotcodeException("no process is registered as " + to + " (and it is not a pid)");
             }
-            pid = TermParser.pid(to, kernel.processes());
+            long n = TermParser.pidNumber(to);
+            pid = kernel.processes().find(n);
+            if (pid == null) {
+                if (!kernel.processes().deadLetterToExited(n, term)) {
+                    throw new HotcodeException("no process <0." + n + ".0> is alive (this runtime has made no such pid)");
+                }
+                return "<0." + n + ".0> is not alive: counted as a dead letter (noproc)";
+            }
         }
         kernel.send(pid, term);
         return "sent " + Terms.format(term) + " to " + pid;
@@ -128,6 +143,24 @@ public final class HotcodeCommands {
             t.row(d.at(), d.to(), Terms.format(d.reason()), Terms.format(d.message()));
         }
         t.note(kernel.deadLetters().count() + " dead letters in all " + kernel.deadLetters().countsByReason());
+        return t;
+    }
+
+    @Descriptor("what the system monitor finds now: processes running without returning to the runtime"
+            + " (long_schedule), long mailboxes (long_message_queue), processes running purged code (runs_purged_code)")
+    public Table alerts() {
+        Table t = new Table("SINCE", "KIND", "PID", "NAME", "MODULE", "VERSION", "DETAIL");
+        for (SystemAlert a : kernel.monitor().alerts()) {
+            t.row(a.since(), a.kind(), a.pid(), orDash(a.name()), orDash(a.module()), orDash(a.version()), a.detail());
+        }
+        SystemMonitor m = kernel.monitor();
+        SystemMonitor.Settings s = m.settings();
+        boolean sampling = s.intervalMillis() > 0 && (s.longScheduleMillis() > 0 || s.longMessageQueue() > 0);
+        t.note(!sampling ? "sampling is off (hotcode.monitor.* settings): only purges are watched"
+                : String.format("sampled every %d ms (last: %d processes in %.1f ms); limits: long_schedule %s,"
+                        + " long_message_queue %s", s.intervalMillis(), m.lastSampleProcesses(), m.lastSampleNanos() / 1e6,
+                        s.longScheduleMillis() == 0 ? "off" : s.longScheduleMillis() + " ms",
+                        s.longMessageQueue() == 0 ? "off" : s.longMessageQueue() + " messages"));
         return t;
     }
 
