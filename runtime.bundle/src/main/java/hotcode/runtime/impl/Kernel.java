@@ -5,7 +5,7 @@ import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Ref;
-import hotcode.runtime.impl.code.CodeServerImpl;
+import hotcode.runtime.impl.code.ModuleRegistry;
 import hotcode.runtime.impl.process.DeadLetterOffice;
 import hotcode.runtime.impl.process.Names;
 import hotcode.runtime.impl.process.Proc;
@@ -14,6 +14,7 @@ import hotcode.runtime.impl.process.SystemMonitor;
 import hotcode.runtime.impl.router.Router;
 import hotcode.runtime.impl.server.Servers;
 import hotcode.runtime.impl.server.Supervisors;
+import hotcode.runtime.impl.upgrade.CodeServerImpl;
 
 /**
  * The running runtime: process table, names, dead letters, code server, router and system monitor, wired together
@@ -26,6 +27,7 @@ public final class Kernel {
     private final DeadLetterOffice deadLetters = new DeadLetterOffice();
     private final Names names = new Names();
     private final ProcessTable processes = new ProcessTable(deadLetters, names);
+    private final ModuleRegistry registry;
     private final CodeServerImpl code;
     private final Router router;
     private final Servers servers;
@@ -41,13 +43,13 @@ public final class Kernel {
     }
 
     public Kernel(long purgeBoundMillis, long migrationBoundMillis, SystemMonitor.Settings monitorSettings) {
-        this.code = new CodeServerImpl(processes, purgeBoundMillis);
-        this.router = new Router(code);
-        this.servers = new Servers(processes, names, code, deadLetters, migrationBoundMillis);
+        this.registry = new ModuleRegistry(v -> processes.select(p -> p.runs(v)).size());
+        this.router = new Router(registry);
+        this.servers = new Servers(processes, names, registry, deadLetters, migrationBoundMillis);
+        this.code = new CodeServerImpl(registry, processes, servers.upgrades(), purgeBoundMillis);
         this.supervisors = new Supervisors(servers);
         this.monitor = new SystemMonitor(processes, monitorSettings);
-        code.upgradeServersWith(servers);
-        code.addListener(monitor); // told of every purge: processes the purge could not stop run purged code
+        registry.addListener(monitor); // told of every purge: processes the purge could not stop run purged code
     }
 
     public static Kernel get() {
@@ -81,7 +83,7 @@ public final class Kernel {
             throw new HotcodeException("spawn: the process body must not be null");
         }
         Proc parent = link ? Proc.current("spawnLink") : null;
-        return processes.spawn(body, code.versionOf(body.getClass()), parent);
+        return processes.spawn(body, registry.versionOf(body.getClass()), parent);
     }
 
     public void send(Pid to, Object message) {
@@ -128,6 +130,11 @@ public final class Kernel {
 
     public DeadLetterOffice deadLetters() {
         return deadLetters;
+    }
+
+    /** The registry of module versions (the router's and the shell's view of the code server). */
+    public ModuleRegistry registry() {
+        return registry;
     }
 
     public CodeServerImpl code() {

@@ -2,6 +2,7 @@ package hotcode.runtime.testsupport;
 
 import hotcode.runtime.impl.Kernel;
 import hotcode.runtime.impl.code.ModuleHeader;
+import hotcode.runtime.impl.code.ModuleRevision;
 import hotcode.runtime.impl.code.ModuleSource;
 import hotcode.runtime.impl.code.ModuleVersion;
 
@@ -30,7 +31,7 @@ public final class Modules {
         ClassLoader loader = new VersionLoader(entry.getName(), entry.getClassLoader());
         return k.code().load(new ModuleSource(header, "test." + module, version,
                 BUNDLE_OF.computeIfAbsent(module, m -> BUNDLE_IDS.incrementAndGet()),
-                "test:" + module + "/" + version, new Object(), new Object(), loader));
+                "test:" + module + "/" + version, ModuleRevision.detached(), loader));
     }
 
     /** Child-first for one class and its nested classes, parent-first for everything else. */
