@@ -27,11 +27,16 @@ public final class Modules {
 
     /** Loads {@code entry} as a new version of {@code module} (bundle symbolic name {@code test.<module>}). */
     public static ModuleVersion load(Kernel k, String module, Class<?> entry, String version) {
+        return k.code().load(source(module, entry, version));
+    }
+
+    /** What {@link #load} loads: a new version of {@code module} made of {@code entry}, for the code server's entry points. */
+    public static ModuleSource source(String module, Class<?> entry, String version) {
         ModuleHeader header = ModuleHeader.parse(module + ";class=" + entry.getName(), "test bundle test." + module);
         ClassLoader loader = new VersionLoader(entry.getName(), entry.getClassLoader());
-        return k.code().load(new ModuleSource(header, "test." + module, version,
+        return new ModuleSource(header, "test." + module, version,
                 BUNDLE_OF.computeIfAbsent(module, m -> BUNDLE_IDS.incrementAndGet()),
-                "test:" + module + "/" + version, ModuleRevision.detached(), loader));
+                "test:" + module + "/" + version, ModuleRevision.detached(), loader);
     }
 
     /** Child-first for one class and its nested classes, parent-first for everything else. */
