@@ -5,6 +5,7 @@ import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Ref;
+import hotcode.runtime.impl.code.Crossing;
 import hotcode.runtime.impl.code.ModuleRegistry;
 import hotcode.runtime.impl.process.DeadLetterOffice;
 import hotcode.runtime.impl.process.Names;
@@ -83,7 +84,8 @@ public final class Kernel {
             throw new HotcodeException("spawn: the process body must not be null");
         }
         Proc parent = link ? Proc.current("spawnLink") : null;
-        return processes.spawn(body, registry.versionOf(body.getClass()), parent);
+        // a fun of a purged version is undef here, in the caller, as a spawn of an unknown function is
+        return processes.spawn(body, Crossing.stepVersion(body.getClass()), parent);
     }
 
     public void send(Pid to, Object message) {

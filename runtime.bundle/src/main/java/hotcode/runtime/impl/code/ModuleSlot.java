@@ -158,7 +158,7 @@ public final class ModuleSlot {
         ModuleVersion o = old;
         old = null;
         o.markPurged();
-        Crossing.OWNERS.values().removeIf(x -> x == o);
+        Crossing.purged(o);
         return o;
     }
 

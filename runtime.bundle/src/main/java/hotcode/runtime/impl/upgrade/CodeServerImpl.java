@@ -235,7 +235,7 @@ public final class CodeServerImpl implements CodeServer {
         Proc p = processes.lookup(pid);
         ModuleSlot m = registry.slot(module);
         ModuleVersion old = m == null ? null : m.old();
-        return old != null && p.runs(old);
+        return old != null && purger.runsOld(p, old);
     }
 
     @Override
@@ -278,7 +278,7 @@ public final class CodeServerImpl implements CodeServer {
             if (!blockers.isEmpty()) {
                 return new PurgeResult(module, false, List.of(), blockers);
             }
-            PurgeResult r = purger.purge(m, "soft purge", false);
+            PurgeResult r = purger.purge(m, "soft purge", false, List.of()); // nobody in its funs: asked above
             registry.forgetIfEmpty(m);
             return r;
         } finally {

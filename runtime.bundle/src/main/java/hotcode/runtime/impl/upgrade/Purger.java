@@ -7,6 +7,7 @@ import hotcode.runtime.impl.code.ModuleSlot;
 import hotcode.runtime.impl.code.ModuleVersion;
 import hotcode.runtime.impl.process.Proc;
 import hotcode.runtime.impl.process.ProcessTable;
+import hotcode.runtime.impl.process.StackCheck;
 import hotcode.runtime.impl.server.ServerUpgrades;
 
 import java.util.ArrayList;
@@ -34,15 +35,31 @@ final class Purger {
 
     /** Purges {@code m}'s old version ({@code why} names the occasion in the log); not purged when there is none. */
     PurgeResult purge(ModuleSlot m, String why, boolean migrate) {
+        return purge(m, why, migrate, null);
+    }
+
+    /**
+     * {@link #purge(ModuleSlot, String, boolean)}, where {@code inFuns} are the processes already found running the
+     * old version without a frame of it (inside one of its funs), or null to ask every process now
+     * ({@link StackCheck}).
+     */
+    PurgeResult purge(ModuleSlot m, String why, boolean migrate, List<Proc> inFuns) {
         ModuleVersion old = m.old();
         if (old == null) {
             return new PurgeResult(m.name(), false, List.of(), List.of());
         }
         List<Proc> victims = processes.select(p -> p.runs(old));
+        if (inFuns == null) {
+            inFuns = StackCheck.inFuns(old, processes.select(p -> !p.runs(old)), boundMillis);
+        }
         List<Pid> moved = new ArrayList<>();
         ModuleVersion current = m.current();
         if (migrate && current != null) {
-            victims = moveWhatCan(old, current, victims, moved);
+            victims = moveWhatCan(old, current, victims, moved); // inside a fun is mid-execution: never moved
+        }
+        if (!inFuns.isEmpty()) {
+            victims = new ArrayList<>(victims);
+            victims.addAll(inFuns);
         }
         victims.forEach(Proc::kill);
         List<Pid> blockers = awaitExits(victims);
@@ -55,9 +72,21 @@ final class Purger {
         return new PurgeResult(m.name(), true, new ArrayList<>(victims), blockers, moved);
     }
 
-    /** The processes that run {@code old} now: who blocks a soft purge. */
+    /**
+     * The processes that run {@code old} now, who block a soft purge: those with a frame of it, else (only then is it
+     * worth asking every process) those inside one of its funs.
+     */
     List<Pid> runningOld(ModuleVersion old) {
-        return new ArrayList<>(processes.select(p -> p.runs(old)));
+        List<Pid> blockers = new ArrayList<>(processes.select(p -> p.runs(old)));
+        if (blockers.isEmpty()) {
+            blockers.addAll(StackCheck.inFuns(old, processes.select(p -> true), boundMillis));
+        }
+        return blockers;
+    }
+
+    /** Erlang's check_process_code: its frames, then its stack (asked in the process: a fun is old code without a frame). */
+    boolean runsOld(Proc p, ModuleVersion old) {
+        return p.runs(old) || !StackCheck.inFuns(old, List.of(p), boundMillis).isEmpty();
     }
 
     /** Waits for the killed processes, up to the bound; returns those still running then. */
