@@ -2,7 +2,8 @@ package hotcode.runtime.impl;
 
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.Next;
-import hotcode.runtime.impl.code.CodeServerImpl;
+import hotcode.runtime.impl.code.ModuleRevision;
+import hotcode.runtime.impl.upgrade.CodeServerImpl;
 import hotcode.runtime.impl.code.ModuleHeader;
 import hotcode.runtime.impl.code.ModuleSource;
 import hotcode.runtime.impl.process.Proc;
@@ -37,7 +38,7 @@ public final class ExitPathWarmup {
         }
         CodeServerImpl code = kernel.code();
         code.load(new ModuleSource(ModuleHeader.parse(MODULE + ";class=" + ExitPathWarmup.class.getName(), "the runtime"),
-                "hotcode.runtime.warmup", "0.0.0", -1, "hotcode:warmup", new Object(), new Object(),
+                "hotcode.runtime.warmup", "0.0.0", -1, "hotcode:warmup", ModuleRevision.detached(),
                 ExitPathWarmup.class.getClassLoader()));
         List<Proc> procs = new ArrayList<>(PROCESSES);
         for (int i = 0; i < PROCESSES; i++) {

@@ -5,8 +5,8 @@ import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Ref;
-import hotcode.runtime.impl.code.CodeServerImpl;
 import hotcode.runtime.impl.code.Crossing;
+import hotcode.runtime.impl.code.ModuleRegistry;
 import hotcode.runtime.impl.process.DeadLetterOffice;
 import hotcode.runtime.impl.process.Names;
 import hotcode.runtime.impl.process.Proc;
@@ -15,6 +15,7 @@ import hotcode.runtime.impl.process.SystemMonitor;
 import hotcode.runtime.impl.router.Router;
 import hotcode.runtime.impl.server.Servers;
 import hotcode.runtime.impl.server.Supervisors;
+import hotcode.runtime.impl.upgrade.CodeServerImpl;
 
 /**
  * The running runtime: process table, names, dead letters, code server, router and system monitor, wired together
@@ -27,6 +28,7 @@ public final class Kernel {
     private final DeadLetterOffice deadLetters = new DeadLetterOffice();
     private final Names names = new Names();
     private final ProcessTable processes = new ProcessTable(deadLetters, names);
+    private final ModuleRegistry registry;
     private final CodeServerImpl code;
     private final Router router;
     private final Servers servers;
@@ -42,13 +44,13 @@ public final class Kernel {
     }
 
     public Kernel(long purgeBoundMillis, long migrationBoundMillis, SystemMonitor.Settings monitorSettings) {
-        this.code = new CodeServerImpl(processes, purgeBoundMillis);
-        this.router = new Router(code);
-        this.servers = new Servers(processes, names, code, deadLetters, migrationBoundMillis);
+        this.registry = new ModuleRegistry(v -> processes.select(p -> p.runs(v)).size());
+        this.router = new Router(registry);
+        this.servers = new Servers(processes, names, registry, deadLetters, migrationBoundMillis);
+        this.code = new CodeServerImpl(registry, processes, servers.upgrades(), purgeBoundMillis);
         this.supervisors = new Supervisors(servers);
         this.monitor = new SystemMonitor(processes, monitorSettings);
-        code.upgradeServersWith(servers);
-        code.addListener(monitor); // told of every purge: processes the purge could not stop run purged code
+        registry.addListener(monitor); // told of every purge: processes the purge could not stop run purged code
     }
 
     public static Kernel get() {
@@ -130,6 +132,11 @@ public final class Kernel {
 
     public DeadLetterOffice deadLetters() {
         return deadLetters;
+    }
+
+    /** The registry of module versions (the router's and the shell's view of the code server). */
+    public ModuleRegistry registry() {
+        return registry;
     }
 
     public CodeServerImpl code() {

@@ -1,7 +1,8 @@
 package hotcode.runtime.impl;
 
 import hotcode.runtime.api.CodeServer;
-import hotcode.runtime.impl.code.ModuleExtender;
+import hotcode.runtime.impl.osgi.ModuleExtender;
+import hotcode.runtime.impl.osgi.NamedProcessServices;
 import hotcode.runtime.impl.process.SystemMonitor;
 import hotcode.runtime.impl.shell.Shell;
 import org.osgi.framework.BundleActivator;
@@ -32,7 +33,7 @@ public final class RuntimeActivator implements BundleActivator {
                         longProperty(context, "hotcode.monitor.long_schedule.ms", d.longScheduleMillis()),
                         (int) Math.min(Integer.MAX_VALUE, longProperty(context, "hotcode.monitor.long_message_queue",
                                 d.longMessageQueue()))));
-        kernel.names().publishWith(new NamedProcessServices(context, kernel));
+        kernel.names().publishWith(new NamedProcessServices(context, kernel.processes()));
         Kernel.install(kernel);
         ExitPathWarmup.run(kernel);
         UpgradePathWarmup.run(kernel);

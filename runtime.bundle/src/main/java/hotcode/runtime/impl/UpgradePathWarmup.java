@@ -5,7 +5,8 @@ import hotcode.runtime.api.GenServer;
 import hotcode.runtime.api.Records;
 import hotcode.runtime.api.Reply;
 import hotcode.runtime.api.Server;
-import hotcode.runtime.impl.code.CodeServerImpl;
+import hotcode.runtime.impl.code.ModuleRevision;
+import hotcode.runtime.impl.upgrade.CodeServerImpl;
 import hotcode.runtime.impl.code.ModuleHeader;
 import hotcode.runtime.impl.code.ModuleSource;
 
@@ -34,8 +35,7 @@ public final class UpgradePathWarmup {
         CodeServerImpl code = kernel.code();
         for (int round = 0; round <= ROUNDS; round++) {
             code.load(new ModuleSource(ModuleHeader.parse(MODULE + ";class=" + UpgradePathWarmup.class.getName(),
-                    "the runtime"), "hotcode.runtime.warmup.servers", round + ".0.0", -2, "hotcode:warmup", new Object(),
-                    new Object(), UpgradePathWarmup.class.getClassLoader()));
+                    "the runtime"), "hotcode.runtime.warmup.servers", round + ".0.0", -2, "hotcode:warmup", ModuleRevision.detached(), UpgradePathWarmup.class.getClassLoader()));
             if (round == 0) {
                 for (int i = 0; i < SERVERS; i++) {
                     GenServer.start(Counter.class, i);

@@ -509,7 +509,7 @@ public class ProcessSemanticsTest extends KernelTest {
         try {
             k.code().load(new hotcode.runtime.impl.code.ModuleSource(
                     hotcode.runtime.impl.code.ModuleHeader.parse("m;class=" + Mod.class.getName(), "other"),
-                    "other.bundle", "1.0.0", 999, "test:other", new Object(), new Object(),
+                    "other.bundle", "1.0.0", 999, "test:other", hotcode.runtime.impl.code.ModuleRevision.detached(),
                     Mod.class.getClassLoader()));
             fail("a second bundle claimed module m");
         } catch (HotcodeException e) {

@@ -2,6 +2,7 @@ package hotcode.runtime.testsupport;
 
 import hotcode.runtime.impl.Kernel;
 import hotcode.runtime.impl.code.ModuleHeader;
+import hotcode.runtime.impl.code.ModuleRevision;
 import hotcode.runtime.impl.code.ModuleSource;
 import hotcode.runtime.impl.code.ModuleVersion;
 
@@ -26,11 +27,16 @@ public final class Modules {
 
     /** Loads {@code entry} as a new version of {@code module} (bundle symbolic name {@code test.<module>}). */
     public static ModuleVersion load(Kernel k, String module, Class<?> entry, String version) {
+        return k.code().load(source(module, entry, version));
+    }
+
+    /** What {@link #load} loads: a new version of {@code module} made of {@code entry}, for the code server's entry points. */
+    public static ModuleSource source(String module, Class<?> entry, String version) {
         ModuleHeader header = ModuleHeader.parse(module + ";class=" + entry.getName(), "test bundle test." + module);
         ClassLoader loader = new VersionLoader(entry.getName(), version, entry.getClassLoader());
-        return k.code().load(new ModuleSource(header, "test." + module, version,
+        return new ModuleSource(header, "test." + module, version,
                 BUNDLE_OF.computeIfAbsent(module, m -> BUNDLE_IDS.incrementAndGet()),
-                "test:" + module + "/" + version, new Object(), new Object(), loader));
+                "test:" + module + "/" + version, ModuleRevision.detached(), loader);
     }
 
     /**

@@ -39,7 +39,7 @@ public class CallBench {
         kernel = new Kernel(5000);
         Kernel.install(kernel);
         kernel.code().load(new ModuleSource(ModuleHeader.parse("jm;class=" + Target.class.getName(), "bench"),
-                "bsn", "1.0.0", 1, "loc", new Object(), new Object(), Target.class.getClassLoader()));
+                "bsn", "1.0.0", 1, "loc", hotcode.runtime.impl.code.ModuleRevision.detached(), Target.class.getClassLoader()));
     }
 
     @TearDown

@@ -5,7 +5,7 @@ package hotcode.runtime.impl.code;
  * extender makes these from bundles; tests make them from plain classes.
  */
 public record ModuleSource(ModuleHeader header, String symbolicName, String version, long bundleId, String location,
-                           Object revision, Object wiring, ClassLoader loader) {
+                           ModuleRevision revision, ClassLoader loader) {
     /** "bundle hotcode.pingpong 2.0.0 [7]": how errors name the bundle. */
     public String describe() {
         return "bundle " + symbolicName + " " + version + " [" + bundleId + "]";

@@ -12,7 +12,7 @@ import hotcode.runtime.api.UndefException;
  */
 public final class ModuleVersion {
     /** What a version is bound to; replaced as a whole when a refresh re-binds the version. */
-    record Binding(Object wiring, ClassLoader loader, Class<?> entry, FunctionTable functions) {
+    public record Binding(ModuleRevision wiring, ClassLoader loader, Class<?> entry, FunctionTable functions) {
     }
 
     private final String module;
@@ -20,16 +20,15 @@ public final class ModuleVersion {
     private final String version;
     private final long bundleId;
     private final String location;
-    private final Object revision;
+    private final ModuleRevision revision;
     private volatile Binding binding;
     private volatile boolean old;
     private volatile boolean purged;
     private volatile boolean rebound;
     /** The revision that now holds this version's code, after a rolled-back upgrade restored the bundle's jar. */
-    private volatile Object restoredTo;
-    volatile Object anchor;
+    private volatile ModuleRevision restoredTo;
 
-    ModuleVersion(String module, int vsn, String version, long bundleId, String location, Object revision,
+    ModuleVersion(String module, int vsn, String version, long bundleId, String location, ModuleRevision revision,
                   Binding binding) {
         this.module = module;
         this.vsn = vsn;
@@ -61,12 +60,13 @@ public final class ModuleVersion {
         return location;
     }
 
-    /** The bundle revision (an {@code org.osgi.framework.wiring.BundleRevision}), or null outside OSGi. */
-    public Object revision() {
+    /** The bundle revision this version was loaded from. */
+    public ModuleRevision revision() {
         return revision;
     }
 
-    public Object wiring() {
+    /** The revision and wiring the version runs on now (after a refresh, the same revision on a new wiring). */
+    public ModuleRevision wiring() {
         return binding.wiring();
     }
 
@@ -112,12 +112,43 @@ public final class ModuleVersion {
         return rebound;
     }
 
-    void restoredTo(Object revision) {
+    void restoredTo(ModuleRevision revision) {
         restoredTo = revision;
     }
 
-    public Object restoredTo() {
-        return restoredTo;
+    /** Whether {@code r} holds this version's code: its own revision, or the one a rollback restored its jar to. */
+    public boolean holdsCode(ModuleRevision r) {
+        ModuleRevision restored = restoredTo;
+        return revision.sameRevision(r) || restored != null && restored.sameRevision(r);
+    }
+
+    /**
+     * Binds {@code src} as a module version would be: its entry class loaded and initialized from the bundle's own
+     * loader, its function table built. Throws {@link BadModuleException}, changing nothing, when the bundle is not a
+     * usable module (a missing class, a class of another bundle, a failing static initializer, duplicate functions).
+     */
+    public static Binding bind(ModuleSource src) {
+        String className = src.header().entryClass();
+        Class<?> entry;
+        try {
+            entry = src.loader().loadClass(className);
+        } catch (ClassNotFoundException | LinkageError e) {
+            throw new BadModuleException(src.describe() + ": its " + ModuleHeader.NAME + " header names class "
+                    + className + ", which the bundle cannot load (" + e + ")", e);
+        }
+        if (entry.getClassLoader() != src.loader()) {
+            throw new BadModuleException(src.describe() + ": module class " + className
+                    + " must be in the module's own bundle, but comes from " + entry.getClassLoader());
+        }
+        try {
+            // initialized now, before it is current: a failing static initializer refuses the version, and the
+            // first message the new version handles does not pay for class initialization
+            Class.forName(className, true, src.loader());
+        } catch (ClassNotFoundException | LinkageError e) {
+            throw new BadModuleException(src.describe() + ": module class " + className
+                    + " failed to initialize: " + (e.getCause() != null ? e.getCause() : e), e);
+        }
+        return new Binding(src.revision(), src.loader(), entry, FunctionTable.of(entry, src.describe()));
     }
 
     void markOld() {

@@ -3,7 +3,7 @@ package hotcode.runtime.impl.process;
 import hotcode.runtime.api.SystemAlert;
 import hotcode.runtime.api.SystemAlert.Kind;
 import hotcode.runtime.impl.Log;
-import hotcode.runtime.impl.code.CodeServerImpl;
+import hotcode.runtime.impl.code.ModuleRegistry;
 import hotcode.runtime.impl.code.ModuleVersion;
 
 import java.time.Instant;
@@ -47,7 +47,7 @@ import java.util.function.Consumer;
  * computation is reported only if every sample happens to find it running. The duration is measured from the first
  * sample that saw it running, so it is late by up to one interval.
  */
-public final class SystemMonitor implements CodeServerImpl.Listener, AutoCloseable {
+public final class SystemMonitor implements ModuleRegistry.Listener, AutoCloseable {
     /**
      * The monitor's settings: {@code intervalMillis} between samples (0: no sampling thread at all),
      * {@code longScheduleMillis} (0: not checked), {@code longMessageQueue} messages (0: not checked).

@@ -2,7 +2,7 @@ package hotcode.runtime.impl.router;
 
 import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.Next;
-import hotcode.runtime.impl.code.CodeServerImpl;
+import hotcode.runtime.impl.code.ModuleRegistry;
 import hotcode.runtime.impl.code.Crossing;
 import hotcode.runtime.impl.code.ModuleFunction;
 import hotcode.runtime.impl.code.ModuleVersion;
@@ -15,9 +15,9 @@ import hotcode.runtime.impl.process.Proc;
  * instead of pushing one: the process no longer runs the version it left, and its stack does not grow.
  */
 public final class Router {
-    private final CodeServerImpl code;
+    private final ModuleRegistry code;
 
-    public Router(CodeServerImpl code) {
+    public Router(ModuleRegistry code) {
         this.code = code;
     }
 

@@ -5,14 +5,13 @@ import hotcode.runtime.api.CallException;
 import hotcode.runtime.api.ExitException;
 import hotcode.runtime.api.From;
 import hotcode.runtime.api.HotcodeException;
-import hotcode.runtime.api.MigrationException;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Ref;
 import hotcode.runtime.api.Server;
 import hotcode.runtime.api.Terms;
 import hotcode.runtime.api.Tuple;
 import hotcode.runtime.impl.Log;
-import hotcode.runtime.impl.code.CodeServerImpl;
+import hotcode.runtime.impl.code.ModuleRegistry;
 import hotcode.runtime.impl.code.ModuleVersion;
 import hotcode.runtime.impl.process.DeadLetterOffice;
 import hotcode.runtime.impl.process.Names;
@@ -22,54 +21,46 @@ import hotcode.runtime.impl.process.ProcessTable;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Modifier;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.UnaryOperator;
 
 import static hotcode.runtime.api.Hotcode.DOWN;
 import static hotcode.runtime.api.Hotcode.NOPROC;
 
 /**
- * The server behaviour's runtime side: starting servers, calls and casts, system requests, and the upgrade of a
- * module's servers when a new version is loaded (the code server's {@link CodeServerImpl.Upgrader}).
+ * The server behaviour's runtime side: starting servers, calls and casts, and system requests. Moving a module's
+ * servers to a new version is {@link ServerUpgrades}'s.
  */
-public final class Servers implements CodeServerImpl.Upgrader {
+public final class Servers {
     static final Atom TIMEOUT = Atom.of("timeout");
     private static final Duration SYS_TIMEOUT = Duration.ofSeconds(5);
 
     private final ProcessTable processes;
     private final Names names;
-    private final CodeServerImpl code;
+    private final ModuleRegistry code;
     private final DeadLetterOffice deadLetters;
-    private final long migrationBoundMillis;
     /** The servers of each module; an upgrade takes its snapshot from here. */
     private final ConcurrentHashMap<String, Set<ServerProcess>> byModule = new ConcurrentHashMap<>();
-    /** Per module: starts hold the read lock, an upgrade the write lock, so no server starts on a version being left. */
-    private final ConcurrentHashMap<String, ReentrantReadWriteLock> locks = new ConcurrentHashMap<>();
-    /**
-     * Platform threads that run codeChange for idle servers: not virtual threads, so an upgrade's progress does not
-     * depend on the virtual-thread scheduler's fairness under load; a codeChange that hangs holds one of them (the
-     * upgrade rolls back at its bound) and the pool makes another.
-     */
-    private final java.util.concurrent.ExecutorService migrators = java.util.concurrent.Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "hotcode-migrator");
-        t.setDaemon(true);
-        return t;
-    });
+    private final StartLocks locks;
+    private final ServerUpgrades upgrades;
 
-    public Servers(ProcessTable processes, Names names, CodeServerImpl code, DeadLetterOffice deadLetters,
+    public Servers(ProcessTable processes, Names names, ModuleRegistry code, DeadLetterOffice deadLetters,
                    long migrationBoundMillis) {
         this.processes = processes;
         this.names = names;
         this.code = code;
         this.deadLetters = deadLetters;
-        this.migrationBoundMillis = migrationBoundMillis;
+        this.locks = new StartLocks(migrationBoundMillis);
+        this.upgrades = new ServerUpgrades(this, locks, migrationBoundMillis);
+    }
+
+    /** The upgrades of servers, for the upgrade transaction and the migrate purge. */
+    public ServerUpgrades upgrades() {
+        return upgrades;
     }
 
     // ------------------------------------------------------------------ API: start
@@ -98,8 +89,7 @@ public final class Servers implements CodeServerImpl.Upgrader {
     public Pid start(String name, String module, String className, Object arg, boolean link) {
         Proc parent = link ? Proc.current("GenServer.startLink") : null;
         ServerProcess sp;
-        ReentrantReadWriteLock.ReadLock lock = lock(module).readLock();
-        lockOrFail(lock, "GenServer.start of " + className);
+        long stamp = locks.readOrFail(module, "GenServer.start of " + className);
         try {
             ModuleVersion cur = code.currentVersion(module);
             Class<?> cls = serverClass(cur, className);
@@ -113,7 +103,7 @@ public final class Servers implements CodeServerImpl.Upgrader {
                 throw e;
             }
         } finally {
-            lock.unlock();
+            locks.unlockRead(module, stamp);
         }
         return awaitStarted(sp, "GenServer.start of " + sp.describe());
     }
@@ -338,174 +328,15 @@ public final class Servers implements CodeServerImpl.Upgrader {
         }
     }
 
-    // ------------------------------------------------------------------ API: upgrades (CodeServerImpl.Upgrader)
-
-    @Override
-    public Commit prepare(ModuleVersion from, ModuleVersion to) {
-        Set<ServerProcess> all = byModule.get(from.module());
-        if (all == null || all.isEmpty()) {
-            return Commit.NOTHING;
-        }
-        ReentrantReadWriteLock.WriteLock lock = lock(from.module()).writeLock();
-        lock.lock();
-        boolean handedOver = false;
-        try {
-            List<ServerProcess> servers = new ArrayList<>();
-            for (ServerProcess s : all) {
-                if (s.version() == from && s.proc().isAlive()) {
-                    servers.add(s);
-                }
-            }
-            if (servers.isEmpty()) {
-                return Commit.NOTHING;
-            }
-            long t0 = System.nanoTime();
-            long deadline = t0 + migrationBoundMillis * 1_000_000;
-            Upgrade u = new Upgrade(this, from, to, servers, false);
-            java.util.BitSet claimed = stage(u);
-            boolean staged = await(() -> u.awaitStaged(deadline));
-            long t1 = System.nanoTime();
-            if (!staged) {
-                List<ServerProcess> late = u.notStaged();
-                u.decide(Upgrade.Verdict.ROLLBACK, claimed);
-                long t2 = System.nanoTime();
-                MigrationException e = failure(u, late, servers.size(), t2 - t1);
-                Log.error(e.getMessage(), e.getCause());
-                throw e;
-            }
-            handedOver = true;
-            return () -> {
-                try {
-                    long t2 = System.nanoTime();
-                    u.decide(Upgrade.Verdict.COMMIT, claimed);
-                    long t3 = System.nanoTime();
-                    if (!from.module().equals(hotcode.runtime.impl.UpgradePathWarmup.MODULE)) {
-                        Log.info("upgraded " + servers.size() + " server(s) of " + from.module() + " " + from.version()
-                                + " -> " + to.version() + ": suspend + migrate " + ms(t1 - t0) + ", commit + resume "
-                                + ms(t3 - t2) + " (" + claimed.cardinality() + " migrated while idle, "
-                                + (servers.size() - claimed.cardinality()) + " at the end of a callback)");
-                    }
-                } finally {
-                    lock.unlock();
-                }
-            };
-        } finally {
-            if (!handedOver) {
-                lock.unlock();
-            }
-        }
-    }
-
-    /**
-     * Starts every server's migration: idle servers are claimed and migrated on migrator threads (no wake-up, no
-     * scheduling of 10,000 processes); busy ones get a system request and migrate themselves at their next safe point.
-     */
-    private java.util.BitSet stage(Upgrade u) {
-        List<ServerProcess> servers = u.servers;
-        java.util.BitSet claimed = new java.util.BitSet(servers.size());
-        for (int i = 0; i < servers.size(); i++) {
-            ServerProcess s = servers.get(i);
-            if (s.claim()) {
-                claimed.set(i);
-            } else {
-                s.request(SystemRequest.upgrade(u, i));
-            }
-        }
-        int n = claimed.cardinality();
-        int tasks = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), n / 512));
-        int[] indices = claimed.stream().toArray();
-        for (int k = 0; k < tasks; k++) {
-            int from = k * indices.length / tasks;
-            int to = (k + 1) * indices.length / tasks;
-            if (from == to) {
-                continue;
-            }
-            migrators.execute(() -> {
-                for (int j = from; j < to; j++) {
-                    int i = indices[j];
-                    if (u.verdict() != Upgrade.Verdict.PENDING) {
-                        return; // rolled back meanwhile (another server failed): the rest need not migrate
-                    }
-                    servers.get(i).migrate(u, i);
-                }
-            });
-        }
-        return claimed;
-    }
-
-    private MigrationException failure(Upgrade u, List<ServerProcess> late, int n, long rollbackNanos) {
-        Upgrade.Failure f = u.failure();
-        String head = u.from.module() + ": upgrade " + u.from.version() + " -> " + u.to.version() + " rolled back; all "
-                + n + " server(s) stay on " + u.from.label() + " with their state and mailbox (rollback took "
-                + ms(rollbackNanos) + "). Cause: ";
-        if (f != null) {
-            return new MigrationException(head + f.what() + " failed in server " + named(f.server().proc()) + ": "
-                    + f.cause(), f.server().proc(), f.cause());
-        }
-        List<String> named = new ArrayList<>();
-        late.stream().limit(10).forEach(s -> named.add(named(s.proc())));
-        Pid first = late.isEmpty() ? null : late.get(0).proc();
-        return new MigrationException(head + (late.size() <= 10 ? "server(s) " + named
-                : late.size() + " servers, first " + named) + " did not reach a safe point and migrate within the"
-                + " migration bound of " + migrationBoundMillis + " ms (busy in a callback, or codeChange too slow)",
-                first, null);
-    }
-
-    /** A server as an operator knows it: its pid, and its registered name when it has one ({@code <0.7.0> (kv)}). */
-    private static String named(Proc p) {
-        String name = p.registeredName();
-        return name == null ? p.toString() : p + " (" + name + ")";
-    }
-
-    /**
-     * The migrate purge for servers: each server in {@code victims} that is between messages moves to {@code current}
-     * (its codeChange migrates its state; its mailbox is kept); a server caught in a callback is left for the purge to
-     * kill. Returns the servers that moved.
-     */
-    public List<Proc> migrate(ModuleVersion old, ModuleVersion current, List<Proc> victims) {
-        List<ServerProcess> servers = new ArrayList<>();
-        for (Proc p : victims) {
-            if (p.behaviour() instanceof ServerProcess s && s.version() == old) {
-                servers.add(s);
-            }
-        }
-        List<Proc> moved = new ArrayList<>();
-        if (servers.isEmpty() || current == null) {
-            return moved;
-        }
-        // only idle servers move: claim them; one caught in a callback is old code mid-execution, left to be killed
-        List<ServerProcess> idle = new ArrayList<>();
-        long deadline = System.nanoTime() + 100_000_000L;
-        for (ServerProcess s : servers) {
-            // a server in the runtime's own code (between two system requests, just suspended) is idle in a moment
-            while (!s.claim()) {
-                if (s.inCallback() || !s.proc().isAlive() || System.nanoTime() > deadline) {
-                    break;
-                }
-                java.util.concurrent.locks.LockSupport.parkNanos(50_000); // leave the cores to the server
-
-            }
-            if (s.phaseIsClaimed()) {
-                idle.add(s);
-            }
-        }
-        Upgrade u = new Upgrade(this, old, current, idle, true);
-        java.util.BitSet claimed = new java.util.BitSet(idle.size());
-        claimed.set(0, idle.size());
-        migrators.execute(() -> {
-            for (int i = 0; i < idle.size() && u.verdict() == Upgrade.Verdict.PENDING; i++) {
-                idle.get(i).migrate(u, i);
-            }
-        });
-        await(() -> u.awaitStaged(System.nanoTime() + migrationBoundMillis * 1_000_000));
-        u.commitEach(claimed, moved);
-        return moved;
-    }
-
     // ------------------------------------------------------------------ internals
 
     Names names() {
         return names;
+    }
+
+    /** The servers of {@code module} (null when it never had one): an upgrade takes its snapshot from here. */
+    Set<ServerProcess> of(String module) {
+        return byModule.get(module);
     }
 
     void deadLetter(Proc to, Object message, Object reason) {
@@ -581,38 +412,5 @@ public final class Servers implements CodeServerImpl.Upgrader {
         }
         throw new HotcodeException(what + ": " + p + " is not a server (it is a plain process" + (p.isAlive() ? "" : ", and has exited")
                 + "); send it messages with Hotcode.send");
-    }
-
-    private ReentrantReadWriteLock lock(String module) {
-        return locks.computeIfAbsent(module, m -> new ReentrantReadWriteLock());
-    }
-
-    private void lockOrFail(java.util.concurrent.locks.Lock lock, String what) {
-        try {
-            if (!lock.tryLock(migrationBoundMillis, TimeUnit.MILLISECONDS)) {
-                throw new HotcodeException(what + ": an upgrade of the module has been in progress for "
-                        + migrationBoundMillis + " ms (is a codeChange starting a server of its own module?)");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HotcodeException(what + ": interrupted");
-        }
-    }
-
-    private interface Wait {
-        boolean run() throws InterruptedException;
-    }
-
-    private static boolean await(Wait w) {
-        try {
-            return w.run();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    private static String ms(long nanos) {
-        return String.format("%.1f ms", nanos / 1e6);
     }
 }

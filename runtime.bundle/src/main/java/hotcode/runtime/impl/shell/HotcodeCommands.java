@@ -73,7 +73,7 @@ public final class HotcodeCommands {
         t.row("pid", p).row("registered_name", orDash(p.registeredName())).row("state", p.state().name().toLowerCase())
                 .row("current_function", frames.isEmpty() ? "-" : frames.get(frames.size() - 1))
                 .row("stack (outermost first)", frames.isEmpty() ? "-" : String.join(" <- ", frames.reversed()))
-                .row("old_code", kernel.code().versions().stream().anyMatch(v -> v.isOld() && p.runs(v)))
+                .row("old_code", kernel.registry().versions().stream().anyMatch(v -> v.isOld() && p.runs(v)))
                 .row("message_queue_len", p.mailboxLength()).row("trap_exit", p.trapsExits())
                 .row("links", p.links()).row("monitors", p.monitors()).row("monitored_by", p.monitoredBy());
         return t;

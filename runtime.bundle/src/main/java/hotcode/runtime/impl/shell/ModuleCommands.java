@@ -2,7 +2,7 @@ package hotcode.runtime.impl.shell;
 
 import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.HotcodeException;
-import hotcode.runtime.impl.code.CodeServerImpl;
+import hotcode.runtime.impl.code.ModuleRegistry;
 import hotcode.runtime.impl.code.ModuleFunction;
 import hotcode.runtime.impl.code.ModuleHeader;
 import hotcode.runtime.impl.code.ModuleVersion;
@@ -21,9 +21,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code module:g} in the console. The runtime bundle registers them (module authors write no OSGi code), and each
  * invocation is a qualified call, so a command always runs the current version.
  */
-public final class ModuleCommands implements CodeServerImpl.Listener {
+public final class ModuleCommands implements ModuleRegistry.Listener {
     private final BundleContext context;
-    private final CodeServerImpl code;
+    private final ModuleRegistry code;
     private final Router router;
     private final Map<String, Registered> byModule = new ConcurrentHashMap<>();
 
@@ -33,7 +33,7 @@ public final class ModuleCommands implements CodeServerImpl.Listener {
         }
     }
 
-    public ModuleCommands(BundleContext context, CodeServerImpl code, Router router) {
+    public ModuleCommands(BundleContext context, ModuleRegistry code, Router router) {
         this.context = context;
         this.code = code;
         this.router = router;

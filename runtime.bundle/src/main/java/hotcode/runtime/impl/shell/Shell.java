@@ -19,8 +19,8 @@ public final class Shell {
             Log.info("Gogo is not present: no console commands");
             return null;
         }
-        ModuleCommands modules = new ModuleCommands(context, kernel.code(), kernel.router());
-        kernel.code().addListener(modules);
+        ModuleCommands modules = new ModuleCommands(context, kernel.registry(), kernel.router());
+        kernel.registry().addListener(modules);
         java.util.Hashtable<String, Object> props = new java.util.Hashtable<>();
         props.put("osgi.command.scope", "hotcode");
         props.put("osgi.command.function", HotcodeCommands.FUNCTIONS);

@@ -1,4 +1,6 @@
-package hotcode.runtime.impl.code;
+package hotcode.runtime.impl.osgi;
+
+import hotcode.runtime.impl.code.ModuleHeader;
 
 import hotcode.runtime.api.HotcodeException;
 import org.junit.Rule;

@@ -1,6 +1,7 @@
-package hotcode.runtime.impl.code;
+package hotcode.runtime.impl.osgi;
 
 import hotcode.runtime.impl.Log;
+import hotcode.runtime.impl.code.ModuleVersion;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
@@ -40,6 +41,8 @@ final class Anchors implements ResolverHookFactory {
     private final Map<String, BundleRevision> targets = new ConcurrentHashMap<>();
     /** anchor bundle id -> the version it keeps. */
     private final Map<Long, ModuleVersion> anchored = new ConcurrentHashMap<>();
+    /** version -> its anchor bundle. */
+    private final Map<ModuleVersion, Bundle> anchorOf = new ConcurrentHashMap<>();
     /**
      * Uninstalls run here, off the thread of the purge or update that released them: a purged revision needs no
      * anchor, and a Felix uninstall costs milliseconds that a purge need not wait for.
@@ -66,7 +69,7 @@ final class Anchors implements ResolverHookFactory {
             Bundle anchor = context.installBundle(LOCATION_PREFIX + v.module() + ":" + v.vsn() + ":" + System.nanoTime(),
                     new ByteArrayInputStream(jar(bsn, revision)));
             anchored.put(anchor.getBundleId(), v);
-            v.anchor = anchor;
+            anchorOf.put(v, anchor);
             anchor.start();
             BundleWiring w = anchor.adapt(BundleWiring.class);
             if (w == null || w.getRequiredWires(BundleRevision.BUNDLE_NAMESPACE).stream()
@@ -83,7 +86,8 @@ final class Anchors implements ResolverHookFactory {
      * {@code v}'s first revision until the next refresh, then re-resolves to {@code revision}.
      */
     void retarget(ModuleVersion v, BundleRevision revision) {
-        if (v.anchor instanceof Bundle b) {
+        Bundle b = anchorOf.get(v);
+        if (b != null) {
             targets.put(b.getSymbolicName(), revision);
         }
     }
@@ -95,7 +99,8 @@ final class Anchors implements ResolverHookFactory {
 
     /** {@code v} was purged: its anchor goes now, or after the refresh in progress ({@link #sweep}). */
     void release(ModuleVersion v) {
-        if (v.anchor instanceof Bundle b) {
+        Bundle b = anchorOf.remove(v);
+        if (b != null) {
             releaser.execute(() -> uninstall(b));
         }
     }

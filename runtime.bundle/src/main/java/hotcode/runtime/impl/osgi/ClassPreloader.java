@@ -1,6 +1,7 @@
-package hotcode.runtime.impl.code;
+package hotcode.runtime.impl.osgi;
 
 import hotcode.runtime.impl.Log;
+import hotcode.runtime.impl.code.ModuleVersion;
 import org.osgi.framework.wiring.BundleWiring;
 
 import java.util.Collection;
@@ -14,7 +15,8 @@ final class ClassPreloader {
     }
 
     static void loadAll(ModuleVersion v) {
-        if (!(v.wiring() instanceof BundleWiring wiring)) {
+        BundleWiring wiring = BundleModuleRevision.wiringOf(v);
+        if (wiring == null) {
             return;
         }
         Collection<String> resources = wiring.listResources("/", "*.class",

@@ -1,8 +1,14 @@
-package hotcode.runtime.impl.code;
+package hotcode.runtime.impl.osgi;
 
 import hotcode.runtime.api.HotcodeException;
-import hotcode.runtime.api.MigrationException;
 import hotcode.runtime.impl.Log;
+import hotcode.runtime.impl.code.BadModuleException;
+import hotcode.runtime.impl.code.ModuleHeader;
+import hotcode.runtime.impl.code.ModuleRegistry;
+import hotcode.runtime.impl.code.ModuleSource;
+import hotcode.runtime.impl.code.ModuleVersion;
+import hotcode.runtime.impl.upgrade.CodeServerImpl;
+import hotcode.runtime.impl.upgrade.UpgradeOutcome;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
@@ -17,8 +23,11 @@ import org.osgi.framework.wiring.BundleWiring;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * The extender: turns module bundles' life cycle into code-server operations. It listens synchronously, so each
@@ -34,33 +43,47 @@ import java.util.concurrent.ConcurrentHashMap;
  *     stopped, and the log says its new version is not loaded.</li>
  * </ul>
  */
-public final class ModuleExtender implements SynchronousBundleListener, FrameworkListener, CodeServerImpl.Listener {
+public final class ModuleExtender implements SynchronousBundleListener, FrameworkListener, ModuleRegistry.Listener,
+        CodeServerImpl.Bundles {
     private final BundleContext context;
     private final CodeServerImpl code;
     private final Anchors anchors;
     private final Set<BundleRevision> starting = ConcurrentHashMap.newKeySet();
-    /** The jar of each loaded version, until it is purged: what a rolled-back upgrade restores the bundle to. */
-    private final java.util.Map<ModuleVersion, byte[]> jars = new ConcurrentHashMap<>();
-    /** Why this runtime itself is updating a module bundle on the current thread (see {@link #OWN_UPDATE}). */
-    private enum OwnUpdate { RESTORE, LOAD }
+    /** The jar of each loaded version, until it is purged: what an aborted upgrade restores the bundle to. */
+    private final Map<ModuleVersion, byte[]> jars = new ConcurrentHashMap<>();
+    /**
+     * After an aborted upgrade, per module: the version whose jar the bundle is being put back to, until the restored
+     * revision starts (or a newer load makes the restore pointless).
+     */
+    private final Map<String, ModuleVersion> restoring = new ConcurrentHashMap<>();
 
     /**
      * Set while this runtime updates a bundle itself: {@code RESTORE} on the restorer's thread while it puts a bundle
      * back to its old jar (the bundle's STARTED is delivered synchronously on that thread, so this tells the restore
      * from any other load, whatever the version numbers); {@code LOAD} during {@code CodeServer.load}, which starts
-     * the bundle itself.
+     * the bundle itself and wants the outcome of the load its update caused.
      */
     private static final ThreadLocal<OwnUpdate> OWN_UPDATE = new ThreadLocal<>();
+
+    private static final class OwnUpdate {
+        final boolean restore;
+        UpgradeOutcome outcome;
+
+        OwnUpdate(boolean restore) {
+            this.restore = restore;
+        }
+    }
+
     /**
      * Module bundles Felix is stopping transiently, by the thread stopping them: stopped for an update (or a
      * shutdown), so Felix restarts them itself after the update.
      */
-    private final java.util.Map<Long, Thread> transientStops = new ConcurrentHashMap<>();
+    private final Map<Long, Thread> transientStops = new ConcurrentHashMap<>();
     /**
-     * Restores bundles after rolled-back upgrades, and starts updated bundles Felix does not restart: off the thread
-     * of the OSGi operation that asked, which is inside that bundle's lock.
+     * Restores bundles after aborted upgrades, and starts updated bundles Felix does not restart: off the thread of the
+     * OSGi operation that asked, which is inside that bundle's lock.
      */
-    private final java.util.concurrent.ExecutorService restorer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    private final ExecutorService restorer = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "hotcode-restore");
         t.setDaemon(true);
         return t;
@@ -76,8 +99,8 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
     public void open() {
         hook = context.registerService(ResolverHookFactory.class, anchors, null);
         anchors.removeLeftovers();
-        code.addListener(this);
-        code.updateBundlesWith(this::update);
+        code.registry().addListener(this);
+        code.useBundles(this);
         context.addBundleListener(this);
         context.addFrameworkListener(this);
         for (Bundle b : context.getBundles()) {
@@ -89,6 +112,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
 
     public void close() {
         restorer.shutdownNow();
+        code.useBundles(null);
         context.removeBundleListener(this);
         context.removeFrameworkListener(this);
         if (context.getBundle(0).getState() != Bundle.STOPPING) {
@@ -99,7 +123,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
         }
     }
 
-    // ------------------------------------------------------------------ callbacks
+    // ------------------------------------------------------------------ callbacks: bundle and framework events
 
     @Override
     public void bundleChanged(BundleEvent event) {
@@ -108,7 +132,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
             if (event.getType() == BundleEvent.STOPPING && context.getBundle(0).getState() != Bundle.STOPPING) {
                 ModuleVersion v = anchors.versionOf(b);
                 if (v != null && !v.isPurged()) {
-                    code.refreshing(v);
+                    refreshing(v);
                 }
             }
             return;
@@ -160,9 +184,12 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
         }
     }
 
+    // ------------------------------------------------------------------ callbacks: ModuleRegistry.Listener
+
     @Override
     public void loaded(ModuleVersion v, ModuleHeader header) {
-        if (v.revision() instanceof BundleRevision r) {
+        BundleRevision r = BundleModuleRevision.revisionOf(v);
+        if (r != null) {
             anchors.anchor(v, r);
         }
         keepJar(v);
@@ -172,25 +199,21 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
     public void purged(ModuleVersion v) {
         anchors.release(v);
         jars.remove(v);
+        restoring.remove(v.module(), v);
     }
 
-    @Override
-    public void restored(ModuleVersion v, Object revision) {
-        if (revision instanceof BundleRevision r) {
-            anchors.retarget(v, r);
-        }
-    }
-
-    // ------------------------------------------------------------------ internals
+    // ------------------------------------------------------------------ CodeServerImpl.Bundles
 
     /** {@code load <module> <url>}: checks the jar is a version of the module, then updates (and starts) the bundle. */
-    private void update(long bundleId, String symbolicName, String module, String url) {
+    @Override
+    public UpgradeOutcome update(long bundleId, String symbolicName, String module, String url) {
         byte[] jar = ModuleJar.read(url, module, symbolicName);
         Bundle b = context.getBundle(bundleId);
         if (b == null || b.getState() == Bundle.UNINSTALLED) {
             throw new HotcodeException("load: the bundle of module " + module + " [" + bundleId + "] is uninstalled");
         }
-        OWN_UPDATE.set(OwnUpdate.LOAD);
+        OwnUpdate own = new OwnUpdate(false);
+        OWN_UPDATE.set(own);
         try {
             b.update(new ByteArrayInputStream(jar));
             if (b.getState() != Bundle.ACTIVE) {
@@ -202,6 +225,64 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
         } finally {
             OWN_UPDATE.remove();
         }
+        return own.outcome;
+    }
+
+    /**
+     * Restores the bundle of {@code failed} to the jar of {@code keep}, the version that stays current after an aborted
+     * upgrade. The jar was kept when {@code keep} was loaded (Felix resolves an old revision's entry URLs against the
+     * bundle's current one, so it cannot be read back now); the update runs on another thread, since this one is
+     * inside the bundle's own start.
+     */
+    @Override
+    public void restore(ModuleVersion keep, ModuleSource failed) {
+        Bundle b = context.getBundle(failed.bundleId());
+        if (b == null) {
+            return;
+        }
+        byte[] jar = jars.get(keep);
+        if (jar == null) {
+            Log.error("no jar of " + keep.label() + " was kept, so " + describe(b) + " stays at " + b.getVersion()
+                    + " while " + keep.label() + " stays current; update the bundle to a fixed version", null);
+            return;
+        }
+        String module = keep.module();
+        restoring.put(module, keep);
+        restorer.execute(() -> {
+            if (restoring.get(module) != keep || code.registry().slot(module) == null
+                    || code.registry().slot(module).current() != keep) {
+                Log.info("restore of " + describe(b) + " to " + keep.version() + " skipped: " + module
+                        + " has been loaded again since the rollback");
+                return;
+            }
+            OWN_UPDATE.set(new OwnUpdate(true));
+            try {
+                b.update(new ByteArrayInputStream(jar));
+                if (b.getState() != Bundle.ACTIVE) {
+                    b.start();
+                }
+            } catch (BundleException | IllegalStateException e) {
+                Log.error("could not restore " + describe(b) + " to " + keep.version() + ": " + e
+                        + "; " + keep.label() + " stays current; update the bundle to a fixed version", e);
+            } finally {
+                OWN_UPDATE.remove();
+                restoring.remove(module, keep);
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /**
+     * {@code v}'s anchor is stopping: the bundle is being refreshed. The current version's classes are all loaded now,
+     * while its wiring still can, so its processes keep running after the wiring is disposed; the old version is
+     * purged.
+     */
+    private void refreshing(ModuleVersion v) {
+        if (code.registry().slot(v.module()) != null && code.registry().slot(v.module()).current() == v) {
+            ClassPreloader.loadAll(v);
+        }
+        code.refreshing(v);
     }
 
     private void load(Bundle b) {
@@ -214,67 +295,29 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
             }
             ModuleHeader h = ModuleHeader.parse(header, describe(b));
             ModuleSource src = new ModuleSource(h, b.getSymbolicName(), b.getVersion().toString(), b.getBundleId(),
-                    b.getLocation(), revision, wiring, wiring.getClassLoader());
-            if (OWN_UPDATE.get() == OwnUpdate.RESTORE) {
+                    b.getLocation(), new BundleModuleRevision(revision, wiring), wiring.getClassLoader());
+            OwnUpdate own = OWN_UPDATE.get();
+            if (own != null && own.restore) {
                 // this start is our own restore (the listener runs on the thread that called update): never a new load
-                if (!code.restored(src)) {
+                ModuleVersion v = restoring.get(h.module());
+                if (v != null && code.restored(v, src)) {
+                    anchors.retarget(v, revision);
+                } else {
                     Log.error(describe(b) + " was restored to the jar of " + src.version() + " after a rollback, but "
                             + h.module() + " was loaded again meanwhile; its code is unchanged: update the bundle "
                             + "to the version you want", null);
                 }
-            } else {
-                code.load(src);
+                return;
+            }
+            UpgradeOutcome outcome = code.upgrade(src); // an abort restores the bundle through restore()
+            if (own != null) {
+                own.outcome = outcome;
             }
         } catch (BadModuleException e) {
             Log.error(e.getMessage() + stillCurrent(header, b), e);
-        } catch (MigrationException e) {
-            restore(b, e); // the upgrade of its servers was rolled back: the bundle goes back to the old jar too
         } catch (RuntimeException e) {
             Log.error(describe(b) + ": could not load it as a module: " + e + stillCurrent(header, b), e);
         }
-    }
-
-    /**
-     * Restores {@code b} to the jar of the version that stays current after a rolled-back upgrade. The jar is rebuilt
-     * now from that version's revision (still wired through its anchor); the update runs on another thread, since
-     * this one is inside the bundle's own start.
-     */
-    private void restore(Bundle b, MigrationException cause) {
-        String module;
-        try {
-            module = ModuleHeader.parse(moduleHeader(b), describe(b)).module();
-        } catch (BadModuleException e) {
-            return;
-        }
-        ModuleVersion v = code.restoring(module);
-        if (v == null) {
-            return;
-        }
-        byte[] jar = jars.get(v);
-        if (jar == null) {
-            Log.error("no jar of " + v.label() + " was kept, so " + describe(b) + " stays at " + b.getVersion()
-                    + " while " + v.label() + " stays current; update the bundle to a fixed version", null);
-            return;
-        }
-        restorer.execute(() -> {
-            if (code.restoring(module) != v) {
-                Log.info("restore of " + describe(b) + " to " + v.version() + " skipped: " + module
-                        + " has been loaded again since the rollback");
-                return;
-            }
-            OWN_UPDATE.set(OwnUpdate.RESTORE);
-            try {
-                b.update(new ByteArrayInputStream(jar));
-                if (b.getState() != Bundle.ACTIVE) {
-                    b.start();
-                }
-            } catch (BundleException | IllegalStateException e) {
-                Log.error("could not restore " + describe(b) + " to " + v.version() + ": " + e
-                        + "; " + v.label() + " stays current; update the bundle to a fixed version", e);
-            } finally {
-                OWN_UPDATE.remove();
-            }
-        });
     }
 
     /**
@@ -290,7 +333,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
         } catch (BadModuleException e) {
             return; // reported when it starts
         }
-        if (!code.providedBy(module, b.getBundleId())) {
+        if (!code.registry().providedBy(module, b.getBundleId())) {
             return; // a module this runtime never loaded from this bundle: Felix's rules, as for any bundle
         }
         if (!persistentlyStarted(b)) {
@@ -324,7 +367,8 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
      * be read back after the update.)
      */
     private void keepJar(ModuleVersion v) {
-        if (!(v.wiring() instanceof BundleWiring w)) {
+        BundleWiring w = BundleModuleRevision.wiringOf(v);
+        if (w == null) {
             return;
         }
         try {

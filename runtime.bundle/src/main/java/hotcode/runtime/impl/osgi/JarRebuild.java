@@ -1,4 +1,4 @@
-package hotcode.runtime.impl.code;
+package hotcode.runtime.impl.osgi;
 
 import org.osgi.framework.wiring.BundleWiring;
 

@@ -1,6 +1,7 @@
-package hotcode.runtime.impl.code;
+package hotcode.runtime.impl.osgi;
 
 import hotcode.runtime.api.HotcodeException;
+import hotcode.runtime.impl.code.ModuleHeader;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,22 +1,23 @@
-package hotcode.runtime.impl;
+package hotcode.runtime.impl.osgi;
 
 import hotcode.runtime.api.NamedProcess;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.impl.process.Names;
 import hotcode.runtime.impl.process.Proc;
+import hotcode.runtime.impl.process.ProcessTable;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 
 import java.util.Hashtable;
 
 /** Publishes registered processes as {@link NamedProcess} services of the runtime bundle. */
-final class NamedProcessServices implements Names.Publisher {
+public final class NamedProcessServices implements Names.Publisher {
     private final BundleContext context;
-    private final Kernel kernel;
+    private final ProcessTable processes;
 
-    NamedProcessServices(BundleContext context, Kernel kernel) {
+    public NamedProcessServices(BundleContext context, ProcessTable processes) {
         this.context = context;
-        this.kernel = kernel;
+        this.processes = processes;
     }
 
     @Override
@@ -37,7 +38,7 @@ final class NamedProcessServices implements Names.Publisher {
 
             @Override
             public void send(Object message) {
-                kernel.send(process, message);
+                processes.send(process, message);
             }
 
             @Override
