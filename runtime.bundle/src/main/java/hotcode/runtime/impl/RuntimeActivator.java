@@ -2,6 +2,7 @@ package hotcode.runtime.impl;
 
 import hotcode.runtime.api.CodeServer;
 import hotcode.runtime.impl.code.ModuleExtender;
+import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.process.SystemMonitor;
 import hotcode.runtime.impl.shell.Shell;
 import org.osgi.framework.BundleActivator;
@@ -38,7 +39,8 @@ public final class RuntimeActivator implements BundleActivator {
         UpgradePathWarmup.run(kernel);
         kernel.monitor().start(); // after the warm-ups: they are the runtime's own doing
         context.registerService(CodeServer.class, kernel.codeServer(), null);
-        shell = Shell.open(context, kernel);
+        shell = Shell.open(context, kernel.processes(), kernel.names(), kernel.deadLetters(), kernel.monitor(),
+                kernel.code(), kernel.router());
         extender = new ModuleExtender(context, kernel.code());
         extender.open();
     }

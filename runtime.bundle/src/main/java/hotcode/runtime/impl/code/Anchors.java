@@ -1,6 +1,6 @@
 package hotcode.runtime.impl.code;
 
-import hotcode.runtime.impl.Log;
+import hotcode.runtime.impl.log.Log;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;

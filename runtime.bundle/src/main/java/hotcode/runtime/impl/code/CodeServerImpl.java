@@ -3,13 +3,13 @@ package hotcode.runtime.impl.code;
 import hotcode.runtime.api.CodeServer;
 import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.MigrationException;
-import hotcode.runtime.api.PurgeMode;
 import hotcode.runtime.api.ModuleInfo;
 import hotcode.runtime.api.Pid;
+import hotcode.runtime.api.PurgeMode;
 import hotcode.runtime.api.PurgeResult;
 import hotcode.runtime.api.UndefException;
 import hotcode.runtime.api.VersionInfo;
-import hotcode.runtime.impl.Log;
+import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.process.Proc;
 import hotcode.runtime.impl.process.ProcessTable;
 

@@ -2,7 +2,7 @@ package hotcode.runtime.impl.code;
 
 import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.MigrationException;
-import hotcode.runtime.impl.Log;
+import hotcode.runtime.impl.log.Log;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;

@@ -7,9 +7,9 @@ import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Ref;
 import hotcode.runtime.api.Tuple;
-import hotcode.runtime.impl.Log;
 import hotcode.runtime.impl.code.Crossing;
 import hotcode.runtime.impl.code.ModuleVersion;
+import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.spi.Access;
 import hotcode.runtime.spi.ProcessAccess;
 
@@ -561,6 +561,25 @@ public final class Proc implements ProcessAccess, Runnable {
         int end = Math.min(2 * d, fs.length);
         for (int i = 0; i < end; i += 2) {
             if (fs[i] == v) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether any frame runs a module's old version that is not purged yet (the console's {@code old_code}). Any
+     * thread (a racy snapshot).
+     */
+    public boolean runsOldCode() {
+        int d = depth; // the volatile read first, as in runs()
+        Object[] fs = frames;
+        if (fs == null) {
+            return false;
+        }
+        int end = Math.min(2 * d, fs.length);
+        for (int i = 0; i < end; i += 2) {
+            if (fs[i] instanceof ModuleVersion v && v.isOld() && !v.isPurged()) {
                 return true;
             }
         }

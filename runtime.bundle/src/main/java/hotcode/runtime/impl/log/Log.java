@@ -1,4 +1,4 @@
-package hotcode.runtime.impl;
+package hotcode.runtime.impl.log;
 
 /**
  * The runtime's log: one line per event on the console (standard output for information, standard error for
