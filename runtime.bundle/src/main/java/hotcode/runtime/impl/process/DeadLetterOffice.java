@@ -17,8 +17,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Messages that could not be delivered: counted by reason, the latest kept in a bounded window, and logged (at most
- * {@value #LOG_PER_SECOND} lines a second, then a count of the rest, so a purge of a busy module cannot flood the
- * console). Nothing undeliverable is dropped without passing through here.
+ * {@value #LOG_PER_SECOND} lines a second, then a count of the rest at the end of that second, so a purge of a busy
+ * module cannot flood the console). Nothing undeliverable is dropped without passing through here. While the runtime
+ * stops ({@link #stopping}), dead letters are counted but not logged one by one: one line says how many there were.
  */
 public final class DeadLetterOffice {
     static final int LOG_PER_SECOND = 10;
@@ -29,9 +30,12 @@ public final class DeadLetterOffice {
     private final DeadLetter[] window = new DeadLetter[WINDOW];
     private final AtomicLong written = new AtomicLong();
     private final Object logLock = new Object();
+    // guarded by logLock
     private long logSecond;
     private int loggedThisSecond;
     private long suppressed;
+    private boolean stopping;
+    private long undeliveredAtStop;
 
     private final java.util.List<java.util.function.Consumer<DeadLetter>> subscribers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -96,29 +100,107 @@ public final class DeadLetterOffice {
         return Terms.format(reason);
     }
 
-    private void log(DeadLetter letter) {
-        String line = null;
+    /**
+     * The runtime is stopping: from now on dead letters are counted and kept as before, but not logged one by one.
+     * Ending every process leaves many messages undeliverable: the runtime's own (a supervisor's or a trapping linked
+     * process's {@code EXIT}, a monitor's {@code DOWN}, sent to a process that is ending too) and what processes still
+     * had queued. None of them is news when everything stops, and a warning each would bury the console at every
+     * shutdown; so they all go into one count, which {@link #stopped} logs. A count of lines not shown is logged now.
+     */
+    public void stopping() {
+        flushSuppressed();
         synchronized (logLock) {
-            long second = System.currentTimeMillis() / 1000;
+            stopping = true;
+        }
+    }
+
+    /**
+     * Logs, in one line, how many messages were undelivered since {@link #stopping} (nothing if none). Dead letters
+     * stay unlogged after it: processes that exit later are still part of the shutdown.
+     */
+    public void stopped() {
+        long n;
+        synchronized (logLock) {
+            n = undeliveredAtStop;
+            undeliveredAtStop = 0;
+        }
+        if (n > 0) {
+            Log.info(n + (n == 1 ? " message was" : " messages were") + " undelivered at shutdown (dead letters,"
+                    + " counted but not logged one by one)");
+        }
+    }
+
+    private void log(DeadLetter letter) {
+        String summary = null;
+        String line = null;
+        long wait = -1;
+        synchronized (logLock) {
+            if (stopping) {
+                undeliveredAtStop++;
+                return;
+            }
+            long now = System.currentTimeMillis();
+            long second = now / 1000;
             if (second != logSecond) {
-                if (suppressed > 0) {
-                    Log.warn("dead letters: " + suppressed + " more not shown (see hotcode:deadletters)");
-                }
+                summary = takeSuppressed();
                 logSecond = second;
                 loggedThisSecond = 0;
-                suppressed = 0;
             }
             if (loggedThisSecond < LOG_PER_SECOND) {
                 loggedThisSecond++;
                 line = "dead letter to " + letter.to() + " (" + reasonKey(letter.reason()) + "): "
                         + abbreviate(Terms.format(letter.message()));
-            } else {
-                suppressed++;
+            } else if (suppressed++ == 0) {
+                wait = 1000 - now % 1000; // the end of this second
             }
+        }
+        if (summary != null) {
+            Log.warn(summary);
         }
         if (line != null) {
             Log.warn(line);
         }
+        if (wait >= 0) {
+            flushAfter(wait);
+        }
+    }
+
+    /**
+     * The count of lines not shown must come even if no dead letter follows to roll the second over: a virtual thread
+     * sleeps to the end of the second and logs it (at most one per busy second; a dead letter of a later second that
+     * gets there first logs the count itself). It inherits what its starter inherits, so in the console the count goes
+     * to the session that saw the lines it counts. Short-lived on purpose: a lasting thread started here would keep the
+     * context class loader of the thread that started it, often a module version's, from being collected after a purge.
+     */
+    private void flushAfter(long millis) {
+        Thread.ofVirtual().name("hotcode-dead-letter-count").start(() -> {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                // nobody interrupts it; log the count now
+            }
+            flushSuppressed();
+        });
+    }
+
+    /** Logs the count of dead letters not shown, if there is one. */
+    void flushSuppressed() {
+        String summary;
+        synchronized (logLock) {
+            summary = takeSuppressed();
+        }
+        if (summary != null) {
+            Log.warn(summary);
+        }
+    }
+
+    private String takeSuppressed() {
+        if (suppressed == 0) {
+            return null;
+        }
+        String summary = "dead letters: " + suppressed + " more not shown (see hotcode:deadletters)";
+        suppressed = 0;
+        return summary;
     }
 
     private static String abbreviate(String s) {

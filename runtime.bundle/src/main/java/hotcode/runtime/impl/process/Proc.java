@@ -366,13 +366,16 @@ public final class Proc implements ProcessAccess, Runnable {
                 pendingExit = reason;
                 killedByPurge = purge; // only a kill that takes effect: a process already on its way out keeps its reason
             }
+            if ((reason == KILLED || reason == SHUTDOWN) && Thread.currentThread() != thread) {
+                // Also ends blocking JDK calls in module code, even if another signal came first; never our own thread
+                // (a process purging its own code is in the middle of framework calls; it unwinds at its next runtime
+                // call). Under the lock and only while not exited: terminate() sets exited under this lock before it
+                // clears the flag, so no interrupt can land while the exiting process logs its dead letters (an
+                // interrupted write closes the console's stream for good) or tells its links and monitors.
+                thread.interrupt();
+            }
         }
         LockSupport.unpark(thread);
-        if ((reason == KILLED || reason == SHUTDOWN) && Thread.currentThread() != thread) {
-            // also ends blocking JDK calls in module code, even if another signal came first; never our own thread
-            // (a process purging its own code is in the middle of framework calls; it unwinds at its next runtime call)
-            thread.interrupt();
-        }
     }
 
     /** Links two processes, Erlang's link/1. A dead peer means an exit signal {@code noproc} to {@code this}. */
@@ -650,7 +653,6 @@ public final class Proc implements ProcessAccess, Runnable {
     }
 
     private void terminate(Object reason) {
-        Thread.interrupted(); // a kill's interrupt must not disturb the clean-up below
         Set<Proc> linked;
         Map<Ref, Proc> watchers;
         Map<Ref, Proc> watched;
@@ -664,6 +666,9 @@ public final class Proc implements ProcessAccess, Runnable {
             monitoredBy = null;
             monitoring = null;
         }
+        // A kill's interrupt must not disturb the clean-up below. Cleared only now: markExit interrupts under the lock
+        // and only while not exited, so none can come after this; cleared before exited was set, one could.
+        Thread.interrupted();
         table.exited(this, reason, mailbox.close());
         ExitHook hook = behaviour;
         if (hook != null) {

@@ -118,6 +118,30 @@ public final class ProcessTable {
         return live.get(id);
     }
 
+    /**
+     * Counts a message for process number {@code id}, which {@link #find} no longer finds (it has exited), as a dead
+     * letter {@code noproc}, as {@link #send} counts one to the pid of an exited process: for the console, which has
+     * only the number. False, and nothing counted, for a number this runtime has not given out.
+     */
+    public boolean deadLetterToExited(long id, Object message) {
+        if (id <= 0 || id > ids.get()) {
+            return false;
+        }
+        deadLetters.record(new ExitedPid(id), message, NOPROC);
+        return true;
+    }
+
+    /**
+     * Stands for a process that has exited and left the table, when only its number is known: a pid for the dead
+     * letter's record, never for a live process.
+     */
+    private record ExitedPid(long id) implements Pid {
+        @Override
+        public String toString() {
+            return "<0." + id + ".0>";
+        }
+    }
+
     public int count() {
         return live.size();
     }
@@ -167,13 +191,22 @@ public final class ProcessTable {
         return out;
     }
 
-    /** Ends every process (reason {@code shutdown}) and waits for them, up to {@code millis}: the runtime is stopping. */
+    /**
+     * Ends every process (reason {@code shutdown}) and waits for them, up to {@code millis}: the runtime is stopping.
+     * The messages this leaves undeliverable are counted as dead letters and logged as one line, not one each (see
+     * {@link DeadLetterOffice#stopping}).
+     */
     public void killAll(long millis) throws InterruptedException {
-        List<Proc> all = new ArrayList<>(live.values());
-        all.forEach(Proc::shutdown);
-        long deadline = System.currentTimeMillis() + millis;
-        for (Proc p : all) {
-            p.awaitExit(deadline - System.currentTimeMillis());
+        deadLetters.stopping();
+        try {
+            List<Proc> all = new ArrayList<>(live.values());
+            all.forEach(Proc::shutdown);
+            long deadline = System.currentTimeMillis() + millis;
+            for (Proc p : all) {
+                p.awaitExit(deadline - System.currentTimeMillis());
+            }
+        } finally {
+            deadLetters.stopped();
         }
     }
 

@@ -397,7 +397,7 @@ final class ServerProcess implements Next, Proc.ExitHook {
         u.stage(i, next, failure == null ? migrated : null); // into this upgrade: a late one cannot touch another
         String what = failure == null ? null : loading ? "loading " + className + " from " + u.to.label()
                 : "codeChange(\"" + from.version() + "\", state) of " + className + " in " + u.to.label()
-                + (t == proc.thread() ? "" : " (run by the runtime while " + proc + " was idle)");
+                + (t == proc.thread() ? "" : " (run by the runtime while the server was idle)"); // the message names it
         u.staged(i, this, what, failure);
     }
 

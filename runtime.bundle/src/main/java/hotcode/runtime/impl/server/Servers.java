@@ -439,15 +439,22 @@ public final class Servers implements CodeServerImpl.Upgrader {
                 + n + " server(s) stay on " + u.from.label() + " with their state and mailbox (rollback took "
                 + ms(rollbackNanos) + "). Cause: ";
         if (f != null) {
-            return new MigrationException(head + f.what() + " failed in " + f.server().proc() + ": " + f.cause(),
-                    f.server().proc(), f.cause());
+            return new MigrationException(head + f.what() + " failed in server " + named(f.server().proc()) + ": "
+                    + f.cause(), f.server().proc(), f.cause());
         }
-        List<Pid> pids = new ArrayList<>();
-        late.forEach(s -> pids.add(s.proc()));
-        Pid first = pids.isEmpty() ? null : pids.get(0);
-        return new MigrationException(head + (pids.size() <= 10 ? pids : pids.size() + " processes " + pids.subList(0, 10))
-                + " did not reach a safe point and migrate within the migration bound of " + migrationBoundMillis
-                + " ms (busy in a callback, or codeChange too slow)", first, null);
+        List<String> named = new ArrayList<>();
+        late.stream().limit(10).forEach(s -> named.add(named(s.proc())));
+        Pid first = late.isEmpty() ? null : late.get(0).proc();
+        return new MigrationException(head + (late.size() <= 10 ? "server(s) " + named
+                : late.size() + " servers, first " + named) + " did not reach a safe point and migrate within the"
+                + " migration bound of " + migrationBoundMillis + " ms (busy in a callback, or codeChange too slow)",
+                first, null);
+    }
+
+    /** A server as an operator knows it: its pid, and its registered name when it has one ({@code <0.7.0> (kv)}). */
+    private static String named(Proc p) {
+        String name = p.registeredName();
+        return name == null ? p.toString() : p + " (" + name + ")";
     }
 
     /**

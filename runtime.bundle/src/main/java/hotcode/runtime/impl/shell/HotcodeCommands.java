@@ -92,7 +92,8 @@ public final class HotcodeCommands {
         return t;
     }
 
-    @Descriptor("send a message, written as an Erlang term, to a pid or registered name")
+    @Descriptor("send a message, written as an Erlang term, to a pid or registered name; to a pid that has exited, the"
+            + " message is counted as a dead letter (noproc), as Hotcode.send counts it")
     public String send(@Descriptor("pid (<0.N.0> quoted, or N) or registered name") String to,
                        @Descriptor("the message, e.g. ping, '{ping, 1}', \"text\", [1,2]") String message) {
         Object term = TermParser.parse(message, processes);
@@ -101,7 +102,14 @@ public final class HotcodeCommands {
             if (!TermParser.isPid(to)) {
                 throw new HotcodeException("no process is registered as " + to + " (and it is not a pid)");
             }
-            pid = TermParser.pid(to, processes);
+            long n = TermParser.pidNumber(to);
+            pid = processes.find(n);
+            if (pid == null) {
+                if (!processes.deadLetterToExited(n, term)) {
+                    throw new HotcodeException("no process <0." + n + ".0> is alive (this runtime has made no such pid)");
+                }
+                return "<0." + n + ".0> is not alive: counted as a dead letter (noproc)";
+            }
         }
         processes.send(pid, term);
         return "sent " + Terms.format(term) + " to " + pid;

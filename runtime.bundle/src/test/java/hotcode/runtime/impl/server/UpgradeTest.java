@@ -42,14 +42,14 @@ public class UpgradeTest extends KernelTest {
         v1 = Modules.load(k, "srv", Srv.class, "1.0.0");
     }
 
-    /** N counters with state n = i; the one at {@code failAt} migrates with {@code mode}. */
+    /** N counters with state n = i; the one at {@code failAt}, registered as "failing", migrates with {@code mode}. */
     private List<Pid> servers(int failAt, String mode) throws Exception {
         Class<?> counter = v1.loader().loadClass(Srv.Counter.class.getName());
         Class<?> state = v1.loader().loadClass(Srv.State.class.getName());
         List<Pid> out = new ArrayList<>();
         for (int i = 0; i < N; i++) {
             Object s = Records.convert(Map.of("n", i, "log", List.of(), "upgrade", i == failAt ? mode : "ok"), state);
-            out.add(GenServer.start(counter, s));
+            out.add(i == failAt ? GenServer.start("failing", counter, s) : GenServer.start(counter, s));
         }
         return out;
     }
@@ -184,7 +184,7 @@ public class UpgradeTest extends KernelTest {
             fail("the upgrade must roll back");
         } catch (MigrationException e) {
             assertTrue(e.getMessage(), e.getMessage().contains("srv") && e.getMessage().contains("rolled back")
-                    && e.getMessage().contains(cause) && e.getMessage().contains(ps.get(failAt).toString()));
+                    && e.getMessage().contains(cause) && e.getMessage().contains(ps.get(failAt) + " (failing)"));
             assertEquals(ps.get(failAt), e.pid());
         }
         assertEquals("1.0.0", k.codeServer().which("srv").orElseThrow().current().orElseThrow().version());

@@ -1,0 +1,120 @@
+package hotcode.runtime.impl.process;
+
+import hotcode.runtime.api.Hotcode;
+import hotcode.runtime.api.Pid;
+import hotcode.runtime.testsupport.KernelTest;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static hotcode.runtime.api.Hotcode.KILL;
+import static hotcode.runtime.api.Hotcode.atom;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+/** Dead letters on the console: still logged after kills, and the count of the lines not shown. */
+public class DeadLetterOfficeTest extends KernelTest {
+    private final PrintStream originalErr = System.err;
+    private final ByteArrayOutputStream console = new ByteArrayOutputStream();
+    private PrintStream err;
+
+    @Before
+    public void installConsole() {
+        // As Gogo's session builds its error stream: over an interruptible channel, which a write by an interrupted
+        // thread closes for good.
+        err = new PrintStream(Channels.newOutputStream(Channels.newChannel(console)), true, StandardCharsets.UTF_8);
+        System.setErr(err);
+    }
+
+    @After
+    public void restoreConsole() {
+        System.setErr(originalErr);
+    }
+
+    private String consoleText() {
+        synchronized (console) {
+            return console.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * Regression: a kill's interrupt could reach a process after it had cleared its interrupt flag on its way out, so
+     * the process wrote its dead letters interrupted, which closed the console's error stream: no more WARNING lines
+     * for the rest of the run. Here the interleaving is forced: the process has begun to exit (another signal) and
+     * waits for its own lock, held by the test, when the kill comes.
+     */
+    @Test(timeout = 60_000)
+    public void aKillDuringTheExitDoesNotInterruptTheCleanUpNorSilenceLaterWarnings() throws Exception {
+        Pid p = Hotcode.spawn(() -> {
+            Hotcode.receive("never");
+            return null;
+        });
+        Hotcode.send(p, atom("queued"));
+        Proc proc = k.processes().lookup(p);
+        List<Boolean> interruptedWhileRecording = new CopyOnWriteArrayList<>();
+        k.deadLetters().subscribe(d -> interruptedWhileRecording.add(Thread.currentThread().isInterrupted()));
+        synchronized (proc) {
+            Hotcode.exit(p, atom("boom")); // the process unwinds and enters its exit, where it waits for this lock
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+            while (proc.thread().getState() != Thread.State.BLOCKED && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertEquals("the process waits for its lock in its exit", Thread.State.BLOCKED, proc.thread().getState());
+            Hotcode.exit(p, KILL); // interrupts: before the fix, after the process had cleared its flag
+        }
+        assertTrue(proc.awaitExit(TimeUnit.SECONDS.toMillis(WAIT)));
+        assertEquals("the exit reason that came first", atom("boom"), proc.exitReason());
+        assertEquals("the queued message is a dead letter, recorded without an interrupt pending",
+                List.of(false), interruptedWhileRecording);
+
+        Hotcode.send(p, atom("later")); // a new dead letter (noproc), logged by the test thread
+        assertFalse("the console stream still works", err.checkError());
+        String text = consoleText();
+        assertTrue(text, text.contains("dead letter to " + p + " (boom): queued"));
+        assertTrue(text, text.contains("dead letter to " + p + " (noproc): later"));
+    }
+
+    /**
+     * Regression: the count of dead letters not shown in a busy second was logged only with the next dead letter in a
+     * later second, so after a burst it never came.
+     */
+    @Test(timeout = 60_000)
+    public void theCountOfLinesNotShownComesWithoutAFurtherDeadLetter() throws Exception {
+        DeadLetterOffice office = new DeadLetterOffice();
+        Pid to = () -> 42;
+        int n = 100;
+        for (int i = 0; i < n; i++) {
+            office.record(to, "m" + i, atom("test"));
+        }
+        Pattern more = Pattern.compile("dead letters: (\\d+) more not shown");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        long accounted;
+        do {
+            String text = consoleText();
+            accounted = text.lines().filter(l -> l.contains("dead letter to ")).count();
+            Matcher m = more.matcher(text);
+            while (m.find()) {
+                accounted += Long.parseLong(m.group(1));
+            }
+        } while (accounted < n && System.nanoTime() < deadline && sleep(10));
+        assertEquals("lines shown plus the counts of those not shown:\n" + consoleText(), n, accounted);
+        assertTrue(consoleText().lines().filter(l -> l.contains("dead letter to ")).count()
+                <= 2L * DeadLetterOffice.LOG_PER_SECOND);
+    }
+
+    private static boolean sleep(long millis) throws InterruptedException {
+        Thread.sleep(millis);
+        return true;
+    }
+}
