@@ -28,8 +28,8 @@ import java.util.Optional;
 /**
  * The operator's console commands, scope {@code hotcode}: see processes and modules, send and kill, and drive the
  * code server (load, purge, soft purge, delete). Each answers with a {@link Table} (printed aligned; its rows are
- * there for scripts) or a plain value. Processes are read as {@link ProcessInfo} snapshots and modules through the
- * {@link CodeServer}'s answers: the console never holds a process or a module version itself.
+ * there for scripts) or a plain value. Processes are read as {@link ProcessInfo} snapshots and modules as the
+ * {@link CodeServer}'s {@link ModuleInfo}s, never through the runtime's process or module-version objects.
  */
 public final class HotcodeCommands {
     static final String[] FUNCTIONS = {"ps", "info", "modules", "which", "send", "kill", "purge", "softpurge", "load",
