@@ -8,8 +8,10 @@ import static hotcode.runtime.api.Hotcode.tuple;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
 
 import java.util.List;
+import java.util.concurrent.Callable;
 
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -24,6 +26,7 @@ import org.osgi.framework.FrameworkEvent;
 import hotcode.runtime.api.DeadLetter;
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.ModuleInfo;
+import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 
 /**
@@ -117,5 +120,49 @@ public class RefreshPurgeIT {
         assertEquals("framework errors during the refresh:" + Itest.describe(errors), List.of(), errors);
         Itest.await("the purged version's anchor to be uninstalled", () -> java.util.Arrays.stream(context().getBundles())
                 .noneMatch(b -> b.getLocation().startsWith("hotcode:anchor:" + mod + ":1:")));
+    }
+
+    /**
+     * A process inside a fun made by the old version runs old code without an old frame: the refresh's purge finds
+     * it on its stack and kills it. A fun of the purged version called afterwards still runs what its version had
+     * loaded, but its bundle's wiring is gone: a class it had not loaded is a NoClassDefFoundError.
+     */
+    @Test
+    public void refreshKillsAProcessInsideAnOldFun() throws Exception {
+        String mod = "oldfun";
+        String bsn = "hotcode.itest.oldfun";
+        Bundle bundle = TestModules.module(bsn, "1.0.0").module(mod, TestModules.ECHO_CLASS)
+                .classes(TestModules.ECHO_V1).start(context());
+        Inbox inbox = Inbox.open();
+        @SuppressWarnings("unchecked")
+        Callable<Object> parking = (Callable<Object>) Hotcode.call(mod, "parkingFun", inbox.pid());
+        @SuppressWarnings("unchecked")
+        Callable<Object> helper = (Callable<Object>) Hotcode.call(mod, "helperFun");
+        TestModules.module(bsn, "2.0.0").module(mod, TestModules.ECHO_CLASS)
+                .classes(TestModules.ECHO_V2).updateOf(bundle);
+
+        Pid p = Hotcode.spawn(() -> { // this test's code: a process of no module, so it has no frame at all
+            try {
+                parking.call();
+            } catch (RuntimeException e) {
+                throw e; // the purge's exit, among others
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            return Next.done();
+        });
+        assertEquals(tuple(atom("in_fun"), "v1"), inbox.next());
+        assertTrue(code().checkProcessCode(p, mod));
+        Inbox.Monitor monitor = new Inbox.Monitor(p);
+
+        Itest.refresh(bundle);
+
+        assertEquals("the purge found it inside v1's fun", Hotcode.KILLED, monitor.awaitDown());
+        assertTrue(Itest.which(mod).old().isEmpty());
+        try {
+            fail("a purged fun loaded a class after the refresh: " + helper.call());
+        } catch (NoClassDefFoundError e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("Helper"));
+        }
     }
 }

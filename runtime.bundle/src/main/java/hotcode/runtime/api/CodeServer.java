@@ -26,8 +26,12 @@ public interface CodeServer {
     List<ModuleInfo> modules();
 
     /**
-     * Erlang's {@code check_process_code}: whether {@code pid} runs the old version of {@code module}, i.e. has a
-     * frame of it on its stack. A process that re-entered through a qualified tail call has none.
+     * Erlang's {@code check_process_code}: whether {@code pid} runs the old version of {@code module}: it has a frame
+     * of it (a qualified call into it in progress), or it is inside a fun (lambda) the old version made, which the
+     * process finds by walking its own stack when asked (woken if it waits in {@code receive}). A process that
+     * re-entered through a qualified tail call and left every old fun runs none. One that cannot answer (busy
+     * without runtime calls, blocked in a JDK call) is judged by its frames. Purge and soft purge decide the same
+     * way. See docs/DESIGN.md, "Old funs".
      */
     boolean checkProcessCode(Pid pid, String module);
 

@@ -10,6 +10,7 @@ import hotcode.runtime.api.Ref;
 import hotcode.runtime.api.Supervisor;
 import hotcode.runtime.api.SystemAlert;
 import hotcode.runtime.impl.code.CodeServerImpl;
+import hotcode.runtime.impl.code.Crossing;
 import hotcode.runtime.impl.process.DeadLetterOffice;
 import hotcode.runtime.impl.process.Names;
 import hotcode.runtime.impl.process.Proc;
@@ -93,7 +94,8 @@ public final class Kernel implements RuntimeAccess {
             throw new HotcodeException("spawn: the process body must not be null");
         }
         Proc parent = link ? Proc.current("spawnLink") : null;
-        return processes.spawn(body, code.versionOf(body.getClass()), parent);
+        // a fun of a purged version is undef here, in the caller, as a spawn of an unknown function is
+        return processes.spawn(body, Crossing.stepVersion(body.getClass()), parent);
     }
 
     @Override

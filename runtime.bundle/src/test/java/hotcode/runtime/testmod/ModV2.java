@@ -3,7 +3,9 @@ package hotcode.runtime.testmod;
 import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.Next;
 
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static hotcode.runtime.api.Hotcode.atom;
@@ -131,5 +133,71 @@ public final class ModV2 {
 
     public static String accept(Object o) {
         return "accepted by v2";
+    }
+
+    // ------------------------------------------------------------------ funs (lambdas) of this version
+
+    /** A fun of this version: waits in receive inside itself for "leave", then returns this version's name. */
+    public static Callable<Object> parkingFun(BlockingQueue<Object> out) {
+        return () -> {
+            out.add("in fun");
+            receive("leave");
+            return version();
+        };
+    }
+
+    /** A fun of this version that keeps making qualified calls, never waiting, until {@code stop} is set. */
+    public static Callable<Object> busyFun(AtomicBoolean stop, BlockingQueue<Object> out) {
+        return () -> {
+            out.add("in fun");
+            while (!stop.get()) {
+                call("m", "version");
+            }
+            return version();
+        };
+    }
+
+    /** A fun of this version that blocks in a JDK call (a queue's take), not in the runtime, and returns what it took. */
+    public static Callable<Object> blockingFun(BlockingQueue<Object> in, BlockingQueue<Object> out) {
+        return () -> {
+            out.add("in fun");
+            return in.take();
+        };
+    }
+
+    /** A fun of this version: its local call stays in this version, its qualified call goes to the current one. */
+    public static Callable<Object> versionsFun() {
+        return () -> version() + "/" + call("m", "version");
+    }
+
+    /** A step of this version: waits in receive inside itself for "leave", then ends the process. */
+    public static Next parkingStep(BlockingQueue<Object> out) {
+        return () -> {
+            out.add("in step");
+            receive("leave");
+            out.add("left " + version());
+            return Next.done();
+        };
+    }
+
+    /** A step of this version that never calls the runtime (see {@link #stubborn}) until {@code stop} is set. */
+    public static Next stubbornStep(AtomicBoolean stop, BlockingQueue<Object> out) {
+        return () -> stubborn(stop, out);
+    }
+
+    /**
+     * Runs the funs it is given, replying with each result, then loops in this version. A list, because a fun of
+     * another version of this module may not be passed on its own (see Crossing).
+     */
+    public static Next runFuns(List<Callable<Object>> funs, BlockingQueue<Object> out) throws Exception {
+        for (Callable<Object> f : funs) {
+            out.add(f.call());
+        }
+        return () -> loop(out);
+    }
+
+    /** Continues with the step it is given: a step made by another version runs on this process's trampoline. */
+    public static Next runStep(List<Next> step) {
+        return step.get(0);
     }
 }

@@ -6,6 +6,8 @@ import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Tuple;
 
+import java.util.concurrent.Callable;
+
 import static hotcode.runtime.api.Hotcode.atom;
 import static hotcode.runtime.api.Hotcode.receive;
 import static hotcode.runtime.api.Hotcode.send;
@@ -55,5 +57,19 @@ public final class Echo {
             send(owner, tuple(atom("seq"), t.get(1), vsn()));
         }
         return () -> loop(mod, owner);
+    }
+
+    /** A fun of this version (version 1 only): tells {@code owner} {in_fun, vsn()}, waits for go, returns vsn(). */
+    public static Callable<Object> parkingFun(Pid owner) {
+        return () -> {
+            send(owner, tuple(atom("in_fun"), vsn()));
+            receive(atom("go"));
+            return vsn();
+        };
+    }
+
+    /** A fun of this version (version 1 only) that loads Helper, a class of this version's bundle, when called. */
+    public static Callable<Object> helperFun() {
+        return () -> new Helper().v();
     }
 }

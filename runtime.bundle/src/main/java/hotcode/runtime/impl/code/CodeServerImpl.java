@@ -12,6 +12,7 @@ import hotcode.runtime.api.VersionInfo;
 import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.process.Proc;
 import hotcode.runtime.impl.process.ProcessTable;
+import hotcode.runtime.impl.process.StackCheck;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -311,7 +312,8 @@ public final class CodeServerImpl implements CodeServer {
         Proc p = processes.lookup(pid);
         LoadedModule m = modules.get(module);
         ModuleVersion old = m == null ? null : m.old;
-        return old != null && p.runs(old);
+        // its frames, then its stack (asked in the process: a fun of the old version is old code without a frame)
+        return old != null && (p.runs(old) || !StackCheck.inFuns(old, List.of(p), purgeBoundMillis).isEmpty());
     }
 
     @Override
@@ -347,10 +349,13 @@ public final class CodeServerImpl implements CodeServer {
                 return new PurgeResult(module, true, List.of(), List.of());
             }
             List<Pid> blockers = new ArrayList<>(processes.select(p -> p.runs(old)));
+            if (blockers.isEmpty()) { // only then is it worth asking every process about the funs it runs
+                blockers.addAll(StackCheck.inFuns(old, processes.select(p -> true), purgeBoundMillis));
+            }
             if (!blockers.isEmpty()) {
                 return new PurgeResult(module, false, List.of(), blockers);
             }
-            PurgeResult r = purgeLocked(m, "soft purge", false);
+            PurgeResult r = purgeLocked(m, "soft purge", false, List.of());
             forgetIfEmpty(m);
             return r;
         }
@@ -483,14 +488,26 @@ public final class CodeServerImpl implements CodeServer {
     }
 
     private PurgeResult purgeLocked(LoadedModule m, String why, boolean migrate) {
+        return purgeLocked(m, why, migrate, null);
+    }
+
+    /** {@code inFuns}: the processes running old code without an old frame, or null to ask them now. */
+    private PurgeResult purgeLocked(LoadedModule m, String why, boolean migrate, List<Proc> inFuns) {
         ModuleVersion old = m.old;
         if (old == null) {
             return new PurgeResult(m.name, false, List.of(), List.of());
         }
         List<Proc> victims = processes.select(p -> p.runs(old));
+        if (inFuns == null) {
+            inFuns = StackCheck.inFuns(old, processes.select(p -> !p.runs(old)), purgeBoundMillis);
+        }
         List<Pid> moved = new ArrayList<>();
         if (migrate && m.current != null) {
-            victims = migrateLocked(old, m.current, victims, moved);
+            victims = migrateLocked(old, m.current, victims, moved); // inside a fun is mid-execution: never moved
+        }
+        if (!inFuns.isEmpty()) {
+            victims = new ArrayList<>(victims);
+            victims.addAll(inFuns);
         }
         victims.forEach(Proc::kill);
         List<Pid> blockers = new ArrayList<>();
@@ -511,7 +528,7 @@ public final class CodeServerImpl implements CodeServer {
         }
         m.old = null;
         old.markPurged();
-        Crossing.OWNERS.values().removeIf(v -> v == old);
+        Crossing.purged(old);
         List<Pid> killed = new ArrayList<>(victims);
         log(m.name, "purged " + old.label() + " (" + why + "): "
                 + (moved.isEmpty() ? "" : "moved " + pids(moved) + " to " + m.current.label() + "; ")

@@ -2,8 +2,11 @@ package hotcode.runtime.impl.code;
 
 import hotcode.runtime.api.IncompatibleValueException;
 import hotcode.runtime.api.Tuple;
+import hotcode.runtime.api.UndefException;
 
+import java.util.Collections;
 import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -15,6 +18,33 @@ public final class Crossing {
     private static final ClassLoader RUNTIME = Crossing.class.getClassLoader();
     /** Class loader -> the module version it belongs to; kept by the code server. */
     static final Map<ClassLoader, ModuleVersion> OWNERS = new ConcurrentHashMap<>();
+    /**
+     * Class loader -> {module, "module version"} of purged versions, weakly: it must not keep a purged revision's
+     * classes alive, only name their version while something still holds one of them (a fun, a step).
+     */
+    private static final Map<ClassLoader, String[]> PURGED = Collections.synchronizedMap(new WeakHashMap<>());
+    private static final Object NONE = new Object();
+    /**
+     * Step class -> its version ({@link ModuleVersion}, whose purged flag is read live), a purged version's names, or
+     * {@link #NONE}: computed once per class, so the trampoline pays a map lookup only the first time a class runs. A
+     * class first run as a step before its loader was registered (module code run before its load completes, e.g.
+     * by an activator) stays {@link #NONE}: its steps are not told apart (see {@link #stepVersion}).
+     */
+    private static final ClassValue<Object> STEP_OWNERS = new ClassValue<>() {
+        @Override
+        protected Object computeValue(Class<?> type) {
+            ClassLoader cl = type.getClassLoader();
+            if (cl == null || cl == RUNTIME) {
+                return NONE;
+            }
+            ModuleVersion v = OWNERS.get(cl);
+            if (v != null) {
+                return v;
+            }
+            String[] purged = PURGED.get(cl);
+            return purged != null ? purged : NONE;
+        }
+    };
 
     private Crossing() {
     }
@@ -51,9 +81,44 @@ public final class Crossing {
         }
     }
 
-    /** The version whose loader defined {@code type}, or null for classes outside every module. */
+    /** The version whose loader defined {@code type}, or null for classes outside every module (or purged). */
     public static ModuleVersion ownerOf(Class<?> type) {
         ClassLoader cl = type.getClassLoader();
         return cl == null ? null : OWNERS.get(cl);
+    }
+
+    /**
+     * The version whose code a process step (or a spawned fun) of class {@code type} runs, or null for a class
+     * outside every module. A step of a purged version is Erlang's {@code undef} for a fun of purged code, naming
+     * the module and the version.
+     */
+    public static ModuleVersion stepVersion(Class<?> type) {
+        Object owner = STEP_OWNERS.get(type);
+        if (owner instanceof ModuleVersion v) {
+            if (v.isPurged()) {
+                throw purgedFun(v.module(), v.label(), type);
+            }
+            return v;
+        }
+        if (owner instanceof String[] purged) {
+            throw purgedFun(purged[0], purged[1], type);
+        }
+        return null;
+    }
+
+    private static UndefException purgedFun(String module, String label, Class<?> type) {
+        return new UndefException(module, "fun", 0, "a fun made by " + label + ", which has been purged ("
+                + type.getName() + "); make a new one from the current version");
+    }
+
+    /** {@code v} is purged: its loaders no longer own values, but its funs are still recognized (weakly). */
+    static void purged(ModuleVersion v) {
+        OWNERS.entrySet().removeIf(e -> {
+            if (e.getValue() != v) {
+                return false;
+            }
+            PURGED.put(e.getKey(), new String[] {v.module(), v.label()});
+            return true;
+        });
     }
 }

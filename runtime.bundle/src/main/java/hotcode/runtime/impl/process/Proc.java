@@ -13,6 +13,8 @@ import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.spi.Access;
 import hotcode.runtime.spi.ProcessAccess;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -44,6 +46,16 @@ public final class Proc implements ProcessAccess, Runnable {
     /** The sender of exit signals that come from the runtime or the shell rather than from a process. */
     static final Atom RUNTIME = Atom.of("hotcode");
     static final Atom SHUTDOWN = Atom.of("shutdown");
+    private static final ClassLoader RUNTIME_LOADER = Proc.class.getClassLoader();
+    private static final VarHandle PENDING_EXIT;
+
+    static {
+        try {
+            PENDING_EXIT = MethodHandles.lookup().findVarHandle(Proc.class, "pendingExit", Object.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     /**
      * The ceiling of a receive's adaptive spin budget, in polls of the mailbox before parking (system property
      * {@code hotcode.receive.spins}; 0 turns spinning off). A reply often arrives within a microsecond or two;
@@ -63,6 +75,11 @@ public final class Proc implements ProcessAccess, Runnable {
     /** Told when the process has exited (the behaviour a process runs, e.g. a server, cleans up here). */
     public interface ExitHook {
         void exited(Proc p, Object reason);
+
+        /** Whether the process waits at its behaviour's safe point now, with no module code on its stack. */
+        default boolean atSafePoint() {
+            return false;
+        }
     }
 
     /** Thrown through old code to the trampoline when a migrate purge moves a process parked in receive. */
@@ -82,6 +99,7 @@ public final class Proc implements ProcessAccess, Runnable {
     private final Mailbox mailbox;
     private Next first;
 
+    /** The exit signal that has reached the process, or a {@link StackCheck} waiting for its answer. */
     private volatile Object pendingExit;
     private volatile boolean trapExit;
     private volatile boolean exited;
@@ -200,15 +218,64 @@ public final class Proc implements ProcessAccess, Runnable {
 
     /** Whether an exit signal has reached the process and it has yet to unwind. */
     public boolean exitPending() {
-        return pendingExit != null;
+        Object reason = pendingExit;
+        return reason != null && !(reason instanceof StackCheck);
     }
 
-    /** Unwinds the calling process if an exit signal has reached it. */
+    /**
+     * Unwinds the calling process if an exit signal has reached it; answers a {@link StackCheck} if one waits. The
+     * check shares the exit's slot, so this costs the runtime calls nothing more than the exit test they already do.
+     */
     public void checkExit() {
         Object reason = pendingExit;
         if (reason != null) {
+            exitOrAnswer(reason);
+        }
+    }
+
+    /** Out of line: the common {@link #checkExit} is one volatile read. */
+    private void exitOrAnswer(Object reason) {
+        if (!(reason instanceof StackCheck check)) {
             throw new ExitException(reason);
         }
+        if (Thread.currentThread() == thread) { // only the process's own thread can walk its stack
+            check.answer(this);
+            PENDING_EXIT.compareAndSet(this, check, null); // an exit signal that came meanwhile stays
+        }
+    }
+
+    /** A stack check asks this process: false when it has exited or an exit is already pending. Any thread. */
+    boolean ask(StackCheck check) {
+        if (exited || !PENDING_EXIT.compareAndSet(this, null, check)) {
+            return false;
+        }
+        LockSupport.unpark(thread); // a process parked in the runtime answers at once; a running one, at its next call
+        return true;
+    }
+
+    /** Whether {@code check} still waits for this process's answer. */
+    boolean asked(StackCheck check) {
+        return pendingExit == check && !exited;
+    }
+
+    /** The check is over: a process that has not answered is no longer asked. */
+    void withdraw(StackCheck check) {
+        PENDING_EXIT.compareAndSet(this, check, null);
+    }
+
+    /**
+     * Whether the process's thread is parked or blocked outside the runtime's waits: those answer a check before they
+     * park, so a process asked a while ago and seen parked is in a JDK call (or a lock) and cannot answer until then.
+     */
+    boolean parkedOutsideRuntime() {
+        Thread.State s = thread.getState();
+        return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || s == Thread.State.BLOCKED;
+    }
+
+    /** Whether the process waits at its behaviour's safe point (a server between messages): no module code runs. */
+    boolean atSafePoint() {
+        ExitHook b = behaviour;
+        return b != null && b.atSafePoint();
     }
 
     /** Selective receive; {@code timeoutNanos} < 0 waits forever; returns null on timeout. Owner only. */
@@ -362,7 +429,7 @@ public final class Proc implements ProcessAccess, Runnable {
             if (exited) {
                 return;
             }
-            if (pendingExit == null) {
+            if (pendingExit == null || pendingExit instanceof StackCheck) { // an exit replaces a check's request
                 pendingExit = reason;
                 killedByPurge = purge; // only a kill that takes effect: a process already on its way out keeps its reason
             }
@@ -636,7 +703,7 @@ public final class Proc implements ProcessAccess, Runnable {
                 checkExit();
                 stepCall = null; // a local step cannot be re-run; a qualified one sets it again (replaceTopFrame)
                 try {
-                    step = step.run();
+                    step = entered(step).run();
                 } catch (MoveSignal moved) {
                     step = reentry();
                 }
@@ -765,6 +832,7 @@ public final class Proc implements ProcessAccess, Runnable {
             if (pendingExit != null) {
                 mailbox.clearWaiting();
                 checkExit();
+                continue; // it was a stack check, answered: announce the wait again before parking
             }
             if (system && systemSignal) {
                 mailbox.clearWaiting();
@@ -817,6 +885,37 @@ public final class Proc implements ProcessAccess, Runnable {
     /** Clears a move answer, so that a later migrate purge asks afresh. */
     public void clearMove() {
         move = MOVE_NONE;
+    }
+
+    /**
+     * The step, once the top frame names its version. A step's class is the runtime's (a qualified call, a server's
+     * loop) or, nearly always, a fun of the top frame's version (a local tail call): a comparison of class loaders
+     * and no lookup, on every step. Any other step (a fun of another version or module, a fun made before a refresh
+     * re-bound its version, any step at depth 0) is handled out of line.
+     */
+    private Next entered(Next step) {
+        ClassLoader cl = step.getClass().getClassLoader();
+        if (cl != RUNTIME_LOADER) {
+            int d = depth; // at most 1 here: every qualified call of the last step has returned
+            if (d == 0 || cl != ((ModuleVersion) frames[2 * d - 2]).loader()) {
+                foreignStep(step);
+            }
+        }
+        return step;
+    }
+
+    /**
+     * A step made by another version (or module) than the top frame's, e.g. one held in a message or in state: the
+     * process now runs that version's code, so the top frame names it, as a qualified tail call into it would
+     * (purges see it by its frame even if the process never answers a {@link StackCheck}; messages are checked
+     * against it). A step of a purged version is {@code undef}, as a fun of purged code is in Erlang. A step of no
+     * module (a non-module bundle's, a test's) changes nothing.
+     */
+    private void foreignStep(Next step) {
+        ModuleVersion v = Crossing.stepVersion(step.getClass());
+        if (v != null && v != topVersion()) {
+            replaceTopFrame(v, "fun", null);
+        }
     }
 
     /**

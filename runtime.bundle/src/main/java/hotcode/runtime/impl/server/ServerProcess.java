@@ -105,6 +105,12 @@ final class ServerProcess implements Next, Proc.ExitHook {
         return inCallback;
     }
 
+    /** Idle or claimed: the server waits in the runtime's loop, with no module code on its stack (stack checks). */
+    @Override
+    public boolean atSafePoint() {
+        return phase != RUNNING;
+    }
+
     /** Ends a claim: the server may serve again (and is woken if it was waiting for this). */
     void release() {
         if (phase == CLAIMED) {

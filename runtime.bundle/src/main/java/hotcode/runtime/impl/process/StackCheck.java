@@ -1,0 +1,159 @@
+package hotcode.runtime.impl.process;
+
+import hotcode.runtime.impl.code.Crossing;
+import hotcode.runtime.impl.code.ModuleVersion;
+import hotcode.runtime.impl.log.Log;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Erlang's {@code check_process_code}, run where Erlang runs it: in the process. A process's frames name the versions
+ * it entered by qualified calls; a fun (lambda) made by another version runs that version's code without a qualified
+ * call, so the frames miss it. Only the process's own thread can walk its stack (a {@link StackWalker} with class
+ * references: each frame's class, hence its loader, hence its version), so a check asks each process to do it at its
+ * next runtime call, and wakes the ones parked in the runtime (receive, sleep, a server's wait) to do it at once.
+ *
+ * <p>The request rides on the process's pending-exit slot (a check is "something pending" like an exit signal), so the
+ * runtime calls that already look for an exit see it, and neither the message path nor the process gains a field.
+ * Processes that cannot answer (busy without runtime calls, blocked in a JDK call) are judged by their frames alone,
+ * named in the log.
+ */
+public final class StackCheck {
+    /**
+     * How long a check waits for a busy process to reach a runtime call, at most (system property
+     * {@code hotcode.purge.check.ms}; never more than the purge bound; 0 turns the check off: frames only).
+     */
+    static final long BOUND_MILLIS = Long.getLong("hotcode.purge.check.ms", 1000);
+    /**
+     * A process seen parked outside the runtime this long after it was asked (so not merely waking) cannot answer
+     * until that JDK call returns.
+     */
+    private static final long BLOCKED_AFTER_NANOS = 10_000_000;
+    private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+    private static final ClassLoader RUNTIME = StackCheck.class.getClassLoader();
+    /** A process holds one request at a time (in its pending-exit slot), so checks take turns. */
+    private static final ReentrantLock TURN = new ReentrantLock();
+
+    private final ModuleVersion version;
+    private final Set<Proc> running = ConcurrentHashMap.newKeySet();
+
+    private StackCheck(ModuleVersion version) {
+        this.version = version;
+    }
+
+    /**
+     * The processes among {@code processes} whose stacks hold code of {@code v} although their frames do not name it
+     * (they are inside a fun of {@code v}); each is asked in its own context. Processes whose frames name {@code v},
+     * that are exiting, or that wait at a server's safe point (no module code on their stack) are not asked. Waits
+     * up to {@code boundMillis} (capped by {@code hotcode.purge.check.ms}) for busy processes.
+     */
+    public static List<Proc> inFuns(ModuleVersion v, Collection<Proc> processes, long boundMillis) {
+        long bound = Math.min(boundMillis, BOUND_MILLIS);
+        if (bound <= 0 || processes.isEmpty()) {
+            return new ArrayList<>();
+        }
+        if (!Thread.currentThread().isVirtual()) {
+            // wake them from a virtual thread: a virtual thread unparked from a platform thread (Felix's, the shell's)
+            // waits in the scheduler's external queue, which busy carriers serve late
+            List<Proc> found = new ArrayList<>();
+            Thread t = Thread.ofVirtual().name("hotcode-stack-check").start(() -> found.addAll(ask(v, processes, bound)));
+            boolean interrupted = false;
+            while (true) { // bounded by the check's own bound; an interrupt must not leave a purge half-decided
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            return found; // join: the writes of the check's thread are visible here
+        }
+        return ask(v, processes, bound);
+    }
+
+    private static List<Proc> ask(ModuleVersion v, Collection<Proc> processes, long bound) {
+        List<Proc> found = new ArrayList<>();
+        Proc self = Proc.currentOrNull();
+        StackCheck check = new StackCheck(v);
+        TURN.lock();
+        try {
+            List<Proc> asked = new ArrayList<>();
+            for (Proc p : processes) {
+                if (p.runs(v) || !p.isAlive()) {
+                    continue;
+                }
+                if (p == self) {
+                    if (onStack(v)) { // a process purging: it walks its own stack here
+                        found.add(p);
+                    }
+                } else if (!p.atSafePoint() && p.ask(check)) {
+                    asked.add(p);
+                }
+            }
+            List<Proc> silent = await(check, asked, bound);
+            found.addAll(check.running);
+            if (!silent.isEmpty()) {
+                Log.info("checking for " + v.label() + ": " + silent.size() + " process(es) did not answer (busy"
+                        + " without runtime calls, or blocked in a JDK call), judged by their frames only: "
+                        + (silent.size() <= 10 ? silent : silent.subList(0, 10) + "..."));
+            }
+        } finally {
+            TURN.unlock();
+        }
+        return found;
+    }
+
+    /** Waits for the answers, in the order asked (roughly the order they come); returns who could not answer. */
+    private static List<Proc> await(StackCheck check, List<Proc> asked, long boundMillis) {
+        long start = System.nanoTime();
+        long deadline = start + boundMillis * 1_000_000;
+        List<Proc> silent = new ArrayList<>();
+        try {
+            for (Proc p : asked) {
+                while (p.asked(check)) {
+                    long now = System.nanoTime();
+                    if (now - deadline >= 0 || (now - start >= BLOCKED_AFTER_NANOS && p.parkedOutsideRuntime())) {
+                        silent.add(p);
+                        break;
+                    }
+                    LockSupport.parkNanos(50_000); // short pauses, not a spin: the answers need the cores
+                }
+            }
+        } finally {
+            for (Proc p : asked) {
+                p.withdraw(check); // no-op for those who answered; a late answer lands in a finished check
+            }
+        }
+        return silent;
+    }
+
+    /** The process's answer, on its own thread: it runs {@link #version} if a frame's class belongs to it. */
+    void answer(Proc p) {
+        if (onStack(version)) {
+            running.add(p); // before the request is cleared: the asker reads the cleared request, then this set
+        }
+    }
+
+    /** Whether the calling thread's stack holds a frame of {@code v}'s code. */
+    static boolean onStack(ModuleVersion v) {
+        return WALKER.walk(frames -> frames.anyMatch(f -> {
+            Class<?> c = f.getDeclaringClass();
+            ClassLoader cl = c.getClassLoader();
+            return cl != null && cl != RUNTIME && Crossing.ownerOf(c) == v;
+        }));
+    }
+
+    @Override
+    public String toString() {
+        return "stack check for " + version.label();
+    }
+}
