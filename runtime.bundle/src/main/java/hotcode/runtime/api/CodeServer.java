@@ -1,5 +1,7 @@
 package hotcode.runtime.api;
 
+import org.osgi.annotation.versioning.ProviderType;
+
 import java.util.List;
 import java.util.Optional;
 
@@ -12,6 +14,7 @@ import java.util.Optional;
  * purge + load; {@code refresh} purges (processes still running the old version are killed); {@code uninstall} is
  * {@link #delete}; {@code stop} changes nothing (running processes and qualified calls keep the current version).
  */
+@ProviderType
 public interface CodeServer {
     /** Whether {@code module} has a current version. */
     boolean isLoaded(String module);

@@ -1,6 +1,6 @@
 package hotcode.runtime.api;
 
-import hotcode.runtime.impl.Kernel;
+import hotcode.runtime.spi.Access;
 
 import java.time.Duration;
 
@@ -31,22 +31,22 @@ public final class GenServer {
      * module and class, when {@code type} is not a module's class, is not a usable server class, or {@code init} throws.
      */
     public static Pid start(Class<?> type, Object arg) {
-        return Kernel.get().servers().start(null, type, arg, false);
+        return Access.get().startServer(null, type, arg, false);
     }
 
     /** {@link #start(Class, Object)}, linked to the calling process. */
     public static Pid startLink(Class<?> type, Object arg) {
-        return Kernel.get().servers().start(null, type, arg, true);
+        return Access.get().startServer(null, type, arg, true);
     }
 
     /** {@link #start(Class, Object)}, registered as {@code name} before {@code init} runs. */
     public static Pid start(String name, Class<?> type, Object arg) {
-        return Kernel.get().servers().start(name, type, arg, false);
+        return Access.get().startServer(name, type, arg, false);
     }
 
     /** {@link #start(String, Class, Object)}, linked to the calling process. */
     public static Pid startLink(String name, Class<?> type, Object arg) {
-        return Kernel.get().servers().start(name, type, arg, true);
+        return Access.get().startServer(name, type, arg, true);
     }
 
     // ------------------------------------------------------------------ client
@@ -63,28 +63,28 @@ public final class GenServer {
      * if it was never served.
      */
     public static Object call(Object server, Object request, Duration timeout) {
-        return Kernel.get().servers().call(server, request, timeout);
+        return Access.get().callServer(server, request, timeout);
     }
 
     /** Sends {@code message} to the server's {@link Server#handleCast}; never blocks, never fails for a dead server. */
     public static void cast(Object server, Object message) {
-        Kernel.get().servers().cast(server, message);
+        Access.get().castServer(server, message);
     }
 
     /** Answers a call that {@link Server#handleCall} left with {@link Reply#noReply}. */
     public static void reply(From from, Object value) {
-        Kernel.get().servers().reply(from, value);
+        Access.get().reply(from, value);
     }
 
     /** Stops the server with reason {@code normal} and waits for it to have terminated (up to the default timeout). */
     public static void stop(Object server) {
-        Kernel.get().servers().stop(server, Hotcode.NORMAL, DEFAULT_TIMEOUT);
+        Access.get().stopServer(server, Hotcode.NORMAL, DEFAULT_TIMEOUT);
     }
 
     // ------------------------------------------------------------------ for the behaviour's defaults
 
     /** Logs a message a server did not expect, naming its module, pid and the message ({@link Server}'s defaults). */
     static void unexpected(String kind, Object message) {
-        Kernel.get().servers().unexpected(kind, message);
+        Access.get().unexpected(kind, message);
     }
 }

@@ -1,7 +1,7 @@
 package hotcode.runtime.api;
 
-import hotcode.runtime.impl.Kernel;
-import hotcode.runtime.impl.process.Proc;
+import hotcode.runtime.spi.Access;
+import hotcode.runtime.spi.ProcessAccess;
 
 import java.time.Duration;
 import java.util.List;
@@ -42,27 +42,27 @@ public final class Hotcode {
 
     /** The calling process. Fails when called outside a process (e.g. from a plain thread). */
     public static Pid self() {
-        return Proc.self();
+        return Access.current("self");
     }
 
     /** Erlang's {@code spawn(Module, Function, Args)}: the new process starts in the current version of the module. */
     public static Pid spawn(String module, String function, Object... args) {
-        return Kernel.get().spawn(module, function, args, false);
+        return Access.get().spawn(module, function, args, false);
     }
 
     /** Spawns a process running {@code body}, in the version of the code that made it (a local call). */
     public static Pid spawn(Next body) {
-        return Kernel.get().spawn(body, false);
+        return Access.get().spawn(body, false);
     }
 
     /** {@link #spawn(String, String, Object...)} and {@link #link} as one atomic step. */
     public static Pid spawnLink(String module, String function, Object... args) {
-        return Kernel.get().spawn(module, function, args, true);
+        return Access.get().spawn(module, function, args, true);
     }
 
     /** {@link #spawn(Next)} and {@link #link} as one atomic step. */
     public static Pid spawnLink(Next body) {
-        return Kernel.get().spawn(body, true);
+        return Access.get().spawn(body, true);
     }
 
     /**
@@ -72,12 +72,12 @@ public final class Hotcode {
      * unacknowledged messages); an upgrade never stops a receiver, so it adds no backlog of its own.
      */
     public static void send(Pid to, Object message) {
-        Kernel.get().send(to, message);
+        Access.get().send(to, message);
     }
 
     /** Sends to a registered name; fails naming the name when nothing is registered under it. */
     public static void send(String registeredName, Object message) {
-        Kernel.get().send(registeredName, message);
+        Access.get().send(registeredName, message);
     }
 
     /**
@@ -85,7 +85,7 @@ public final class Hotcode {
      * pattern matches anything), waiting as long as it takes. Messages that do not match stay queued, in order.
      */
     public static Object receive(Object... patterns) {
-        return Proc.current("receive").receive(patterns, -1);
+        return Access.current("receive").receive(patterns, -1);
     }
 
     /** Like {@link #receive(Object...)}, but returns {@code null} when nothing matched within {@code timeout}. */
@@ -96,12 +96,12 @@ public final class Hotcode {
         } catch (ArithmeticException e) {
             nanos = -1; // longer than 292 years: as good as forever
         }
-        return Proc.current("receive").receive(patterns, nanos);
+        return Access.current("receive").receive(patterns, nanos);
     }
 
     /** Erlang's {@code timer:sleep}: waits without touching the mailbox; an exit signal still ends it. */
     public static void sleep(long millis) {
-        Proc p = Proc.currentOrNull();
+        ProcessAccess p = Access.currentOrNull();
         if (p != null) {
             p.sleep(millis);
         } else {
@@ -124,21 +124,21 @@ public final class Hotcode {
      * by a process that does not trap exits.
      */
     public static void exit(Pid pid, Object reason) {
-        Kernel.get().exit(pid, reason);
+        Access.get().exit(pid, reason);
     }
 
     /** Sets whether the calling process traps exits; returns the previous setting. */
     public static boolean trapExit(boolean trap) {
-        return Proc.current("trapExit").trapExit(trap);
+        return Access.current("trapExit").trapExit(trap);
     }
 
     /** Links the calling process and {@code pid}: when one exits abnormally, the other gets the exit signal. */
     public static void link(Pid pid) {
-        Kernel.get().link(Proc.current("link"), pid);
+        Access.get().link(pid);
     }
 
     public static void unlink(Pid pid) {
-        Kernel.get().unlink(Proc.current("unlink"), pid);
+        Access.get().unlink(pid);
     }
 
     /**
@@ -146,22 +146,22 @@ public final class Hotcode {
      * reason {@code noproc}, if it is already gone).
      */
     public static Ref monitor(Pid pid) {
-        return Kernel.get().monitor(Proc.current("monitor"), pid);
+        return Access.get().monitor(pid);
     }
 
     /** Removes a monitor; a DOWN message already delivered for it stays in the mailbox. */
     public static void demonitor(Ref ref) {
-        Kernel.get().demonitor(Proc.current("demonitor"), ref);
+        Access.get().demonitor(ref);
     }
 
     /** Whether {@code pid} is a process that has not exited yet. */
     public static boolean isAlive(Pid pid) {
-        return Kernel.get().processes().lookup(pid).isAlive();
+        return Access.get().isAlive(pid);
     }
 
     /** Every live process, in creation order. */
     public static List<Pid> processes() {
-        return Kernel.get().processes().pids();
+        return Access.get().pids();
     }
 
     // ------------------------------------------------------------------ names
@@ -171,17 +171,17 @@ public final class Hotcode {
      * the name and both pids when the name is taken, or when the process is gone or already has a name.
      */
     public static void register(String name, Pid pid) {
-        Kernel.get().names().register(name, Kernel.get().processes().lookup(pid));
+        Access.get().register(name, pid);
     }
 
     /** Removes a registered name; fails when nothing is registered under it. */
     public static void unregister(String name) {
-        Kernel.get().names().unregister(name);
+        Access.get().unregister(name);
     }
 
     /** The process registered under {@code name}, or {@code null}. */
     public static Pid whereis(String name) {
-        return Kernel.get().names().whereis(name);
+        return Access.get().whereis(name);
     }
 
     // ------------------------------------------------------------------ code
@@ -191,16 +191,16 @@ public final class Hotcode {
      * Raises {@link UndefException} when the module has no current version or lacks the function with that arity.
      */
     public static Object call(String module, String function, Object... args) {
-        return Kernel.get().router().call(module, function, args);
+        return Access.get().call(module, function, args);
     }
 
     public static CodeServer codeServer() {
-        return Kernel.get().codeServer();
+        return Access.get().codeServer();
     }
 
     /** How many messages could not be delivered since the runtime started. */
     public static long deadLetterCount() {
-        return Kernel.get().deadLetters().count();
+        return Access.get().deadLetterCount();
     }
 
     /**
@@ -208,12 +208,12 @@ public final class Hotcode {
      * undeliverable: keep it short); close the result to stop.
      */
     public static AutoCloseable subscribeDeadLetters(java.util.function.Consumer<DeadLetter> subscriber) {
-        return Kernel.get().deadLetters().subscribe(subscriber);
+        return Access.get().subscribeDeadLetters(subscriber);
     }
 
     /** The most recent dead letters (a bounded window), oldest first. */
     public static List<DeadLetter> recentDeadLetters() {
-        return Kernel.get().deadLetters().recent();
+        return Access.get().recentDeadLetters();
     }
 
     /**
@@ -222,6 +222,6 @@ public final class Hotcode {
      * raised and when it clears; poll this to show them.
      */
     public static List<SystemAlert> systemAlerts() {
-        return Kernel.get().monitor().alerts();
+        return Access.get().systemAlerts();
     }
 }

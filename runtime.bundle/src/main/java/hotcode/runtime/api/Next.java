@@ -1,5 +1,7 @@
 package hotcode.runtime.api;
 
+import org.osgi.annotation.versioning.ConsumerType;
+
 /**
  * The next step of a process: process loops are tail calls. A process body does its work and <em>returns</em> the
  * step to run after it instead of calling it, and the runtime's trampoline runs that step on an empty stack, so a loop
@@ -15,6 +17,7 @@ package hotcode.runtime.api;
  * }
  * }</pre>
  */
+@ConsumerType
 @FunctionalInterface
 public interface Next {
     /** Runs this step and returns the one after it, or {@code null} when the process is done. */

@@ -1,6 +1,6 @@
 package hotcode.runtime.api;
 
-import hotcode.runtime.impl.server.StateConversion;
+import hotcode.runtime.spi.StateConversion;
 
 import java.util.Map;
 

@@ -1,5 +1,7 @@
 package hotcode.runtime.api;
 
+import org.osgi.annotation.versioning.ConsumerType;
+
 /**
  * The server behaviour, after Erlang's {@code gen_server}: a module author writes one plain class implementing it
  * (public, with a public no-argument constructor), and the runtime runs the loop: it receives each message, calls the
@@ -15,6 +17,7 @@ package hotcode.runtime.api;
  *
  * @param <S> the state; each version of the module has its own state classes (see {@link #codeChange})
  */
+@ConsumerType
 public interface Server<S> {
     /** The initial state. {@code arg} is the argument of {@link GenServer#start}; throwing fails the start. */
     S init(Object arg) throws Exception;

@@ -1,6 +1,6 @@
 package hotcode.runtime.api;
 
-import hotcode.runtime.impl.Kernel;
+import hotcode.runtime.spi.Access;
 
 import java.time.Duration;
 import java.util.List;
@@ -74,16 +74,16 @@ public final class Supervisor {
      * when a child cannot start (the children already started are stopped).
      */
     public static Pid start(String name, Strategy strategy, int intensity, Duration period, Child... children) {
-        return Kernel.get().supervisors().start(name, strategy, intensity, period, List.of(children), false);
+        return Access.get().startSupervisor(name, strategy, intensity, period, List.of(children), false);
     }
 
     /** {@link #start}, linked to the calling process. */
     public static Pid startLink(String name, Strategy strategy, int intensity, Duration period, Child... children) {
-        return Kernel.get().supervisors().start(name, strategy, intensity, period, List.of(children), true);
+        return Access.get().startSupervisor(name, strategy, intensity, period, List.of(children), true);
     }
 
     /** The supervisor's children, in start order. */
     public static List<ChildInfo> whichChildren(Object supervisor) {
-        return Kernel.get().supervisors().whichChildren(supervisor);
+        return Access.get().whichChildren(supervisor);
     }
 }

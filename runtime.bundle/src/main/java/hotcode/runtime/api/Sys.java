@@ -1,6 +1,6 @@
 package hotcode.runtime.api;
 
-import hotcode.runtime.impl.Kernel;
+import hotcode.runtime.spi.Access;
 
 import java.util.function.UnaryOperator;
 
@@ -16,21 +16,21 @@ public final class Sys {
 
     /** Suspends the server at its next safe point; returns once it is suspended. */
     public static void suspend(Object server) {
-        Kernel.get().servers().suspend(server);
+        Access.get().suspend(server);
     }
 
     /** Resumes a suspended server; a server that is not suspended is left alone. */
     public static void resume(Object server) {
-        Kernel.get().servers().resume(server);
+        Access.get().resume(server);
     }
 
     /** The server's state (of its version's classes), read at a safe point. */
     public static Object getState(Object server) {
-        return Kernel.get().servers().getState(server);
+        return Access.get().getState(server);
     }
 
     /** Replaces the server's state with {@code f(state)} at a safe point, in its process; returns the new state. */
     public static Object replaceState(Object server, UnaryOperator<Object> f) {
-        return Kernel.get().servers().replaceState(server, f);
+        return Access.get().replaceState(server, f);
     }
 }

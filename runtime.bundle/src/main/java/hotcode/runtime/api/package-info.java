@@ -32,6 +32,15 @@
  * are. An object of a class defined by one version of a module is readable only by that same version: passed into
  * another version of the same module it is refused with an {@link hotcode.runtime.api.IncompatibleValueException}
  * naming its class and both versions (a message is then counted as a dead letter, never dropped silently).
+ *
+ * <p><b>Versions of this package.</b> The package is versioned semantically. Module code implements the interfaces
+ * marked {@code @ConsumerType} ({@link hotcode.runtime.api.Server}, {@link hotcode.runtime.api.Next}); only the
+ * runtime implements those marked {@code @ProviderType} ({@link hotcode.runtime.api.Pid},
+ * {@link hotcode.runtime.api.From}, {@link hotcode.runtime.api.CodeServer}, {@link hotcode.runtime.api.NamedProcess}),
+ * so a method added to one of those is a minor change that a module importing the package does not notice. The
+ * package names nothing of the runtime's implementation: its static methods reach the running runtime through a
+ * private access interface that the runtime bundle installs when it starts, and fail with a
+ * {@link hotcode.runtime.api.HotcodeException} saying so when the bundle is not running.
  */
 @org.osgi.annotation.versioning.Version("0.3.0")
 package hotcode.runtime.api;

@@ -1,10 +1,14 @@
 package hotcode.runtime.impl;
 
 import hotcode.runtime.api.CodeServer;
+import hotcode.runtime.api.DeadLetter;
+import hotcode.runtime.api.From;
 import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Ref;
+import hotcode.runtime.api.Supervisor;
+import hotcode.runtime.api.SystemAlert;
 import hotcode.runtime.impl.code.Crossing;
 import hotcode.runtime.impl.code.ModuleRegistry;
 import hotcode.runtime.impl.process.DeadLetterOffice;
@@ -15,16 +19,26 @@ import hotcode.runtime.impl.process.SystemMonitor;
 import hotcode.runtime.impl.router.Router;
 import hotcode.runtime.impl.server.Servers;
 import hotcode.runtime.impl.server.Supervisors;
+import hotcode.runtime.spi.Access;
+import hotcode.runtime.spi.RuntimeAccess;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import hotcode.runtime.impl.upgrade.CodeServerImpl;
 
 /**
  * The running runtime: process table, names, dead letters, code server, router and system monitor, wired together
- * once. The API facade reaches it through {@link #get()}; the activator installs it on start and removes it on stop,
- * and starts and stops the monitor's sampling (a kernel made by a test samples only when told).
+ * once. The API reaches it as its {@link RuntimeAccess}, installed in {@link Access} (the activator installs it on
+ * start and removes it on stop, a test around each test); the implementation's own entry points (the shell) reach it
+ * through {@link #get()}. The activator also starts and stops the monitor's sampling (a kernel made by a test samples
+ * only when told).
+ *
+ * <p>It implements {@link RuntimeAccess} itself rather than through an adapter: {@code Hotcode.send} then reaches the
+ * process table in as many steps as when the API called the kernel directly.
  */
-public final class Kernel {
-    private static volatile Kernel instance;
-
+public final class Kernel implements RuntimeAccess {
     private final DeadLetterOffice deadLetters = new DeadLetterOffice();
     private final Names names = new Names();
     private final ProcessTable processes = new ProcessTable(deadLetters, names);
@@ -53,32 +67,30 @@ public final class Kernel {
         registry.addListener(monitor); // told of every purge: processes the purge could not stop run purged code
     }
 
+    /** The installed kernel; fails, as the API does, when the runtime is not running. */
     public static Kernel get() {
-        Kernel k = instance;
-        if (k == null) {
-            throw new HotcodeException("the Hotcode runtime (bundle hotcode.runtime) is not running");
-        }
-        return k;
+        return (Kernel) Access.get();
     }
 
     public static void install(Kernel k) {
-        instance = k;
+        Access.install(k);
     }
 
+    /** Removes {@code k} if it is the one installed. */
     public static void uninstall(Kernel k) {
-        if (instance == k) {
-            instance = null;
-        }
+        Access.uninstall(k);
     }
 
     // ------------------------------------------------------------------ processes
 
+    @Override
     public Pid spawn(String module, String function, Object[] args, boolean link) {
         router.processStep(module, function, args.length); // undef and bad steps fail in the caller
         Proc parent = link ? Proc.current("spawnLink") : null;
         return processes.spawn(Next.call(module, function, args), null, parent);
     }
 
+    @Override
     public Pid spawn(Next body, boolean link) {
         if (body == null) {
             throw new HotcodeException("spawn: the process body must not be null");
@@ -88,10 +100,12 @@ public final class Kernel {
         return processes.spawn(body, Crossing.stepVersion(body.getClass()), parent);
     }
 
+    @Override
     public void send(Pid to, Object message) {
         processes.send(to, message);
     }
 
+    @Override
     public void send(String name, Object message) {
         Pid pid = names.whereis(name);
         if (pid == null) {
@@ -100,24 +114,149 @@ public final class Kernel {
         processes.send(pid, message);
     }
 
+    @Override
     public void exit(Pid pid, Object reason) {
         processes.exit(pid, reason);
     }
 
-    public void link(Proc self, Pid other) {
-        processes.link(self, other);
+    @Override
+    public void link(Pid other) {
+        processes.link(Proc.current("link"), other);
     }
 
-    public void unlink(Proc self, Pid other) {
-        processes.unlink(self, other);
+    @Override
+    public void unlink(Pid other) {
+        processes.unlink(Proc.current("unlink"), other);
     }
 
-    public Ref monitor(Proc self, Pid target) {
-        return processes.monitor(self, target);
+    @Override
+    public Ref monitor(Pid target) {
+        return processes.monitor(Proc.current("monitor"), target);
     }
 
-    public void demonitor(Proc self, Ref ref) {
-        processes.demonitor(self, ref);
+    @Override
+    public void demonitor(Ref ref) {
+        processes.demonitor(Proc.current("demonitor"), ref);
+    }
+
+    @Override
+    public boolean isAlive(Pid pid) {
+        return processes.lookup(pid).isAlive();
+    }
+
+    @Override
+    public List<Pid> pids() {
+        return processes.pids();
+    }
+
+    @Override
+    public void register(String name, Pid pid) {
+        names.register(name, processes.lookup(pid));
+    }
+
+    @Override
+    public void unregister(String name) {
+        names.unregister(name);
+    }
+
+    @Override
+    public Pid whereis(String name) {
+        return names.whereis(name);
+    }
+
+    // ------------------------------------------------------------------ code, dead letters, system monitor
+
+    @Override
+    public Object call(String module, String function, Object[] args) {
+        return router.call(module, function, args);
+    }
+
+    @Override
+    public Next tailCall(Next step, String module, String function, Object[] args) {
+        return router.tailCall(step, module, function, args);
+    }
+
+    @Override
+    public long deadLetterCount() {
+        return deadLetters.count();
+    }
+
+    @Override
+    public AutoCloseable subscribeDeadLetters(Consumer<DeadLetter> subscriber) {
+        return deadLetters.subscribe(subscriber);
+    }
+
+    @Override
+    public List<DeadLetter> recentDeadLetters() {
+        return deadLetters.recent();
+    }
+
+    @Override
+    public List<SystemAlert> systemAlerts() {
+        return monitor.alerts();
+    }
+
+    // ------------------------------------------------------------------ servers, supervisors
+
+    @Override
+    public Pid startServer(String name, Class<?> type, Object arg, boolean link) {
+        return servers.start(name, type, arg, link);
+    }
+
+    @Override
+    public Object callServer(Object server, Object request, Duration timeout) {
+        return servers.call(server, request, timeout);
+    }
+
+    @Override
+    public void castServer(Object server, Object message) {
+        servers.cast(server, message);
+    }
+
+    @Override
+    public void reply(From from, Object value) {
+        servers.reply(from, value);
+    }
+
+    @Override
+    public void stopServer(Object server, Object reason, Duration timeout) {
+        servers.stop(server, reason, timeout);
+    }
+
+    @Override
+    public void unexpected(String kind, Object message) {
+        servers.unexpected(kind, message);
+    }
+
+    @Override
+    public void suspend(Object server) {
+        servers.suspend(server);
+    }
+
+    @Override
+    public void resume(Object server) {
+        servers.resume(server);
+    }
+
+    @Override
+    public Object getState(Object server) {
+        return servers.getState(server);
+    }
+
+    @Override
+    public Object replaceState(Object server, UnaryOperator<Object> f) {
+        return servers.replaceState(server, f);
+    }
+
+    @Override
+    public Pid startSupervisor(String name, Supervisor.Strategy strategy, int intensity, Duration period,
+                               List<Supervisor.Child> children, boolean link) {
+        return supervisors.start(name, strategy, intensity, period, children, link);
+    }
+
+    @Override
+    public List<Supervisor.ChildInfo> whichChildren(Object supervisor) {
+        return supervisors.whichChildren(supervisor);
     }
 
     // ------------------------------------------------------------------ parts
@@ -143,6 +282,7 @@ public final class Kernel {
         return code;
     }
 
+    @Override
     public CodeServer codeServer() {
         return code;
     }

@@ -3,6 +3,7 @@ package hotcode.runtime.impl;
 import hotcode.runtime.api.CodeServer;
 import hotcode.runtime.impl.osgi.ModuleExtender;
 import hotcode.runtime.impl.osgi.NamedProcessServices;
+import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.process.SystemMonitor;
 import hotcode.runtime.impl.shell.Shell;
 import org.osgi.framework.BundleActivator;
@@ -39,7 +40,8 @@ public final class RuntimeActivator implements BundleActivator {
         UpgradePathWarmup.run(kernel);
         kernel.monitor().start(); // after the warm-ups: they are the runtime's own doing
         context.registerService(CodeServer.class, kernel.codeServer(), null);
-        shell = Shell.open(context, kernel);
+        shell = Shell.open(context, kernel.processes(), kernel.names(), kernel.deadLetters(), kernel.monitor(),
+                kernel.codeServer(), kernel.registry(), kernel.router());
         extender = new ModuleExtender(context, kernel.code());
         extender.open();
     }

@@ -9,6 +9,7 @@ import hotcode.runtime.impl.code.ModuleRevision;
 import hotcode.runtime.impl.upgrade.CodeServerImpl;
 import hotcode.runtime.impl.code.ModuleHeader;
 import hotcode.runtime.impl.code.ModuleSource;
+import hotcode.runtime.impl.log.Log;
 
 /**
  * Runs the upgrade of servers a few times at start, on an internal module, so that the JIT has compiled it before a

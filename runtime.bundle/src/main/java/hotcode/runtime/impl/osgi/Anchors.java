@@ -1,6 +1,6 @@
 package hotcode.runtime.impl.osgi;
 
-import hotcode.runtime.impl.Log;
+import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.code.ModuleVersion;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;

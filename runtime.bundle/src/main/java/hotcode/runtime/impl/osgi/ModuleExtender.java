@@ -1,7 +1,7 @@
 package hotcode.runtime.impl.osgi;
 
 import hotcode.runtime.api.HotcodeException;
-import hotcode.runtime.impl.Log;
+import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.code.BadModuleException;
 import hotcode.runtime.impl.code.ModuleHeader;
 import hotcode.runtime.impl.code.ModuleRegistry;

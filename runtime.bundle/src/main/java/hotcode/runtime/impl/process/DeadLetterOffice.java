@@ -4,7 +4,7 @@ import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.DeadLetter;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Terms;
-import hotcode.runtime.impl.Log;
+import hotcode.runtime.impl.log.Log;
 
 import java.time.Instant;
 import java.util.ArrayList;

@@ -7,9 +7,11 @@ import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Ref;
 import hotcode.runtime.api.Tuple;
-import hotcode.runtime.impl.Log;
 import hotcode.runtime.impl.code.Crossing;
 import hotcode.runtime.impl.code.ModuleVersion;
+import hotcode.runtime.impl.log.Log;
+import hotcode.runtime.spi.Access;
+import hotcode.runtime.spi.ProcessAccess;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -31,19 +33,19 @@ import static hotcode.runtime.api.Hotcode.NOPROC;
 /**
  * A process: a virtual thread running a trampoline of {@link Next} steps, its mailbox, its links and monitors, and
  * the stack of module versions it is executing (one frame per qualified call in progress). The process object is
- * also its {@link Pid}.
+ * also its {@link Pid}, and the {@link ProcessAccess} through which the API's {@code receive}, {@code trapExit} and
+ * {@code sleep} reach it.
  *
  * <p>Exit signals are asynchronous as in Erlang: {@link #exitSignal} records the reason and wakes the process; the
  * process itself unwinds at its next runtime call ({@link #checkExit()}), and terminates on its own thread, so its
  * mailbox has a single owner to the end.
  */
-public final class Proc implements Pid, Runnable {
+public final class Proc implements ProcessAccess, Runnable {
     static final Atom PROCESS = Atom.of("process");
     static final Atom INCOMPATIBLE = Atom.of("incompatible");
     /** The sender of exit signals that come from the runtime or the shell rather than from a process. */
     static final Atom RUNTIME = Atom.of("hotcode");
     static final Atom SHUTDOWN = Atom.of("shutdown");
-    private static final ThreadLocal<Proc> CURRENT = new ThreadLocal<>();
     private static final ClassLoader RUNTIME_LOADER = Proc.class.getClassLoader();
     private static final VarHandle PENDING_EXIT;
 
@@ -156,20 +158,11 @@ public final class Proc implements Pid, Runnable {
 
     /** The calling process, or a clear error naming the operation when there is none. */
     public static Proc current(String operation) {
-        Proc p = CURRENT.get();
-        if (p == null) {
-            throw new HotcodeException(operation + " must be called from a Hotcode process, not from thread "
-                    + Thread.currentThread().getName() + " (spawn a process first)");
-        }
-        return p;
+        return (Proc) Access.current(operation); // only a Proc enters itself (run())
     }
 
     public static Proc currentOrNull() {
-        return CURRENT.get();
-    }
-
-    public static Pid self() {
-        return current("self");
+        return (Proc) Access.currentOrNull();
     }
 
     @Override
@@ -211,6 +204,7 @@ public final class Proc implements Pid, Runnable {
         return trapExit;
     }
 
+    @Override
     public boolean trapExit(boolean trap) {
         boolean before = trapExit;
         trapExit = trap;
@@ -285,6 +279,7 @@ public final class Proc implements Pid, Runnable {
     }
 
     /** Selective receive; {@code timeoutNanos} < 0 waits forever; returns null on timeout. Owner only. */
+    @Override
     public Object receive(Object[] patterns, long timeoutNanos) {
         checkExit();
         if (move == MOVE_REQUESTED) {
@@ -347,13 +342,14 @@ public final class Proc implements Pid, Runnable {
 
     /** An effect that re-running the step would repeat (a send, a spawn, a link...). Called on the process's thread. */
     public static void effect() {
-        Proc p = CURRENT.get();
+        Proc p = currentOrNull();
         if (p != null) {
             p.progress++;
         }
     }
 
     /** Parks for {@code millis}, leaving the mailbox alone; an exit signal ends the wait. Owner only. */
+    @Override
     public void sleep(long millis) {
         progress++;
         long deadline = System.nanoTime() + Math.min(millis, Long.MAX_VALUE / 4_000_000L) * 1_000_000L;
@@ -641,6 +637,25 @@ public final class Proc implements Pid, Runnable {
         return false;
     }
 
+    /**
+     * Whether any frame runs a module's old version that is not purged yet (the console's {@code old_code}). Any
+     * thread (a racy snapshot).
+     */
+    public boolean runsOldCode() {
+        int d = depth; // the volatile read first, as in runs()
+        Object[] fs = frames;
+        if (fs == null) {
+            return false;
+        }
+        int end = Math.min(2 * d, fs.length);
+        for (int i = 0; i < end; i += 2) {
+            if (fs[i] instanceof ModuleVersion v && v.isOld() && !v.isPurged()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The frames, innermost last, as "module:function (version)". Any thread (a racy snapshot). */
     public List<String> frames() {
         Object[] fs = frames;
@@ -679,7 +694,7 @@ public final class Proc implements Pid, Runnable {
 
     @Override
     public void run() {
-        CURRENT.set(this);
+        Access.enter(this);
         Object reason = NORMAL;
         try {
             Next step = first;
@@ -769,7 +784,7 @@ public final class Proc implements Pid, Runnable {
             depth = 0;
         }
         stepCall = null;
-        CURRENT.remove();
+        Access.leave();
     }
 
     public synchronized Object exitReason() {

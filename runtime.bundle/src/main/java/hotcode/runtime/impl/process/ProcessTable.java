@@ -4,12 +4,13 @@ import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Ref;
-import hotcode.runtime.impl.Log;
 import hotcode.runtime.impl.code.ModuleVersion;
+import hotcode.runtime.impl.log.Log;
 
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicLong;
@@ -150,6 +151,28 @@ public final class ProcessTable {
         List<Pid> out = new ArrayList<>(live.values());
         out.sort(Comparator.naturalOrder());
         return out;
+    }
+
+    /** A snapshot of the process behind {@code pid}, dead or alive, for the console. */
+    public ProcessInfo info(Pid pid) {
+        Proc p = lookup(pid);
+        ModuleVersion v = p.topVersion();
+        return new ProcessInfo(p, p.registeredName(), v == null ? null : v.module(), v == null ? null : v.version(),
+                v != null && v.isOld(), p.state().name().toLowerCase(Locale.ROOT), p.mailboxLength(),
+                p.frames(), p.runsOldCode(), p.trapsExits(), p.links(), p.monitors(), p.monitoredBy());
+    }
+
+    /**
+     * Waits up to {@code millis} for the process behind {@code pid} to have terminated completely (dead letters
+     * counted, links and monitors told); true if it has. Then {@link #exitReason} says why.
+     */
+    public boolean awaitExit(Pid pid, long millis) throws InterruptedException {
+        return lookup(pid).awaitExit(millis);
+    }
+
+    /** The reason the process behind {@code pid} exited with, or null while it has not. */
+    public Object exitReason(Pid pid) {
+        return lookup(pid).exitReason();
     }
 
     /** Calls {@code visitor} with every process in the table, without copying it (the system monitor's sample). */

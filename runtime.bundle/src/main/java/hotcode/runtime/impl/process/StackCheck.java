@@ -1,8 +1,8 @@
 package hotcode.runtime.impl.process;
 
-import hotcode.runtime.impl.Log;
 import hotcode.runtime.impl.code.Crossing;
 import hotcode.runtime.impl.code.ModuleVersion;
+import hotcode.runtime.impl.log.Log;
 
 import java.util.ArrayList;
 import java.util.Collection;

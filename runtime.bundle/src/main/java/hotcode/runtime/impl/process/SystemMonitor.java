@@ -2,9 +2,9 @@ package hotcode.runtime.impl.process;
 
 import hotcode.runtime.api.SystemAlert;
 import hotcode.runtime.api.SystemAlert.Kind;
-import hotcode.runtime.impl.Log;
 import hotcode.runtime.impl.code.ModuleRegistry;
 import hotcode.runtime.impl.code.ModuleVersion;
+import hotcode.runtime.impl.log.Log;
 
 import java.time.Instant;
 import java.util.ArrayList;

@@ -2,7 +2,7 @@ package hotcode.runtime.impl.server;
 
 import hotcode.runtime.api.MigrationException;
 import hotcode.runtime.api.Pid;
-import hotcode.runtime.impl.Log;
+import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.code.ModuleVersion;
 import hotcode.runtime.impl.process.Proc;
 

@@ -7,9 +7,9 @@ import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Reply;
 import hotcode.runtime.api.Server;
 import hotcode.runtime.api.Terms;
-import hotcode.runtime.impl.Log;
 import hotcode.runtime.impl.code.Crossing;
 import hotcode.runtime.impl.code.ModuleVersion;
+import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.process.Proc;
 
 import java.util.concurrent.CompletableFuture;

@@ -3,6 +3,7 @@ package hotcode.runtime.impl.server;
 import hotcode.runtime.api.Tuple;
 import hotcode.runtime.impl.code.Crossing;
 import hotcode.runtime.impl.code.ModuleVersion;
+import hotcode.runtime.spi.StateConversion;
 
 import java.util.ArrayDeque;
 import java.util.Collection;

@@ -7,11 +7,11 @@ import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Reply;
 import hotcode.runtime.api.Server;
-import hotcode.runtime.api.Supervisor;
 import hotcode.runtime.api.Supervisor.Child;
+import hotcode.runtime.api.Supervisor;
 import hotcode.runtime.api.Terms;
 import hotcode.runtime.api.Tuple;
-import hotcode.runtime.impl.Log;
+import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.process.Proc;
 
 import java.time.Duration;
@@ -53,13 +53,16 @@ final class SupervisorServer implements Server<Object> {
 
     /** The process that started this supervisor with startLink, or null. */
     private final Pid parent;
+    /** Starts and restarts the server children: the runtime this supervisor runs in. */
+    private final Servers servers;
 
-    SupervisorServer(Supervisor.Strategy strategy, int intensity, Duration period, List<Child> specs, Pid parent) {
+    SupervisorServer(Servers servers, Supervisor.Strategy strategy, int intensity, Duration period, List<Child> specs,
+                     Pid parent) {
+        this.servers = servers;
         this.parent = parent;
         this.strategy = strategy;
         this.intensity = intensity;
         this.periodNanos = period.toNanos();
-        Servers servers = hotcode.runtime.impl.Kernel.get().servers();
         for (Child c : specs) {
             if (c.serverType() == null) {
                 children.add(new Running(c, null, null));
@@ -193,7 +196,7 @@ final class SupervisorServer implements Server<Object> {
     private void startChild(Running r) {
         Child s = r.spec;
         if (r.className != null) {
-            r.pid = hotcode.runtime.impl.Kernel.get().servers().start(s.name(), r.module, r.className, s.arg(), true);
+            r.pid = servers.start(s.name(), r.module, r.className, s.arg(), true);
             return;
         }
         Pid pid = Hotcode.spawnLink(s.module(), s.function(), s.args().toArray());

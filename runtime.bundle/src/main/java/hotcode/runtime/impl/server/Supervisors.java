@@ -42,7 +42,8 @@ public final class Supervisors {
             }
         }
         hotcode.runtime.impl.process.Proc parent = link ? hotcode.runtime.impl.process.Proc.current("Supervisor.startLink") : null;
-        return servers.startRuntimeServer(name, new SupervisorServer(strategy, intensity, period, children, parent), null, link);
+        return servers.startRuntimeServer(name,
+                new SupervisorServer(servers, strategy, intensity, period, children, parent), null, link);
     }
 
     @SuppressWarnings("unchecked")

@@ -217,7 +217,7 @@ final class Upgrade {
             s.commit(this, i);
             return s.version() == to;
         } catch (RuntimeException | Error e) {
-            hotcode.runtime.impl.Log.error("upgrade of " + from.module() + ": could not commit " + s.describe() + ": " + e, e);
+            hotcode.runtime.impl.log.Log.error("upgrade of " + from.module() + ": could not commit " + s.describe() + ": " + e, e);
             return false;
         }
     }

@@ -1,6 +1,7 @@
 package hotcode.runtime.impl.shell;
 
 import hotcode.runtime.api.Atom;
+import hotcode.runtime.api.CodeServer;
 import hotcode.runtime.api.DeadLetter;
 import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.ModuleInfo;
@@ -10,30 +11,44 @@ import hotcode.runtime.api.PurgeResult;
 import hotcode.runtime.api.SystemAlert;
 import hotcode.runtime.api.Terms;
 import hotcode.runtime.api.VersionInfo;
-import hotcode.runtime.impl.Kernel;
-import hotcode.runtime.impl.code.ModuleVersion;
-import hotcode.runtime.impl.process.Proc;
+import hotcode.runtime.impl.process.DeadLetterOffice;
+import hotcode.runtime.impl.process.Names;
+import hotcode.runtime.impl.process.ProcessInfo;
+import hotcode.runtime.impl.process.ProcessTable;
 import hotcode.runtime.impl.process.SystemMonitor;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * The operator's console commands, scope {@code hotcode}: see processes and modules, send and kill, and drive the
  * code server (load, purge, soft purge, delete). Each answers with a {@link Table} (printed aligned; its rows are
- * there for scripts) or a plain value.
+ * there for scripts) or a plain value. Processes are read as {@link ProcessInfo} snapshots and modules as the
+ * {@link CodeServer}'s {@link ModuleInfo}s, never through the runtime's process or module-version objects.
  */
 public final class HotcodeCommands {
     static final String[] FUNCTIONS = {"ps", "info", "modules", "which", "send", "kill", "purge", "softpurge", "load",
         "delete", "deadletters", "alerts", "await", "sleep"};
     private static final int PS_ROWS = 50;
 
-    private final Kernel kernel;
+    private final ProcessTable processes;
+    private final Names names;
+    private final DeadLetterOffice deadLetters;
+    private final SystemMonitor monitor;
+    private final CodeServer code;
 
-    public HotcodeCommands(Kernel kernel) {
-        this.kernel = kernel;
+    public HotcodeCommands(ProcessTable processes, Names names, DeadLetterOffice deadLetters, SystemMonitor monitor,
+                           CodeServer code) {
+        this.processes = processes;
+        this.names = names;
+        this.deadLetters = deadLetters;
+        this.monitor = monitor;
+        this.code = code;
     }
 
     // ------------------------------------------------------------------ processes
@@ -43,22 +58,20 @@ public final class HotcodeCommands {
     public Table ps(@Descriptor("list every process, not only the first " + PS_ROWS)
                     @Parameter(names = {"-a", "--all"}, presentValue = "true", absentValue = "false") boolean all) {
         Table t = new Table("PID", "NAME", "MODULE", "VERSION", "OLD", "MAILBOX", "STATE", "ALERT");
-        java.util.Map<Pid, String> alerts = new java.util.HashMap<>();
-        for (SystemAlert a : kernel.monitor().alerts()) {
+        Map<Pid, String> alerts = new HashMap<>();
+        for (SystemAlert a : monitor.alerts()) {
             alerts.merge(a.pid(), a.kind().toString(), (x, y) -> x + "," + y);
         }
-        List<Pid> pids = kernel.processes().pids();
+        List<Pid> pids = processes.pids();
         int shown = 0;
         for (Pid pid : pids) {
             if (!all && shown == PS_ROWS) {
                 t.note("... " + (pids.size() - shown) + " more (hotcode:ps --all)");
                 break;
             }
-            Proc p = (Proc) pid;
-            ModuleVersion v = p.topVersion();
-            boolean old = v != null && v.isOld();
-            t.row(p, orDash(p.registeredName()), v == null ? "-" : v.module(), v == null ? "-" : v.version(),
-                    old ? "old" : "", p.mailboxLength(), p.state().name().toLowerCase(), alerts.getOrDefault(p, ""));
+            ProcessInfo p = processes.info(pid);
+            t.row(pid, orDash(p.registeredName()), orDash(p.module()), orDash(p.version()), p.old() ? "old" : "",
+                    p.messageQueueLen(), p.status(), alerts.getOrDefault(pid, ""));
             shown++;
         }
         t.note(pids.size() + " processes");
@@ -67,14 +80,14 @@ public final class HotcodeCommands {
 
     @Descriptor("show one process: links, monitors, current function, the versions on its stack")
     public Table info(@Descriptor("pid, as <0.N.0> (quoted) or N") String pid) {
-        Proc p = (Proc) TermParser.pid(pid, kernel.processes());
+        ProcessInfo p = processes.info(TermParser.pid(pid, processes));
         Table t = new Table("FIELD", "VALUE");
         List<String> frames = p.frames();
-        t.row("pid", p).row("registered_name", orDash(p.registeredName())).row("state", p.state().name().toLowerCase())
-                .row("current_function", frames.isEmpty() ? "-" : frames.get(frames.size() - 1))
+        t.row("pid", p.pid()).row("registered_name", orDash(p.registeredName())).row("state", p.status())
+                .row("current_function", orDash(p.currentFunction()))
                 .row("stack (outermost first)", frames.isEmpty() ? "-" : String.join(" <- ", frames.reversed()))
-                .row("old_code", kernel.registry().versions().stream().anyMatch(v -> v.isOld() && p.runs(v)))
-                .row("message_queue_len", p.mailboxLength()).row("trap_exit", p.trapsExits())
+                .row("old_code", p.oldCode())
+                .row("message_queue_len", p.messageQueueLen()).row("trap_exit", p.trapExit())
                 .row("links", p.links()).row("monitors", p.monitors()).row("monitored_by", p.monitoredBy());
         return t;
     }
@@ -83,22 +96,22 @@ public final class HotcodeCommands {
             + " message is counted as a dead letter (noproc), as Hotcode.send counts it")
     public String send(@Descriptor("pid (<0.N.0> quoted, or N) or registered name") String to,
                        @Descriptor("the message, e.g. ping, '{ping, 1}', \"text\", [1,2]") String message) {
-        Object term = TermParser.parse(message, kernel.processes());
-        Pid pid = kernel.names().whereis(to);
+        Object term = TermParser.parse(message, processes);
+        Pid pid = names.whereis(to);
         if (pid == null) {
             if (!TermParser.isPid(to)) {
                 throw new HotcodeException("no process is registered as " + to + " (and it is not a pid)");
             }
             long n = TermParser.pidNumber(to);
-            pid = kernel.processes().find(n);
+            pid = processes.find(n);
             if (pid == null) {
-                if (!kernel.processes().deadLetterToExited(n, term)) {
+                if (!processes.deadLetterToExited(n, term)) {
                     throw new HotcodeException("no process <0." + n + ".0> is alive (this runtime has made no such pid)");
                 }
                 return "<0." + n + ".0> is not alive: counted as a dead letter (noproc)";
             }
         }
-        kernel.send(pid, term);
+        processes.send(pid, term);
         return "sent " + Terms.format(term) + " to " + pid;
     }
 
@@ -109,8 +122,8 @@ public final class HotcodeCommands {
 
     @Descriptor("send an exit signal with a reason (an atom) to a process")
     public String kill(@Descriptor("pid, as <0.N.0> (quoted) or N") String pid, @Descriptor("exit reason") String reason) {
-        Pid p = TermParser.pid(pid, kernel.processes());
-        kernel.exit(p, Atom.of(reason));
+        Pid p = TermParser.pid(pid, processes);
+        processes.exit(p, Atom.of(reason));
         return "exit signal " + reason + " sent to " + p;
     }
 
@@ -118,11 +131,12 @@ public final class HotcodeCommands {
     public String await(@Descriptor("pid, as <0.N.0> (quoted) or N") String pid,
                         @Descriptor("how long to wait, ms") long timeoutMs) throws InterruptedException {
         long n = TermParser.pidNumber(pid);
-        Proc p = kernel.processes().find(n);
+        Pid p = processes.find(n);
         if (p == null) {
             return "<0." + n + ".0> is not alive (it has exited, or never existed)";
         }
-        return p.awaitExit(timeoutMs) ? p + " exited: " + Terms.format(p.exitReason()) : p + " still running after " + timeoutMs + " ms";
+        return processes.awaitExit(p, timeoutMs) ? p + " exited: " + Terms.format(processes.exitReason(p))
+                : p + " still running after " + timeoutMs + " ms";
     }
 
     @Descriptor("wait until a process has exited (up to 10 minutes)")
@@ -138,11 +152,11 @@ public final class HotcodeCommands {
     @Descriptor("messages that could not be delivered: counts by reason and the latest ones")
     public Table deadletters() {
         Table t = new Table("AT", "TO", "REASON", "MESSAGE");
-        List<DeadLetter> recent = kernel.deadLetters().recent();
+        List<DeadLetter> recent = deadLetters.recent();
         for (DeadLetter d : recent.subList(Math.max(0, recent.size() - 20), recent.size())) {
             t.row(d.at(), d.to(), Terms.format(d.reason()), Terms.format(d.message()));
         }
-        t.note(kernel.deadLetters().count() + " dead letters in all " + kernel.deadLetters().countsByReason());
+        t.note(deadLetters.count() + " dead letters in all " + deadLetters.countsByReason());
         return t;
     }
 
@@ -150,15 +164,14 @@ public final class HotcodeCommands {
             + " (long_schedule), long mailboxes (long_message_queue), processes running purged code (runs_purged_code)")
     public Table alerts() {
         Table t = new Table("SINCE", "KIND", "PID", "NAME", "MODULE", "VERSION", "DETAIL");
-        for (SystemAlert a : kernel.monitor().alerts()) {
+        for (SystemAlert a : monitor.alerts()) {
             t.row(a.since(), a.kind(), a.pid(), orDash(a.name()), orDash(a.module()), orDash(a.version()), a.detail());
         }
-        SystemMonitor m = kernel.monitor();
-        SystemMonitor.Settings s = m.settings();
+        SystemMonitor.Settings s = monitor.settings();
         boolean sampling = s.intervalMillis() > 0 && (s.longScheduleMillis() > 0 || s.longMessageQueue() > 0);
         t.note(!sampling ? "sampling is off (hotcode.monitor.* settings): only purges are watched"
                 : String.format("sampled every %d ms (last: %d processes in %.1f ms); limits: long_schedule %s,"
-                        + " long_message_queue %s", s.intervalMillis(), m.lastSampleProcesses(), m.lastSampleNanos() / 1e6,
+                        + " long_message_queue %s", s.intervalMillis(), monitor.lastSampleProcesses(), monitor.lastSampleNanos() / 1e6,
                         s.longScheduleMillis() == 0 ? "off" : s.longScheduleMillis() + " ms",
                         s.longMessageQueue() == 0 ? "off" : s.longMessageQueue() + " messages"));
         return t;
@@ -169,7 +182,7 @@ public final class HotcodeCommands {
     @Descriptor("list modules with their current and old versions and how many processes run each")
     public Table modules() {
         Table t = new Table("MODULE", "STATUS", "CURRENT", "PROCS", "OLD", "PROCS", "BUNDLE");
-        for (ModuleInfo m : kernel.codeServer().modules()) {
+        for (ModuleInfo m : code.modules()) {
             Optional<VersionInfo> c = m.current();
             Optional<VersionInfo> o = m.old();
             t.row(m.name(), m.status(), c.map(VersionInfo::version).orElse("-"), c.map(VersionInfo::processes).map(String::valueOf).orElse("-"),
@@ -181,7 +194,7 @@ public final class HotcodeCommands {
 
     @Descriptor("where a module's current and old versions come from: bundle id, location, version")
     public Object which(@Descriptor("module name") String module) {
-        Optional<ModuleInfo> known = kernel.codeServer().which(module);
+        Optional<ModuleInfo> known = code.which(module);
         if (known.isEmpty()) {
             return unknown(module, "nothing to show");
         }
@@ -203,39 +216,39 @@ public final class HotcodeCommands {
     public String purge(@Descriptor("module name") String module, @Descriptor("kill or migrate") String mode) {
         PurgeMode m;
         try {
-            m = PurgeMode.valueOf(mode.trim().toUpperCase(java.util.Locale.ROOT));
+            m = PurgeMode.valueOf(mode.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new HotcodeException("purge: unknown mode " + mode + "; use kill or migrate");
         }
-        if (kernel.codeServer().which(module).isEmpty()) {
+        if (code.which(module).isEmpty()) {
             return unknown(module, "nothing purged");
         }
-        return describe(kernel.codeServer().purge(module, m));
+        return describe(code.purge(module, m));
     }
 
     @Descriptor("purge a module's old code only if no process runs it; otherwise name the processes in the way")
     public String softpurge(@Descriptor("module name") String module) {
-        if (kernel.codeServer().which(module).isEmpty()) {
+        if (code.which(module).isEmpty()) {
             return unknown(module, "nothing purged");
         }
-        return describe(kernel.codeServer().softPurge(module));
+        return describe(code.softPurge(module));
     }
 
     @Descriptor("load a new version of a module from a jar URL (refused while the module has old code)")
     public String load(@Descriptor("module name") String module, @Descriptor("jar URL, e.g. file:/path/x.jar") String url) {
-        return "loaded " + kernel.codeServer().load(module, url);
+        return "loaded " + code.load(module, url);
     }
 
     @Descriptor("delete a module: its current version becomes old; calls to it fail with undef; nobody is killed")
     public String delete(@Descriptor("module name") String module) {
-        Optional<ModuleInfo> before = kernel.codeServer().which(module);
+        Optional<ModuleInfo> before = code.which(module);
         if (before.isEmpty()) {
             return unknown(module, "nothing deleted");
         }
-        if (kernel.codeServer().delete(module)) {
+        if (code.delete(module)) {
             return "deleted " + module + ": its current version is now old";
         }
-        ModuleInfo m = kernel.codeServer().which(module).orElse(before.get());
+        ModuleInfo m = code.which(module).orElse(before.get());
         return "not deleted: " + module + (m.current().isEmpty() ? " has no current version (" + m.status() + ")"
                 : " has old code (" + m.old().map(VersionInfo::version).orElse("?") + "): purge it first");
     }

@@ -5,7 +5,8 @@ import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.Supervisor;
 import hotcode.runtime.api.Sys;
 import hotcode.runtime.api.Terms;
-import hotcode.runtime.impl.Kernel;
+import hotcode.runtime.impl.process.Names;
+import hotcode.runtime.impl.process.ProcessTable;
 import org.apache.felix.service.command.Descriptor;
 
 /**
@@ -15,21 +16,23 @@ import org.apache.felix.service.command.Descriptor;
 public final class ServerCommands {
     static final String[] FUNCTIONS = {"call", "cast", "state", "suspend", "resume", "children"};
 
-    private final Kernel kernel;
+    private final ProcessTable processes;
+    private final Names names;
 
-    public ServerCommands(Kernel kernel) {
-        this.kernel = kernel;
+    public ServerCommands(ProcessTable processes, Names names) {
+        this.processes = processes;
+        this.names = names;
     }
 
     @Descriptor("call a server with a request written as an Erlang term; prints the reply (waits up to 5 s)")
     public String call(@Descriptor("registered name or pid (<0.N.0> quoted, or N)") String server,
                        @Descriptor("the request, e.g. get, '{put, a, 1}'") String request) {
-        return Terms.format(GenServer.call(target(server), TermParser.parse(request, kernel.processes())));
+        return Terms.format(GenServer.call(target(server), TermParser.parse(request, processes)));
     }
 
     @Descriptor("cast a message, written as an Erlang term, to a server")
     public String cast(@Descriptor("registered name or pid") String server, @Descriptor("the message") String message) {
-        Object term = TermParser.parse(message, kernel.processes());
+        Object term = TermParser.parse(message, processes);
         GenServer.cast(target(server), term);
         return "cast " + Terms.format(term) + " to " + server;
     }
@@ -61,11 +64,11 @@ public final class ServerCommands {
     }
 
     private Object target(String server) {
-        if (kernel.names().whereis(server) != null) {
+        if (names.whereis(server) != null) {
             return server;
         }
         if (TermParser.isPid(server)) {
-            return TermParser.pid(server, kernel.processes());
+            return TermParser.pid(server, processes);
         }
         throw new HotcodeException("no process is registered as " + server + " (and it is not a pid)");
     }

@@ -1,7 +1,7 @@
 package hotcode.runtime.impl.upgrade;
 
 import hotcode.runtime.impl.ExitPathWarmup;
-import hotcode.runtime.impl.Log;
+import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.UpgradePathWarmup;
 
 /** The code server's log lines: one per load, purge and rollback, never for the runtime's own warm-up modules. */

@@ -7,7 +7,7 @@ import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.PurgeMode;
 import hotcode.runtime.api.PurgeResult;
 import hotcode.runtime.api.VersionInfo;
-import hotcode.runtime.impl.Log;
+import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.code.ModuleRegistry;
 import hotcode.runtime.impl.code.ModuleSlot;
 import hotcode.runtime.impl.code.ModuleSource;

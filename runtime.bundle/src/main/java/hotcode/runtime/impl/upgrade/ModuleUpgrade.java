@@ -2,7 +2,7 @@ package hotcode.runtime.impl.upgrade;
 
 import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.MigrationException;
-import hotcode.runtime.impl.Log;
+import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.code.ModuleSlot;
 import hotcode.runtime.impl.code.ModuleSource;
 import hotcode.runtime.impl.code.ModuleVersion;

@@ -139,7 +139,8 @@ public class SystemMonitorTest extends KernelTest {
         sampleFor(LIMIT_MS);
         assertEquals(List.of("long_message_queue: " + hoarder + " (busy 1.0.0) " + a.detail()), lines(warnings, hoarder));
 
-        HotcodeCommands commands = new HotcodeCommands(k);
+        HotcodeCommands commands =
+                new HotcodeCommands(k.processes(), k.names(), k.deadLetters(), k.monitor(), k.codeServer());
         Table ps = commands.ps(true);
         int alert = ps.columns().indexOf("ALERT");
         assertTrue(ps.columns().toString(), alert >= 0);

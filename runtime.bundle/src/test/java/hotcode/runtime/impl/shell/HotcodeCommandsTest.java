@@ -38,7 +38,8 @@ public class HotcodeCommandsTest extends KernelTest {
         a.exitWith(NORMAL);
         assertTrue(k.processes().lookup(pid).awaitExit(TimeUnit.SECONDS.toMillis(WAIT)));
         assertNull("gone from the table", k.processes().find(pid.id()));
-        HotcodeCommands commands = new HotcodeCommands(k);
+        HotcodeCommands commands =
+                new HotcodeCommands(k.processes(), k.names(), k.deadLetters(), k.monitor(), k.codeServer());
 
         assertEquals(pid + " is not alive: counted as a dead letter (noproc)",
                 commands.send(String.valueOf(pid.id()), "{ping, 1}"));
@@ -56,7 +57,8 @@ public class HotcodeCommandsTest extends KernelTest {
 
     @Test(timeout = 60_000)
     public void sendToAPidThisRuntimeNeverMadeIsRefusedAndCountsNothing() {
-        HotcodeCommands commands = new HotcodeCommands(k);
+        HotcodeCommands commands =
+                new HotcodeCommands(k.processes(), k.names(), k.deadLetters(), k.monitor(), k.codeServer());
         HotcodeException e = assertThrows(HotcodeException.class, () -> commands.send("999999999", "ping"));
         assertTrue(e.getMessage(), e.getMessage().contains("no process <0.999999999.0> is alive"));
         assertEquals(0, k.deadLetters().count());
@@ -65,7 +67,8 @@ public class HotcodeCommandsTest extends KernelTest {
     @Test(timeout = 60_000)
     public void sendToALiveProcessDelivers() {
         Agent a = Agent.spawn();
-        HotcodeCommands commands = new HotcodeCommands(k);
+        HotcodeCommands commands =
+                new HotcodeCommands(k.processes(), k.names(), k.deadLetters(), k.monitor(), k.codeServer());
         assertEquals("sent hello to " + a.pid(), commands.send(String.valueOf(a.pid().id()), "hello"));
         assertEquals(atom("hello"), a.receive(atom("hello")));
         assertEquals(0, k.deadLetters().count());

@@ -1,4 +1,4 @@
-package hotcode.runtime.impl.server;
+package hotcode.runtime.spi;
 
 import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.HotcodeException;
@@ -26,13 +26,17 @@ import java.util.TreeSet;
  * {@link hotcode.runtime.api.Records}: reads state by shape. Records by component name, enums by constant name,
  * collections element by element (using the target's generic element types), numbers widened; nothing else is
  * guessed, and every failure names the class and the component path.
+ *
+ * <p>Here rather than in the implementation because both sides use it and it needs no running runtime: the API's
+ * {@code Records} (which works on any thread, runtime or not) and the upgrade's state check (which walks states with
+ * {@link #shape}, {@link #isPlain} and {@link #component}).
  */
 public final class StateConversion {
     /**
      * A record class's components, accessors and canonical constructor, looked up once per class. A ClassValue is
      * held by the class itself, so a module revision's entries go with its classes: nothing outlives a purge.
      */
-    record Shape(RecordComponent[] components, String[] names, java.lang.invoke.MethodHandle[] accessors,
+    public record Shape(RecordComponent[] components, String[] names, java.lang.invoke.MethodHandle[] accessors,
                  java.lang.invoke.MethodHandle constructor, Class<?>[] types) {
     }
 
@@ -67,7 +71,7 @@ public final class StateConversion {
     private StateConversion() {
     }
 
-    static Shape shape(Class<?> recordType) {
+    public static Shape shape(Class<?> recordType) {
         return SHAPES.get(recordType);
     }
 
@@ -131,7 +135,7 @@ public final class StateConversion {
     }
 
     /** Values that are the same in every version and hold nothing to convert or check: JDK scalars and terms. */
-    static boolean isPlain(Object v) {
+    public static boolean isPlain(Object v) {
         return v == null || v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof Character
                 || v instanceof Atom || v instanceof hotcode.runtime.api.Pid || v instanceof hotcode.runtime.api.Ref;
     }
@@ -149,7 +153,7 @@ public final class StateConversion {
         return out;
     }
 
-    static Object component(Object record, Shape sh, int i) {
+    public static Object component(Object record, Shape sh, int i) {
         try {
             return sh.accessors[i].invokeExact(record);
         } catch (Throwable e) {

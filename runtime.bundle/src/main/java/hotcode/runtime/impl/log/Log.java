@@ -1,4 +1,4 @@
-package hotcode.runtime.impl;
+package hotcode.runtime.impl.log;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;

@@ -1,4 +1,4 @@
-package hotcode.runtime.impl;
+package hotcode.runtime.impl.log;
 
 import org.junit.After;
 import org.junit.Before;
