@@ -44,8 +44,8 @@ final class ModuleJar {
 
     /** {@link #read(String, String, String)} with another size limit (for tests). */
     static byte[] read(String url, String module, String symbolicName, long maxBytes) {
-        byte[] jar = bytes(url, maxBytes);
-        Manifest mf = manifest(url, jar);
+        byte[] jar = bytes("load: ", url, maxBytes);
+        Manifest mf = manifest("load: ", url, jar);
         String name = mf.getMainAttributes().getValue("Bundle-SymbolicName");
         String bsn = name == null ? null : name.split(";")[0].trim();
         String bundle = bsn == null ? "a plain jar without Bundle-SymbolicName" : "bundle " + bsn;
@@ -62,14 +62,36 @@ final class ModuleJar {
         return jar;
     }
 
+    /**
+     * The bytes at {@code url} and their manifest, for a reader that checks the headers itself (a release file's
+     * bundles); errors begin with {@code prefix}.
+     */
+    static Jar readJar(String prefix, String url) {
+        byte[] jar = bytes(prefix, url, MAX_BYTES);
+        return new Jar(jar, manifest(prefix, url, jar));
+    }
+
+    /** A jar read whole, and its manifest. */
+    record Jar(byte[] bytes, Manifest manifest) {
+        /** Its Bundle-SymbolicName without directives, or null when it has none (a plain jar, not a bundle). */
+        String symbolicName() {
+            String name = manifest.getMainAttributes().getValue("Bundle-SymbolicName");
+            return name == null ? null : name.split(";")[0].trim();
+        }
+
+        String header(String name) {
+            return manifest.getMainAttributes().getValue(name);
+        }
+    }
+
     /** The bytes at {@code url}, refused as soon as they cannot be a jar (its first bytes) or pass {@code maxBytes}. */
-    private static byte[] bytes(String url, long maxBytes) {
+    private static byte[] bytes(String prefix, String url, long maxBytes) {
         InputStream in;
         try {
             URL u = new URL(url);
             // a file: url of a directory reads as a listing of its files: say what it is instead
             if ("file".equals(u.getProtocol()) && isDirectory(u)) {
-                throw new HotcodeException("load: " + url + " is a directory, not a jar");
+                throw new HotcodeException(prefix + url + " is a directory, not a jar");
             }
             URLConnection c = u.openConnection();
             // a url that stops sending (a stalled server) fails the load instead of holding it forever
@@ -77,13 +99,13 @@ final class ModuleJar {
             c.setReadTimeout(TIMEOUT_MS);
             in = c.getInputStream();
         } catch (IOException | IllegalArgumentException e) {
-            throw new HotcodeException("load: cannot read " + url + ": " + e);
+            throw new HotcodeException(prefix + "cannot read " + url + ": " + e);
         }
         try (in) {
             byte[] head = in.readNBytes(HEAD);
             // a jar is a zip: it begins with a zip record's signature, "PK" (a local file header, or an empty zip's end)
             if (head.length < 2 || head[0] != 'P' || head[1] != 'K') {
-                throw new HotcodeException("load: " + url + " is not a jar (a jar is a zip file, which begins with PK): "
+                throw new HotcodeException(prefix + url + " is not a jar (a jar is a zip file, which begins with PK): "
                         + describe(head));
             }
             ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -93,32 +115,32 @@ final class ModuleJar {
                 out.write(buffer, 0, n);
             }
             if (out.size() > maxBytes) {
-                throw new HotcodeException("load: " + url + " is larger than " + size(maxBytes)
-                        + ", the most hotcode:load reads for a module jar");
+                throw new HotcodeException(prefix + url + " is larger than " + size(maxBytes)
+                        + ", the most hotcode:load or a release reads for a jar");
             }
             return out.toByteArray();
         } catch (IOException e) {
-            throw new HotcodeException("load: cannot read " + url + ": " + e);
+            throw new HotcodeException(prefix + "cannot read " + url + ": " + e);
         }
     }
 
-    private static Manifest manifest(String url, byte[] jar) {
+    private static Manifest manifest(String prefix, String url, byte[] jar) {
         // every entry is looked at, not only the first two as JarInputStream does: Felix finds the manifest anywhere
         try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(jar))) {
             for (ZipEntry e; (e = in.getNextEntry()) != null; ) {
                 if (e.getName().equalsIgnoreCase(MANIFEST)) {
                     byte[] mf = in.readNBytes(MAX_MANIFEST_BYTES + 1);
                     if (mf.length > MAX_MANIFEST_BYTES) {
-                        throw new HotcodeException("load: " + url + " has a manifest larger than "
+                        throw new HotcodeException(prefix + url + " has a manifest larger than "
                                 + size(MAX_MANIFEST_BYTES) + ", so it is not read as a module bundle");
                     }
                     return new Manifest(new ByteArrayInputStream(mf));
                 }
             }
         } catch (IOException | IllegalArgumentException e) {
-            throw new HotcodeException("load: " + url + " is not a readable jar: " + e);
+            throw new HotcodeException(prefix + url + " is not a readable jar: " + e);
         }
-        throw new HotcodeException("load: " + url + " is a zip file with no " + MANIFEST
+        throw new HotcodeException(prefix + url + " is a zip file with no " + MANIFEST
                 + ", so it is not a module bundle");
     }
 

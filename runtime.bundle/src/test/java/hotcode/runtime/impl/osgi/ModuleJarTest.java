@@ -146,6 +146,6 @@ public class ModuleJarTest {
         // a zip header followed by far more than the limit: read no further than the limit
         byte[] endless = new byte[3 << 20];
         System.arraycopy(jar, 0, endless, 0, 4);
-        assertRefused(file(endless), 1 << 20, "larger than 1 MiB", "the most hotcode:load reads");
+        assertRefused(file(endless), 1 << 20, "larger than 1 MiB", "the most hotcode:load or a release reads");
     }
 }
