@@ -69,4 +69,25 @@ public interface CodeServer {
      * version.
      */
     boolean delete(String module);
+
+    /**
+     * Installs the release described by the release file at {@code fileOrUrl} (a path or a URL), all or nothing, as
+     * Erlang's release handler installs a release: its library bundles are updated first, then every module bundle,
+     * and each module is <em>prepared</em> (servers suspended at their safe points, every {@code codeChange} run and
+     * staged) without becoming current; when all are prepared, all are committed in one step, so no process ever sees
+     * some modules of the release new and others old. If anything fails (a jar that does not resolve or start, a bad
+     * module, one {@code codeChange}, the migration bound), nothing changes: every module keeps its version, every
+     * server its state and mailbox, every bundle is restored to its previous jar, and the error (a
+     * {@link MigrationException} when a server's migration failed) names the bundle, module, pid and cause.
+     *
+     * <p>A bad release file (malformed, a bundle twice, a jar that is not the bundle or kind it claims, two versions
+     * of one module, a missing file) is refused, naming the line, before anything is touched; so is a release one of
+     * whose modules still has old code ({@code not_purged}), unless the release says {@code purge: true}. Bundles
+     * whose installed version is the release's are left alone. Installing the current release again changes nothing
+     * ({@link ReleaseResult#changed()} is false). See docs/DESIGN.md, "Releases", and the release file's format there.
+     */
+    ReleaseResult installRelease(String fileOrUrl);
+
+    /** The releases installed so far, oldest first: the last is {@code current}, the others {@code old}. */
+    List<ReleaseInfo> releases();
 }

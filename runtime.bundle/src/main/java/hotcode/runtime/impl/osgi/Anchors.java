@@ -44,6 +44,12 @@ final class Anchors implements ResolverHookFactory {
     /** version -> its anchor bundle. */
     private final Map<ModuleVersion, Bundle> anchorOf = new ConcurrentHashMap<>();
     /**
+     * Library bundles a release is updating: a bundle's newest revision wires only to their newest revisions. Felix
+     * prefers a resolved exporter, so without this a module's new revision would wire to the library's old revision
+     * whenever the package version did not change (ReleaseIT).
+     */
+    private final java.util.Set<Long> newestOnly = ConcurrentHashMap.newKeySet();
+    /**
      * Uninstalls run here, off the thread of the purge or update that released them: a purged revision needs no
      * anchor, and a Felix uninstall costs milliseconds that a purge need not wait for.
      */
@@ -55,6 +61,15 @@ final class Anchors implements ResolverHookFactory {
 
     Anchors(BundleContext context) {
         this.context = context;
+    }
+
+    /** While a release updates library bundle {@code id}: newest revisions wire to its newest revision only. */
+    void preferNewest(long id) {
+        newestOnly.add(id);
+    }
+
+    void endPreferNewest(long id) {
+        newestOnly.remove(id);
     }
 
     static boolean isAnchor(Bundle b) {
@@ -172,6 +187,10 @@ final class Anchors implements ResolverHookFactory {
         return out.toByteArray();
     }
 
+    private static boolean isNewest(BundleRevision r) {
+        return r.getBundle().adapt(BundleRevision.class) == r;
+    }
+
     // ------------------------------------------------------------------ callbacks: ResolverHookFactory
 
     @Override
@@ -191,6 +210,10 @@ final class Anchors implements ResolverHookFactory {
                 if (bsn != null && bsn.startsWith(SYMBOLIC_NAME_PREFIX)) {
                     BundleRevision target = targets.get(bsn);
                     candidates.removeIf(c -> c.getRevision() != target);
+                } else if (!newestOnly.isEmpty() && isNewest(requirement.getRevision())) {
+                    // a release's new module revision: not to a revision its library's update has replaced
+                    candidates.removeIf(c -> newestOnly.contains(c.getRevision().getBundle().getBundleId())
+                            && !isNewest(c.getRevision()));
                 }
             }
 

@@ -65,12 +65,19 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
      */
     private static final ThreadLocal<OwnUpdate> OWN_UPDATE = new ThreadLocal<>();
 
-    private static final class OwnUpdate {
+    static final class OwnUpdate {
         final boolean restore;
+        /** Set while a release updates its bundles: a module bundle's STARTED prepares its upgrade, for the release. */
+        final ReleaseInstaller.Collect release;
         UpgradeOutcome outcome;
 
         OwnUpdate(boolean restore) {
+            this(restore, null);
+        }
+
+        OwnUpdate(boolean restore, ReleaseInstaller.Collect release) {
             this.restore = restore;
+            this.release = release;
         }
     }
 
@@ -89,11 +96,13 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
         return t;
     });
     private ServiceRegistration<ResolverHookFactory> hook;
+    private final ReleaseInstaller releases;
 
     public ModuleExtender(BundleContext context, CodeServerImpl code) {
         this.context = context;
         this.code = code;
         this.anchors = new Anchors(context);
+        this.releases = new ReleaseInstaller(context, code, this);
     }
 
     public void open() {
@@ -237,8 +246,8 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
     @Override
     public void restore(ModuleVersion keep, ModuleSource failed) {
         Bundle b = context.getBundle(failed.bundleId());
-        if (b == null) {
-            return;
+        if (b == null || releases.owns(b.getBundleId())) {
+            return; // a release being installed restores every bundle of it itself, once all are aborted
         }
         byte[] jar = jars.get(keep);
         if (jar == null) {
@@ -255,20 +264,66 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
                         + " has been loaded again since the rollback");
                 return;
             }
-            OWN_UPDATE.set(new OwnUpdate(true));
-            try {
-                b.update(new ByteArrayInputStream(jar));
-                if (b.getState() != Bundle.ACTIVE) {
-                    b.start();
-                }
-            } catch (BundleException | IllegalStateException e) {
-                Log.error("could not restore " + describe(b) + " to " + keep.version() + ": " + e
-                        + "; " + keep.label() + " stays current; update the bundle to a fixed version", e);
-            } finally {
-                OWN_UPDATE.remove();
-                restoring.remove(module, keep);
-            }
+            restoreNow(b, keep, jar);
         });
+    }
+
+    /**
+     * Puts module bundle {@code b} back to {@code jar}, the kept jar of {@code keep} (which stays current), on this
+     * thread, which must not be inside a bundle event; its STARTED is recognized as the restore. False (logged) when
+     * it could not.
+     */
+    boolean restoreNow(Bundle b, ModuleVersion keep, byte[] jar) {
+        String module = keep.module();
+        restoring.put(module, keep);
+        OWN_UPDATE.set(new OwnUpdate(true));
+        try {
+            b.update(new ByteArrayInputStream(jar));
+            if (b.getState() != Bundle.ACTIVE) {
+                b.start();
+            }
+            return true;
+        } catch (BundleException | IllegalStateException e) {
+            Log.error("could not restore " + describe(b) + " to " + keep.version() + ": " + e
+                    + "; " + keep.label() + " stays current; update the bundle to a fixed version", e);
+            return false;
+        } finally {
+            OWN_UPDATE.remove();
+            restoring.remove(module, keep);
+        }
+    }
+
+    Anchors anchors() {
+        return anchors;
+    }
+
+    /** The jar kept for {@code v} when it was loaded, or null. */
+    byte[] keptJar(ModuleVersion v) {
+        return jars.get(v);
+    }
+
+    /** Runs {@code update} with {@code own} telling this thread's bundle events that the runtime is doing it. */
+    static void ownUpdate(OwnUpdate own, BundleAction update) throws BundleException {
+        OWN_UPDATE.set(own);
+        try {
+            update.run();
+        } finally {
+            OWN_UPDATE.remove();
+        }
+    }
+
+    interface BundleAction {
+        void run() throws BundleException;
+    }
+
+    @Override
+    public hotcode.runtime.api.ReleaseResult installRelease(String fileOrUrl) {
+        return releases.install(fileOrUrl);
+    }
+
+    @Override
+    public java.util.List<hotcode.runtime.api.ReleaseInfo> releases() {
+        return releases.list();
     }
 
     // ------------------------------------------------------------------ internals
@@ -307,6 +362,11 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
                             + h.module() + " was loaded again meanwhile; its code is unchanged: update the bundle "
                             + "to the version you want", null);
                 }
+                return;
+            }
+            if (own != null && own.release != null) {
+                // a release's bundle: prepared now, committed or aborted with the release's other modules
+                own.release.started(b, src, code);
                 return;
             }
             UpgradeOutcome outcome = code.upgrade(src); // an abort restores the bundle through restore()
@@ -389,11 +449,11 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
         }
     }
 
-    private static String moduleHeader(Bundle b) {
+    static String moduleHeader(Bundle b) {
         return b.getHeaders("").get(ModuleHeader.NAME);
     }
 
-    private static String describe(Bundle b) {
+    static String describe(Bundle b) {
         return "bundle " + b.getSymbolicName() + " " + b.getVersion() + " [" + b.getBundleId() + "]";
     }
 }

@@ -8,6 +8,7 @@ import hotcode.runtime.api.ModuleInfo;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.PurgeMode;
 import hotcode.runtime.api.PurgeResult;
+import hotcode.runtime.api.ReleaseInfo;
 import hotcode.runtime.api.SystemAlert;
 import hotcode.runtime.api.Terms;
 import hotcode.runtime.api.VersionInfo;
@@ -33,7 +34,7 @@ import java.util.Optional;
  */
 public final class HotcodeCommands {
     static final String[] FUNCTIONS = {"ps", "info", "modules", "which", "send", "kill", "purge", "softpurge", "load",
-        "delete", "deadletters", "alerts", "await", "sleep"};
+        "delete", "release", "releases", "deadletters", "alerts", "await", "sleep"};
     private static final int PS_ROWS = 50;
 
     private final ProcessTable processes;
@@ -251,6 +252,31 @@ public final class HotcodeCommands {
         ModuleInfo m = code.which(module).orElse(before.get());
         return "not deleted: " + module + (m.current().isEmpty() ? " has no current version (" + m.status() + ")"
                 : " has old code (" + m.old().map(VersionInfo::version).orElse("?") + "): purge it first");
+    }
+
+    // ------------------------------------------------------------------ releases
+
+    @Descriptor("install a release file (its modules and libraries, all or nothing): release install <file|url>")
+    public String release(@Descriptor("install") String action,
+                          @Descriptor("release file: a path (relative to the working directory) or a URL") String file) {
+        if (!action.equals("install")) {
+            throw new HotcodeException("release: unknown action \"" + action + "\"; use: release install <file|url>");
+        }
+        return code.installRelease(file).summary();
+    }
+
+    @Descriptor("list the installed releases, as release_handler:which_releases: name, version, current or old, bundles")
+    public Table releases() {
+        Table t = new Table("NAME", "VERSION", "STATUS", "BUNDLES");
+        List<ReleaseInfo> all = code.releases();
+        for (int i = all.size() - 1; i >= 0; i--) { // newest first, as which_releases lists them
+            ReleaseInfo r = all.get(i);
+            t.row(r.name(), r.version(), r.status(), String.join(", ", r.bundles()));
+        }
+        if (all.isEmpty()) {
+            t.note("no release installed (hotcode:release install <file>)");
+        }
+        return t;
     }
 
     // ------------------------------------------------------------------ internals

@@ -6,6 +6,8 @@ import hotcode.runtime.api.ModuleInfo;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.PurgeMode;
 import hotcode.runtime.api.PurgeResult;
+import hotcode.runtime.api.ReleaseInfo;
+import hotcode.runtime.api.ReleaseResult;
 import hotcode.runtime.api.VersionInfo;
 import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.code.ModuleRegistry;
@@ -40,6 +42,12 @@ public final class CodeServerImpl implements CodeServer {
         /** After an aborted upgrade of {@code failed}: puts the bundle back to the jar of {@code keep}, which stays current. */
         void restore(ModuleVersion keep, ModuleSource failed);
 
+        /** {@link CodeServer#installRelease}: the bundles are the framework's, so the boundary installs releases. */
+        ReleaseResult installRelease(String fileOrUrl);
+
+        /** {@link CodeServer#releases}. */
+        List<ReleaseInfo> releases();
+
         /** No bundle framework (unit tests, the runtime's internal modules). */
         Bundles NONE = new Bundles() {
             @Override
@@ -49,6 +57,16 @@ public final class CodeServerImpl implements CodeServer {
 
             @Override
             public void restore(ModuleVersion keep, ModuleSource failed) {
+            }
+
+            @Override
+            public ReleaseResult installRelease(String fileOrUrl) {
+                throw new HotcodeException("release: no bundle framework to install " + fileOrUrl + " into");
+            }
+
+            @Override
+            public List<ReleaseInfo> releases() {
+                return List.of();
             }
         };
     }
@@ -352,6 +370,16 @@ public final class CodeServerImpl implements CodeServer {
         } finally {
             m.unlock();
         }
+    }
+
+    @Override
+    public ReleaseResult installRelease(String fileOrUrl) {
+        return bundles.installRelease(fileOrUrl);
+    }
+
+    @Override
+    public List<ReleaseInfo> releases() {
+        return bundles.releases();
     }
 
     // ------------------------------------------------------------------ for the upgrade transaction

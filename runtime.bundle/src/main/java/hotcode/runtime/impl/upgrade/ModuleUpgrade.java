@@ -207,6 +207,11 @@ public final class ModuleUpgrade {
         return slot.name();
     }
 
+    /** How it ended (its cause when aborted), or null while it is prepared or ending. */
+    public UpgradeOutcome outcome() {
+        return outcome;
+    }
+
     public ModuleVersion to() {
         return to;
     }

@@ -1,0 +1,303 @@
+package hotcode.itest;
+
+import static hotcode.itest.Itest.code;
+import static hotcode.itest.Itest.context;
+import static hotcode.itest.Itest.currentVersion;
+import static hotcode.itest.Itest.which;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.After;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.wiring.BundleRevision;
+import org.osgi.framework.wiring.BundleWire;
+import org.osgi.framework.wiring.BundleWiring;
+
+import hotcode.runtime.api.GenServer;
+import hotcode.runtime.api.Hotcode;
+import hotcode.runtime.api.HotcodeException;
+import hotcode.runtime.api.MigrationException;
+import hotcode.runtime.api.Pid;
+import hotcode.runtime.api.ReleaseInfo;
+import hotcode.runtime.api.ReleaseResult;
+import hotcode.runtime.api.Sys;
+
+/**
+ * Releases on real Felix: two modules with servers install all or nothing (a release whose second module's
+ * codeChange throws leaves both modules, their servers and both bundles on the old release; a fixed release then
+ * installs both in one commit); {@code not_purged} refuses a release unless it says {@code purge: true}; a bad
+ * release file, or a bundle that does not resolve, touches nothing or is rolled back; a library bundle is updated
+ * before the modules, whose new version wires to the new library while the old version keeps the old one.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class ReleaseIT {
+    static final int N = 20;
+
+    @Configuration
+    public Option[] config() {
+        TestModules.compileAll();
+        return HotcodeOptions.options(frameworkProperty("hotcode.migration.timeout.ms").value("5000"));
+    }
+
+    @After
+    public void clearFailure() {
+        System.clearProperty("hotcode.itest.failOn");
+    }
+
+    private static TestModules.Spec counter(String module, String version, String codeSet) {
+        return TestModules.module("hotcode.itest." + module, version).module(module, ServerUpgradeIT.ENTRY)
+                .classes("counter-entry", codeSet);
+    }
+
+    /** Writes {@code jars} (file name → bytes) and a release file {@code text} into a fresh directory. */
+    private static Path release(String text, Object... jars) throws Exception {
+        Path dir = Files.createTempDirectory("release");
+        for (int i = 0; i < jars.length; i += 2) {
+            Files.write(dir.resolve((String) jars[i]), (byte[]) jars[i + 1]);
+        }
+        Path file = dir.resolve("app.release");
+        Files.writeString(file, text, StandardCharsets.UTF_8);
+        return file;
+    }
+
+    private static List<Pid> start(String module, int n, int throwAt) {
+        List<Pid> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add((Pid) Hotcode.call(module, "start", i, i == throwAt ? "throw" : "ok"));
+        }
+        return out;
+    }
+
+    private static void assertContains(String text, String... parts) {
+        for (String p : parts) {
+            assertTrue("\"" + p + "\" in: " + text, text.contains(p));
+        }
+    }
+
+    @Test
+    public void aReleaseOfTwoModulesInstallsAllOrNothing() throws Exception {
+        Bundle a = counter("rela", "1.0.0", "counter-v1").start(context());
+        Bundle b = counter("relb", "1.0.0", "counter-v1").start(context());
+        List<Pid> as = start("rela", N, -1);
+        List<Pid> bs = start("relb", N, N - 1);
+        // release 1 is what runs: recorded as current, no bundle touched
+        long aModified = a.getLastModified();
+        ReleaseResult r1 = code().installRelease(release("release: app 1.0.0\nmodule hotcode.itest.rela a1.jar\n"
+                        + "module hotcode.itest.relb b1.jar\n",
+                "a1.jar", counter("rela", "1.0.0", "counter-v1").bytes(),
+                "b1.jar", counter("relb", "1.0.0", "counter-v1").bytes()).toString());
+        assertTrue(r1.changed());
+        assertContains(r1.summary(), "no bundle changed");
+        assertEquals(aModified, a.getLastModified());
+
+        // a server of rela is suspended with a backlog: it must keep it, in order, through the rollback
+        Pid first = as.get(0);
+        Sys.suspend(first);
+        for (int i = 0; i < 10; i++) {
+            GenServer.cast(first, "m" + i);
+        }
+
+        // release 2: relb's last server refuses its codeChange, after rela was prepared
+        System.setProperty("hotcode.itest.failOn", "throw");
+        Path r2 = release("release: app 2.0.0\nmodule hotcode.itest.rela a2.jar\nmodule hotcode.itest.relb b2.jar\n",
+                "a2.jar", counter("rela", "2.0.0", "counter-v2").bytes(),
+                "b2.jar", counter("relb", "2.0.0", "counter-v2").bytes());
+        try {
+            code().installRelease(r2.toString());
+            fail("release 2 must roll back");
+        } catch (MigrationException e) {
+            assertEquals(bs.get(N - 1), e.pid());
+            assertContains(e.getMessage(), "release app 2.0.0 not installed", "bundle hotcode.itest.relb 2.0.0",
+                    "module relb", bs.get(N - 1).toString(), "refuses mode throw", "hotcode.itest.rela 1.0.0",
+                    "hotcode.itest.relb 1.0.0", "release app 1.0.0 stays current");
+        }
+        assertEquals("1.0.0", currentVersion("rela"));
+        assertEquals("1.0.0", currentVersion("relb"));
+        assertTrue("no old code after a rollback", which("rela").old().isEmpty() && which("relb").old().isEmpty());
+        assertEquals("both bundles are restored when the install returns", "1.0.0", a.getVersion().toString());
+        assertEquals("1.0.0", b.getVersion().toString());
+        for (int i = 1; i < N; i++) {
+            assertEquals("v1", GenServer.call(as.get(i), "shape"));
+            assertEquals(i, GenServer.call(as.get(i), "get"));
+            assertEquals("v1", GenServer.call(bs.get(i), "shape"));
+            assertEquals(i, GenServer.call(bs.get(i), "get"));
+        }
+        assertEquals(List.of(new ReleaseInfo("app", "1.0.0", ReleaseInfo.CURRENT,
+                List.of("hotcode.itest.rela 1.0.0", "hotcode.itest.relb 1.0.0"))), releases("app"));
+        // the restored bundles go through a refresh, servers untouched (as after a single module's rollback)
+        Itest.refresh(a, b);
+        assertEquals(7, GenServer.call(as.get(7), "get"));
+
+        // release 3, fixed: both modules switch in one commit
+        System.clearProperty("hotcode.itest.failOn");
+        Path r3 = release("release: app 3.0.0\nmodule hotcode.itest.rela a3.jar\nmodule hotcode.itest.relb b3.jar\n",
+                "a3.jar", counter("rela", "3.0.0", "counter-v2").bytes(),
+                "b3.jar", counter("relb", "3.0.0", "counter-v2").bytes());
+        ReleaseResult r = code().installRelease(r3.toString());
+        assertTrue(r.changed());
+        assertContains(r.summary(), "installed release app 3.0.0", "2 module(s) committed together");
+        assertEquals("3.0.0", currentVersion("rela"));
+        assertEquals("3.0.0", currentVersion("relb"));
+        for (int i = 1; i < N; i++) {
+            assertEquals("v2 from 1.0.0", GenServer.call(as.get(i), "shape"));
+            assertEquals("v2 from 1.0.0", GenServer.call(bs.get(i), "shape"));
+            assertEquals(i, GenServer.call(bs.get(i), "get"));
+        }
+        Sys.resume(first);
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            expected.add("m" + i);
+        }
+        assertEquals("the suspended server's backlog, in order", expected, GenServer.call(first, "seen"));
+        List<ReleaseInfo> releases = releases("app");
+        assertEquals(2, releases.size());
+        assertEquals("app 1.0.0 (old)", releases.get(0).toString());
+        assertEquals("app 3.0.0 (current)", releases.get(1).toString());
+
+        // the current release again: nothing changes, and it says so
+        long modified = b.getLastModified();
+        ReleaseResult again = code().installRelease(r3.toString());
+        assertFalse(again.changed());
+        assertContains(again.summary(), "release app 3.0.0 is current already: nothing changed");
+        assertEquals(modified, b.getLastModified());
+
+        // release 4 while both modules have old code (1.0.0): not_purged, nothing touched ...
+        byte[] a4 = counter("rela", "4.0.0", "counter-v2").bytes();
+        byte[] b4 = counter("relb", "4.0.0", "counter-v2").bytes();
+        Path r4 = release("release: app 4.0.0\nmodule hotcode.itest.rela a4.jar\nmodule hotcode.itest.relb b4.jar\n",
+                "a4.jar", a4, "b4.jar", b4);
+        HotcodeException e = Itest.assertThrows(HotcodeException.class, () -> code().installRelease(r4.toString()));
+        assertContains(e.getMessage(), "release app 4.0.0", "refused, nothing was changed",
+                "not_purged: module rela still has old code (rela 1.0.0", "not_purged: module relb still has old code",
+                "purge: true");
+        assertEquals(modified, b.getLastModified());
+        assertEquals("3.0.0", currentVersion("relb"));
+        // ... unless the release says to purge first
+        Path r4p = release("release: app 4.0.0\npurge: true\nmodule hotcode.itest.rela a4.jar\n"
+                + "module hotcode.itest.relb b4.jar\n", "a4.jar", a4, "b4.jar", b4);
+        code().installRelease(r4p.toString());
+        assertEquals("4.0.0", currentVersion("rela"));
+        assertEquals("4.0.0", currentVersion("relb"));
+        assertEquals("3.0.0", which("relb").old().orElseThrow().version());
+        assertEquals(5, GenServer.call(bs.get(5), "get"));
+        for (Pid p : as) {
+            assertTrue("servers are never on old code: the purge killed none", Hotcode.isAlive(p));
+        }
+    }
+
+    @Test
+    public void aBadReleaseFileTouchesNothing() throws Exception {
+        Bundle a = counter("relc", "1.0.0", "counter-v1").start(context());
+        long modified = a.getLastModified();
+        byte[] c2 = counter("relc", "2.0.0", "counter-v2").bytes();
+        Path missing = release("release: bad 1\nmodule hotcode.itest.relc c2.jar\nmodule hotcode.itest.reld d2.jar\n",
+                "c2.jar", c2);
+        HotcodeException e = Itest.assertThrows(HotcodeException.class, () -> code().installRelease(missing.toString()));
+        assertContains(e.getMessage(), "refused, nothing was changed", "line 3: no file", "d2.jar");
+        Path other = release("release: bad 1\nmodule hotcode.itest.relc c2.jar\n",
+                "c2.jar", counter("reld", "2.0.0", "counter-v2").bytes());
+        e = Itest.assertThrows(HotcodeException.class, () -> code().installRelease(other.toString()));
+        assertContains(e.getMessage(), "line 2:", "is bundle hotcode.itest.reld, not hotcode.itest.relc");
+        assertEquals(modified, a.getLastModified());
+        assertEquals("1.0.0", currentVersion("relc"));
+    }
+
+    @Test
+    public void aBundleThatDoesNotResolveRollsBackTheModulesPreparedBeforeIt() throws Exception {
+        Bundle e = counter("rele", "1.0.0", "counter-v1").start(context());
+        Bundle f = counter("relf", "1.0.0", "counter-v1").start(context());
+        Pid s = (Pid) Hotcode.call("rele", "start", 3, "ok");
+        Path r = release("release: unresolved 2\nmodule hotcode.itest.rele e2.jar\nmodule hotcode.itest.relf f2.jar\n",
+                "e2.jar", counter("rele", "2.0.0", "counter-v2").bytes(),
+                "f2.jar", counter("relf", "2.0.0", "counter-v2")
+                        .manifest("Import-Package", "hotcode.runtime.api,hotcode.itest.no.such.pkg").bytes());
+        HotcodeException x = Itest.assertThrows(HotcodeException.class, () -> code().installRelease(r.toString()));
+        assertContains(x.getMessage(), "release unresolved 2 not installed", "bundle hotcode.itest.relf",
+                "module relf", "could not be updated and started", "hotcode.itest.no.such.pkg");
+        assertEquals("1.0.0", currentVersion("rele"));
+        assertEquals("1.0.0", e.getVersion().toString());
+        assertEquals("1.0.0", f.getVersion().toString());
+        assertEquals(Bundle.ACTIVE, f.getState());
+        assertEquals("v1", GenServer.call(s, "shape"));
+        assertEquals(3, GenServer.call(s, "get"));
+    }
+
+    @Test
+    public void aModulesNewVersionWiresToTheNewLibraryAndItsOldVersionKeepsTheOldOne() throws Exception {
+        libraryRelease("hotcode.itest.rellib", "relmod", "1.0.0", "2.0.0");
+    }
+
+    /**
+     * A library fixed without a new package version: Felix 7.0.5 could wire the module's new revision to the old
+     * library revision (resolved, same version); it wires it to the new one.
+     */
+    @Test
+    public void theNewLibraryWinsAlsoWhenItsPackageVersionIsTheSame() throws Exception {
+        libraryRelease("hotcode.itest.rellib.same", "relmodsame", "1.0.0", "1.0.0");
+    }
+
+    /**
+     * Library bundle {@code libBsn} (exporting hotcode.itest.rellib at {@code export1}) and module {@code module}
+     * importing it from that bundle; a release updates both (the library to {@code export2}).
+     */
+    private static void libraryRelease(String libBsn, String module, String export1, String export2) throws Exception {
+        String imports = "hotcode.runtime.api,hotcode.itest.rellib;bundle-symbolic-name=" + libBsn;
+        Bundle lib = TestModules.module(libBsn, "1.0.0").classes("rellib-v1")
+                .manifest("Export-Package", "hotcode.itest.rellib;version=" + export1).start(context());
+        Bundle mod = TestModules.module("hotcode.itest." + module, "1.0.0")
+                .module(module, "hotcode.itest.relmod.RelMod").classes("relmod")
+                .manifest("Import-Package", imports).start(context());
+        assertEquals("lib1", Hotcode.call(module, "lib"));
+        BundleRevision oldModRevision = mod.adapt(BundleRevision.class);
+        BundleRevision oldLibRevision = lib.adapt(BundleRevision.class);
+
+        Path r = release("release: " + module + " 2\nlibrary " + libBsn + " lib2.jar\nmodule hotcode.itest." + module
+                        + " mod2.jar\n",
+                "lib2.jar", TestModules.module(libBsn, "2.0.0").classes("rellib-v2")
+                        .manifest("Export-Package", "hotcode.itest.rellib;version=" + export2).bytes(),
+                "mod2.jar", TestModules.module("hotcode.itest." + module, "2.0.0")
+                        .module(module, "hotcode.itest.relmod.RelMod").classes("relmod")
+                        .manifest("Import-Package", imports).bytes());
+        code().installRelease(r.toString());
+        assertEquals("2.0.0", currentVersion(module));
+        assertEquals("2.0.0", lib.getVersion().toString());
+        assertEquals("the module's new version wires to the new library", "lib2", Hotcode.call(module, "lib"));
+        assertEquals("the old version keeps the old library's revision until it is purged", oldLibRevision,
+                libraryOf(oldModRevision));
+        assertNotEquals(oldLibRevision, lib.adapt(BundleRevision.class));
+    }
+
+    /** The installed releases named {@code name} (the tests of this class share one runtime). */
+    private static List<ReleaseInfo> releases(String name) {
+        return code().releases().stream().filter(r -> r.name().equals(name)).toList();
+    }
+
+    /** The revision that exports hotcode.itest.rellib to {@code module}. */
+    private static BundleRevision libraryOf(BundleRevision module) {
+        BundleWiring w = module.getWiring();
+        for (BundleWire wire : w.getRequiredWires(BundleRevision.PACKAGE_NAMESPACE)) {
+            if ("hotcode.itest.rellib".equals(wire.getCapability().getAttributes().get(BundleRevision.PACKAGE_NAMESPACE))) {
+                return wire.getProvider();
+            }
+        }
+        throw new AssertionError("no wire to hotcode.itest.rellib from " + module);
+    }
+}
