@@ -291,6 +291,31 @@ public class ConsoleCommandsIT {
         e.inbox.assertNoMore(100);
     }
 
+    @Test
+    public void releaseInstallAndReleases() throws Exception {
+        org.osgi.framework.Bundle b = TestModules.module("hotcode.itest.crel", "1.0.0")
+                .module("crel", ServerUpgradeIT.ENTRY).classes("counter-entry", "counter-v1").start(context());
+        Pid s = (Pid) Hotcode.call("crel", "start", 4, "ok");
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("crel");
+        java.nio.file.Files.write(dir.resolve("crel-2.jar"), TestModules.module("hotcode.itest.crel", "2.0.0")
+                .module("crel", ServerUpgradeIT.ENTRY).classes("counter-entry", "counter-v2").bytes());
+        java.nio.file.Path file = dir.resolve("crel.release");
+        java.nio.file.Files.writeString(file, "release: crel 2.0.0\nmodule hotcode.itest.crel crel-2.jar\n");
+
+        assertContains(console.text("hotcode:release install '" + file + "'"),
+                "installed release crel 2.0.0: 1 bundle(s) updated, 1 module(s) committed together ([crel 2.0.0]), 1 server(s) migrated");
+        assertEquals("2.0.0", currentVersion("crel"));
+        assertEquals("v2 from 1.0.0", hotcode.runtime.api.GenServer.call(s, "shape"));
+        assertRow(console.text("hotcode:releases"), "crel +2\\.0\\.0 +current +hotcode\\.itest\\.crel 2\\.0\\.0");
+        assertEquals("release crel 2.0.0 is current already: nothing changed",
+                console.text("hotcode:release install '" + file.toUri() + "'"));
+
+        assertFailure(console.fails("hotcode:release install '" + dir.resolve("none.release") + "'"),
+                "no release file", "none.release");
+        assertFailure(console.fails("hotcode:release remove x"), "unknown action \"remove\"");
+        assertEquals("2.0.0", b.getVersion().toString());
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private static void assertRow(String table, String rowRegex) {
