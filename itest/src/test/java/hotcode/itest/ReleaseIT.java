@@ -254,6 +254,49 @@ public class ReleaseIT {
         libraryRelease("hotcode.itest.rellib.same", "relmodsame", "1.0.0", "1.0.0");
     }
 
+    @Test
+    public void aFailedReleaseRestoresItsLibraryAndUninstallsTheBundlesItInstalled() throws Exception {
+        String libBsn = "hotcode.itest.rellib.back";
+        String imports = "hotcode.runtime.api,hotcode.itest.rellib;bundle-symbolic-name=" + libBsn;
+        Bundle lib = TestModules.module(libBsn, "1.0.0").classes("rellib-v1")
+                .manifest("Export-Package", "hotcode.itest.rellib;version=1.0.0").start(context());
+        TestModules.module("hotcode.itest.relmodback", "1.0.0").module("relmodback", "hotcode.itest.relmod.RelMod")
+                .classes("relmod").manifest("Import-Package", imports).start(context());
+        counter("relg", "1.0.0", "counter-v1").start(context());
+        List<Pid> gs = start("relg", 5, 4);
+        long libModified = lib.getLastModified();
+
+        System.setProperty("hotcode.itest.failOn", "throw");
+        Path r = release("release: back 2\nlibrary " + libBsn + " lib2.jar\n"
+                        + "module hotcode.itest.relmodback mod2.jar\nmodule hotcode.itest.relnew new.jar\n"
+                        + "module hotcode.itest.relg g2.jar\n",
+                "lib2.jar", TestModules.module(libBsn, "2.0.0").classes("rellib-v2")
+                        .manifest("Export-Package", "hotcode.itest.rellib;version=1.0.0").bytes(),
+                "mod2.jar", TestModules.module("hotcode.itest.relmodback", "2.0.0")
+                        .module("relmodback", "hotcode.itest.relmod.RelMod").classes("relmod")
+                        .manifest("Import-Package", imports).bytes(),
+                "new.jar", counter("relnew", "1.0.0", "counter-v1").bytes(),
+                "g2.jar", counter("relg", "2.0.0", "counter-v2").bytes());
+        MigrationException e = Itest.assertThrows(MigrationException.class, () -> code().installRelease(r.toString()));
+        assertContains(e.getMessage(), "release back 2 not installed", "module relg", gs.get(4).toString(),
+                "refuses mode throw", libBsn + " 1.0.0", "hotcode.itest.relmodback 1.0.0", "hotcode.itest.relnew uninstalled");
+        assertEquals("the library is back at its previous jar", "1.0.0", lib.getVersion().toString());
+        assertNotEquals(libModified, lib.getLastModified());
+        assertEquals("1.0.0", currentVersion("relmodback"));
+        assertEquals("lib1", Hotcode.call("relmodback", "lib"));
+        assertTrue("the module the release brought is gone", code().which("relnew").isEmpty());
+        assertTrue(java.util.Arrays.stream(context().getBundles())
+                .noneMatch(x -> "hotcode.itest.relnew".equals(x.getSymbolicName())));
+        for (int i = 0; i < 5; i++) {
+            assertEquals("v1", GenServer.call(gs.get(i), "shape"));
+            assertEquals(i, GenServer.call(gs.get(i), "get"));
+        }
+        // the restored module and library go through a refresh (the library's closure holds the module): still lib1
+        Itest.refresh(lib);
+        assertEquals("1.0.0", currentVersion("relmodback"));
+        assertEquals("lib1", Hotcode.call("relmodback", "lib"));
+    }
+
     /**
      * Library bundle {@code libBsn} (exporting hotcode.itest.rellib at {@code export1}) and module {@code module}
      * importing it from that bundle; a release updates both (the library to {@code export2}).

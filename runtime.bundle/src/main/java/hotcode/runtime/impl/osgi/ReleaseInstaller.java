@@ -54,8 +54,8 @@ final class ReleaseInstaller {
     private final ModuleExtender extender;
     /** Bundles of the release being installed: their single-module rollbacks are left to the release. */
     private final Set<Long> owned = ConcurrentHashMap.newKeySet();
-    /** Installed releases, oldest first; the last is current. */
-    private final List<ReleaseInfo> installed = new ArrayList<>();
+    /** Installed releases, oldest first; the last is current. Replaced whole, so listing never waits for an install. */
+    private volatile List<ReleaseInfo> installed = List.of();
 
     ReleaseInstaller(BundleContext context, CodeServerImpl code, ModuleExtender extender) {
         this.context = context;
@@ -68,8 +68,8 @@ final class ReleaseInstaller {
         return owned.contains(id);
     }
 
-    synchronized List<ReleaseInfo> list() {
-        return List.copyOf(installed);
+    List<ReleaseInfo> list() {
+        return installed;
     }
 
     /** What a module bundle's STARTED gave during a release: its prepared upgrade, or why it could not prepare. */
@@ -316,13 +316,15 @@ final class ReleaseInstaller {
 
     private ReleaseResult committed(Release r, List<Step> steps, List<UpgradeOutcome> outcomes, long prepareNanos) {
         List<String> bundles = r.bundles().stream().map(e -> e.symbolicName() + " " + e.version()).toList();
-        installed.removeIf(i -> i.name().equals(r.name()) && i.version().equals(r.version()));
-        for (int i = 0; i < installed.size(); i++) {
-            ReleaseInfo o = installed.get(i);
-            installed.set(i, new ReleaseInfo(o.name(), o.version(), ReleaseInfo.OLD, o.bundles()));
+        List<ReleaseInfo> all = new ArrayList<>();
+        for (ReleaseInfo o : installed) { // installed again (an older release): it moves to the end, as current
+            if (!(o.name().equals(r.name()) && o.version().equals(r.version()))) {
+                all.add(new ReleaseInfo(o.name(), o.version(), ReleaseInfo.OLD, o.bundles()));
+            }
         }
         ReleaseInfo now = new ReleaseInfo(r.name(), r.version(), ReleaseInfo.CURRENT, bundles);
-        installed.add(now);
+        all.add(now);
+        installed = List.copyOf(all);
         int servers = outcomes.stream().mapToInt(UpgradeOutcome::servers).sum();
         String summary = "installed release " + r.label() + ": " + (steps.isEmpty() ? "no bundle changed"
                 : steps.size() + " bundle(s) updated, " + outcomes.size() + " module(s) committed together ("
@@ -340,9 +342,11 @@ final class ReleaseInstaller {
     private HotcodeException rollback(Release r, ReleaseInfo previous, List<Step> steps, List<ModuleUpgrade> prepared,
                                       String failure, Throwable cause) {
         HotcodeException why = new HotcodeException("release " + r.label() + " rolled back: " + failure);
+        List<String> aborted = new ArrayList<>();
         for (ModuleUpgrade u : prepared) {
             if (u.prepared()) {
-                u.abort(why);
+                u.abort(why, false); // reported once, below
+                aborted.add(u.module());
             }
         }
         List<String> restored = new ArrayList<>();
@@ -382,7 +386,8 @@ final class ReleaseInstaller {
             }
         }
         String msg = "release " + r.label() + " not installed, nothing changed (all or nothing): " + failure
-                + ". Every module of it stays on its version, its servers with their state and mailbox; bundles "
+                + ". Every module of it stays on its version, its servers with their state and mailbox"
+                + (aborted.isEmpty() ? "" : " (prepared, then aborted: " + aborted + ")") + "; bundles "
                 + (restored.isEmpty() ? "restored: none needed" : "restored: " + restored)
                 + (notRestored.isEmpty() ? "" : "; NOT restored (see the log): " + notRestored)
                 + (previous == null ? "" : "; release " + previous.name() + " " + previous.version() + " stays current");

@@ -164,6 +164,14 @@ public final class ModuleUpgrade {
      * {@code why} is the reason, or null when the servers' migration failed (its own cause is reported then).
      */
     public UpgradeOutcome abort(HotcodeException why) {
+        return abort(why, true);
+    }
+
+    /**
+     * {@link #abort(HotcodeException)}, logging the cause or not: a caller that aborts several upgrades for one
+     * failure (a release) reports it once itself.
+     */
+    public UpgradeOutcome abort(HotcodeException why, boolean log) {
         if (!phase.compareAndSet(PREPARED, ENDING)) {
             return endedOutcome(why);
         }
@@ -180,18 +188,19 @@ public final class ModuleUpgrade {
                         + to.version() + " rolled back; all " + servers.servers() + " server(s) stay on "
                         + from.label() + " with their state and mailbox. Cause: " + why.getMessage(), null, why);
             }
+            // set before the phase is ENDED: whoever finds this upgrade ended reads its outcome (endedOutcome)
+            outcome = new UpgradeOutcome(slot.name(), UpgradeOutcome.Result.ABORTED, from, to, servers.servers(),
+                    preparedNanos, rollback, cause);
         } finally {
             phase.set(ENDED);
             slot.unlock();
         }
-        if (!CodeLog.quiet(slot.name())) {
+        if (log && !CodeLog.quiet(slot.name())) {
             Log.error(cause.getMessage(), cause.getCause());
         }
         if (from != null) {
             owner.bundles().restore(from, source); // asynchronous: the bundle is in the middle of its own start
         }
-        outcome = new UpgradeOutcome(slot.name(), UpgradeOutcome.Result.ABORTED, from, to, servers.servers(),
-                preparedNanos, rollback, cause);
         return outcome;
     }
 
@@ -216,8 +225,14 @@ public final class ModuleUpgrade {
         return to;
     }
 
-    /** The outcome of an upgrade that has ended already (or is ending on another thread: then {@code why}). */
+    /**
+     * The outcome of an upgrade that has ended, or is ending on another thread (the watchdog's abort, another
+     * commit): waited for, so a caller that saw {@link #prepared()} false gets the real cause, not {@code why}.
+     */
     private UpgradeOutcome endedOutcome(HotcodeException why) {
+        while (phase.get() == ENDING) { // an abort or commit takes milliseconds and waits for nothing of ours
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+        }
         UpgradeOutcome o = outcome;
         return o != null ? o : new UpgradeOutcome(slot.name(), UpgradeOutcome.Result.ABORTED, from, to,
                 servers.servers(), preparedNanos, 0, why);
