@@ -297,6 +297,35 @@ public class ReleaseIT {
         assertEquals("lib1", Hotcode.call("relmodback", "lib"));
     }
 
+    @Test
+    public void orderPreparesAModuleBeforeAnother() throws Exception {
+        counter("relh", "1.0.0", "counter-v1").start(context());
+        counter("reli", "1.0.0", "counter-v1").start(context());
+        Pid h = (Pid) Hotcode.call("relh", "start", 1, "ok");
+        Pid i = (Pid) Hotcode.call("reli", "start", 2, "ok");
+        Path r = release("release: ordered 2\nmodule hotcode.itest.relh h2.jar\nmodule hotcode.itest.reli i2.jar\n"
+                        + "order: reli before relh\n",
+                "h2.jar", counter("relh", "2.0.0", "counter-v2").bytes(),
+                "i2.jar", counter("reli", "2.0.0", "counter-v2").bytes());
+        List<String> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+        org.osgi.framework.SynchronousBundleListener l = ev -> {
+            if (ev.getType() == org.osgi.framework.BundleEvent.STARTED) {
+                started.add(ev.getBundle().getSymbolicName());
+            }
+        };
+        context().addBundleListener(l);
+        try {
+            code().installRelease(r.toString());
+        } finally {
+            context().removeBundleListener(l);
+        }
+        assertEquals("reli's bundle is updated, so its module prepared (servers suspended), before relh's",
+                List.of("hotcode.itest.reli", "hotcode.itest.relh"),
+                started.stream().filter(n -> n.startsWith("hotcode.itest.rel")).toList());
+        assertEquals("v2 from 1.0.0", GenServer.call(h, "shape"));
+        assertEquals("v2 from 1.0.0", GenServer.call(i, "shape"));
+    }
+
     /**
      * Library bundle {@code libBsn} (exporting hotcode.itest.rellib at {@code export1}) and module {@code module}
      * importing it from that bundle; a release updates both (the library to {@code export2}).

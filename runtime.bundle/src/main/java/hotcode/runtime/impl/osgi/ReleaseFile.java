@@ -24,12 +24,15 @@ import java.util.regex.Pattern;
  * # the shop, release 2
  * release: shop 2.0.0
  * purge: true                          (optional: purge modules' old code first, else such a module refuses it)
+ * order: stock before orders           (optional, Erlang's DepMods: stock's servers suspended first, resumed last)
  * library shop.records records-2.jar   (a bundle without Hotcode-Module: updated before the modules)
  * module  shop.orders  orders-2.jar    (a module bundle: prepared with the others, committed all at once)
  * module  shop.stock   https://repo.example/stock-2.jar
  * </pre>
  * A jar is a path relative to the release file, an absolute path, or a URL. Lines are {@code key: value} or
- * {@code module|library <symbolic name> <jar>}; {@code #} begins a comment. Every jar is read and checked when the
+ * {@code module|library <symbolic name> <jar>}; {@code #} begins a comment. {@code order: B before A} names two
+ * modules of the release (module names, as in the {@code Hotcode-Module} header): B is prepared before A and resumed
+ * after it; modules no order line names keep the file's order. Every jar is read and checked when the
  * file is read (a bundle of that symbolic name; a module line names a module bundle, a library line one that is not),
  * so a bad release is refused, every problem named with its line, before any bundle is touched.
  */
@@ -56,7 +59,14 @@ final class ReleaseFile {
         }
     }
 
-    /** A release read from {@code source}. */
+    /** {@code order: before before after}, on line {@code line}. */
+    record Order(String before, String after, int line) {
+    }
+
+    /**
+     * A release read from {@code source}; {@code bundles} in the file's order, except that modules follow the
+     * {@code order:} lines (each {@code before} ahead of its {@code after}).
+     */
     record Release(String name, String version, boolean purge, List<Entry> bundles, String source) {
         String label() {
             return name + " " + version;
@@ -108,6 +118,7 @@ final class ReleaseFile {
         List<Entry> bundles = new ArrayList<>();
         Map<String, Entry> byName = new HashMap<>();
         Map<String, Entry> byModule = new HashMap<>();
+        List<Order> orders = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             int n = i + 1;
             String line = lines.get(i);
@@ -138,6 +149,14 @@ final class ReleaseFile {
                         problems.add(at(n, "a second purge: line"));
                     } else {
                         purge = Boolean.valueOf(w[1]);
+                    }
+                }
+                case "order:" -> {
+                    String[] o = line.split("\\s+");
+                    if (o.length != 4 || !o[2].equals("before") || o[1].equals(o[3])) {
+                        problems.add(at(n, "expected \"order: <module> before <another module>\", not \"" + line + "\""));
+                    } else {
+                        orders.add(new Order(o[1], o[3], n));
                     }
                 }
                 case "module", "library" -> {
@@ -177,11 +196,67 @@ final class ReleaseFile {
         if (bundles.isEmpty() && problems.isEmpty()) {
             problems.add("no module or library line: the release has no bundle");
         }
+        for (Order o : orders) {
+            for (String m : List.of(o.before, o.after)) {
+                if (!byModule.containsKey(m)) {
+                    problems.add(at(o.line, "order: " + m + " is not a module of this release"
+                            + (byModule.isEmpty() ? "" : " (its modules: " + new java.util.TreeSet<>(byModule.keySet()) + ")")));
+                }
+            }
+        }
         if (!problems.isEmpty()) {
             throw new HotcodeException("release " + base + " refused, nothing was changed:\n  "
                     + String.join("\n  ", problems));
         }
-        return new Release(name, version, Boolean.TRUE.equals(purge), List.copyOf(bundles), base.toString());
+        List<Entry> sorted = ordered(bundles, orders);
+        if (sorted == null) {
+            throw new HotcodeException("release " + base + " refused, nothing was changed:\n  the order: lines "
+                    + orders.stream().map(o -> String.valueOf(o.line)).toList() + " form a cycle");
+        }
+        return new Release(name, version, Boolean.TRUE.equals(purge), List.copyOf(sorted), base.toString());
+    }
+
+    /**
+     * {@code bundles} with the modules sorted so that every order's {@code before} comes ahead of its {@code after},
+     * each module otherwise where the file has it (a module is preceded only by the modules it must follow), in the
+     * places modules have in the file; null on a cycle.
+     */
+    private static List<Entry> ordered(List<Entry> bundles, List<Order> orders) {
+        Map<String, Entry> byModule = new HashMap<>();
+        bundles.stream().filter(e -> e.kind == Kind.MODULE).forEach(e -> byModule.put(e.module, e));
+        List<Entry> sorted = new ArrayList<>();
+        java.util.Set<String> done = new java.util.HashSet<>();
+        for (Entry e : bundles) {
+            if (e.kind == Kind.MODULE && !visit(e.module, orders, byModule, done, new java.util.HashSet<>(), sorted)) {
+                return null;
+            }
+        }
+        java.util.Iterator<Entry> inOrder = sorted.iterator();
+        List<Entry> out = new ArrayList<>();
+        for (Entry e : bundles) {
+            out.add(e.kind == Kind.MODULE ? inOrder.next() : e);
+        }
+        return out;
+    }
+
+    /** Adds {@code module} to {@code sorted} after the modules it must follow; false on a cycle. */
+    private static boolean visit(String module, List<Order> orders, Map<String, Entry> byModule, java.util.Set<String> done,
+                                 java.util.Set<String> path, List<Entry> sorted) {
+        if (done.contains(module)) {
+            return true;
+        }
+        if (!path.add(module)) {
+            return false;
+        }
+        for (Order o : orders) {
+            if (o.after.equals(module) && !visit(o.before, orders, byModule, done, path, sorted)) {
+                return false;
+            }
+        }
+        path.remove(module);
+        done.add(module);
+        sorted.add(byModule.get(module));
+        return true;
     }
 
     /** The bundle on line {@code n}, read and checked; null (with the problem added) when it is not what it claims. */

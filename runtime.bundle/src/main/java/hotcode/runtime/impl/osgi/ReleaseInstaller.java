@@ -39,7 +39,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *     against the libraries' new ones; then each module bundle is updated (or installed) with the runtime's
  *     own-update mark, so its STARTED prepares its upgrade ({@link CodeServerImpl#prepare}: servers suspended,
  *     {@code codeChange} run and staged) instead of loading it alone;</li>
- * <li><b>commit all</b> ({@link ModuleUpgrade#commitAll}): every new version current, then every server resumed;</li>
+ * <li><b>commit all</b> ({@link ModuleUpgrade#commitAll}): every new version current, then every module's servers
+ *     resumed, in the reverse order of the prepares (modules are prepared in the file's order, except that
+ *     {@code order: B before A} prepares B first, so B's servers are suspended first and resumed last);</li>
  * <li>or, at the first failure, <b>abort all</b>: every prepared upgrade is aborted (servers back on their version
  *     with state and mailbox), then every touched bundle is put back to its previous jar, libraries first (so the
  *     restored modules resolve against the restored libraries), bundles the release installed are uninstalled.</li>
@@ -269,7 +271,10 @@ final class ReleaseInstaller {
             }
             long prepareNanos = System.nanoTime() - t0;
             if (failure == null) {
-                List<UpgradeOutcome> outcomes = ModuleUpgrade.commitAll(prepared);
+                // resumed in the reverse order of their prepare: a module ordered before another ("order: B before
+                // A", Erlang's DepMods) is suspended first and resumed last
+                List<UpgradeOutcome> outcomes = new ArrayList<>(ModuleUpgrade.commitAll(prepared.reversed()));
+                java.util.Collections.reverse(outcomes);
                 for (UpgradeOutcome o : outcomes) {
                     if (!o.committed()) {
                         cause = o.cause();

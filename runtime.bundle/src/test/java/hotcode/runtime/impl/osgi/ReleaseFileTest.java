@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.jar.Attributes;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
@@ -178,6 +179,33 @@ public class ReleaseFileTest {
                 "line 2:", "(bundle shop.orders 2.0.0) is a module (Hotcode-Module: orders;class=shop.Orders); list it as a module");
         file("bad.jar", jar("shop.bad", "1.0.0", "9bad;class=x.Y"));
         refused("release: shop 2\nmodule shop.bad bad.jar\n", "line 2:", "invalid module name \"9bad\"");
+    }
+
+    @Test
+    public void orderPutsAModuleBeforeAnotherAndKeepsTheFileOrderOtherwise() throws IOException {
+        jars();
+        file("pay-2.jar", jar("shop.pay", "2.0.0", "pay;class=shop.Pay"));
+        ReleaseFile.Release rel = ReleaseFile.read(release("""
+                release: shop 2
+                module shop.orders orders-2.jar
+                library shop.records records-2.jar
+                module shop.pay pay-2.jar
+                module shop.stock lib/stock-2.jar
+                order: stock before orders
+                """).toString());
+        assertEquals(List.of("shop.stock", "shop.records", "shop.orders", "shop.pay"),
+                rel.bundles().stream().map(ReleaseFile.Entry::symbolicName).toList());
+    }
+
+    @Test
+    public void badOrderLinesAreRefused() throws IOException {
+        jars();
+        String two = "release: shop 2\nmodule shop.orders orders-2.jar\nmodule shop.stock lib/stock-2.jar\n";
+        refused(two + "order: stock after orders\n", "line 4: expected \"order: <module> before <another module>\"");
+        refused(two + "order: stock before stock\n", "line 4: expected");
+        refused(two + "order: shop.stock before orders\n",
+                "line 4: order: shop.stock is not a module of this release (its modules: [orders, stock])");
+        refused(two + "order: stock before orders\norder: orders before stock\n", "the order: lines [4, 5] form a cycle");
     }
 
     @Test
