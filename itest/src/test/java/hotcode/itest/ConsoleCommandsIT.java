@@ -294,7 +294,7 @@ public class ConsoleCommandsIT {
     @Test
     public void releaseInstallAndReleases() throws Exception {
         org.osgi.framework.Bundle b = TestModules.module("hotcode.itest.crel", "1.0.0")
-                .module("crel", ServerUpgradeIT.ENTRY).classes("counter-entry", "counter-v1").start(context());
+                .module("crel", ServerUpgradeIT.ENTRY).classes("counter-entry", "counter-v1d").start(context());
         Pid s = (Pid) Hotcode.call("crel", "start", 4, "ok");
         java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("crel");
         java.nio.file.Files.write(dir.resolve("crel-2.jar"), TestModules.module("hotcode.itest.crel", "2.0.0")
@@ -314,6 +314,22 @@ public class ConsoleCommandsIT {
                 "no release file", "none.release");
         assertFailure(console.fails("hotcode:release remove x"), "unknown action \"remove\"");
         assertEquals("2.0.0", b.getVersion().toString());
+        assertFailure(console.fails("hotcode:release downgrade"),
+                "no older release to go back to: crel 2.0.0 (current) is the only one installed");
+
+        // release 3, then back to 2 (old code of 2.0.0 is purged first, as its file says)
+        java.nio.file.Files.write(dir.resolve("crel-3.jar"), TestModules.module("hotcode.itest.crel", "3.0.0")
+                .module("crel", ServerUpgradeIT.ENTRY).classes("counter-entry", "counter-v1d").bytes());
+        java.nio.file.Path three = dir.resolve("crel3.release");
+        java.nio.file.Files.writeString(three, "release: crel 3.0.0\npurge: true\nmodule hotcode.itest.crel crel-3.jar\n");
+        java.nio.file.Files.writeString(file, "release: crel 2.0.0\npurge: true\nmodule hotcode.itest.crel crel-2.jar\n");
+        assertContains(console.text("hotcode:release install '" + three + "'"), "installed release crel 3.0.0");
+        assertEquals("v1 down from 2.0.0", hotcode.runtime.api.GenServer.call(s, "shape"));
+        assertContains(console.text("hotcode:release downgrade"), "installed release crel 2.0.0",
+                "(downgrade from crel 3.0.0)");
+        assertEquals("2.0.0", currentVersion("crel"));
+        assertEquals("v2 from 3.0.0", hotcode.runtime.api.GenServer.call(s, "shape"));
+        assertRow(console.text("hotcode:releases"), "crel +3\\.0\\.0 +old +hotcode\\.itest\\.crel 3\\.0\\.0");
     }
 
     // ------------------------------------------------------------------ helpers
@@ -323,8 +339,10 @@ public class ConsoleCommandsIT {
         assertTrue("no row matching /" + rowRegex + "/ in:\n" + table, row.matcher(table).find());
     }
 
-    private static void assertContains(String text, String part) {
-        assertTrue("\"" + part + "\" not in:\n" + text, text.contains(part));
+    private static void assertContains(String text, String... parts) {
+        for (String part : parts) {
+            assertTrue("\"" + part + "\" not in:\n" + text, text.contains(part));
+        }
     }
 
     private static void assertFailure(Throwable t, String... parts) {

@@ -324,10 +324,10 @@ final class ReleaseInstaller {
         List<ReleaseInfo> all = new ArrayList<>();
         for (ReleaseInfo o : installed) { // installed again (an older release): it moves to the end, as current
             if (!(o.name().equals(r.name()) && o.version().equals(r.version()))) {
-                all.add(new ReleaseInfo(o.name(), o.version(), ReleaseInfo.OLD, o.bundles()));
+                all.add(new ReleaseInfo(o.name(), o.version(), ReleaseInfo.OLD, o.bundles(), o.source()));
             }
         }
-        ReleaseInfo now = new ReleaseInfo(r.name(), r.version(), ReleaseInfo.CURRENT, bundles);
+        ReleaseInfo now = new ReleaseInfo(r.name(), r.version(), ReleaseInfo.CURRENT, bundles, r.source());
         all.add(now);
         installed = List.copyOf(all);
         int servers = outcomes.stream().mapToInt(UpgradeOutcome::servers).sum();

@@ -260,9 +260,27 @@ public final class HotcodeCommands {
     public String release(@Descriptor("install") String action,
                           @Descriptor("release file: a path (relative to the working directory) or a URL") String file) {
         if (!action.equals("install")) {
-            throw new HotcodeException("release: unknown action \"" + action + "\"; use: release install <file|url>");
+            throw new HotcodeException("release: unknown action \"" + action + "\"; use: release install <file|url>, or"
+                    + " release downgrade");
         }
         return code.installRelease(file).summary();
+    }
+
+    @Descriptor("move back to the release installed before the current one (its file is read again), all or nothing:"
+            + " release downgrade")
+    public String release(@Descriptor("downgrade") String action) {
+        if (!action.equals("downgrade")) {
+            throw new HotcodeException("release: unknown action \"" + action + "\"; use: release downgrade, or release"
+                    + " install <file|url>");
+        }
+        List<ReleaseInfo> all = code.releases();
+        if (all.size() < 2) {
+            throw new HotcodeException("release downgrade: no older release to go back to"
+                    + (all.isEmpty() ? " (no release installed)" : ": " + all.get(0) + " is the only one installed"));
+        }
+        ReleaseInfo previous = all.get(all.size() - 2);
+        return code.installRelease(previous.source()).summary() + " (downgrade from " + all.get(all.size() - 1).name()
+                + " " + all.get(all.size() - 1).version() + ")";
     }
 
     @Descriptor("list the installed releases, as release_handler:which_releases: name, version, current or old, bundles")
