@@ -2,7 +2,7 @@
 # Hotcode benchmarks side by side with the peers (Erlang, plain-JVM baseline, Pekko).
 #
 # usage: bench/run.sh [--quick] [--reps N] [--forks N] [--peers all|none|erlang[,java-baseline][,pekko]|erlang-servers]
-#                     [--groups pingpong,oneway,ring,spawn,dsu,servers,calls] [--no-jmh] [--no-build] [--out DIR]
+#                     [--groups pingpong,oneway,ring,spawn,dsu,servers,calls,release] [--no-jmh] [--no-build] [--out DIR]
 #                     [-- key=value ...]   (extra settings for the driver, e.g. spawn.n=100000 dsu.rounds=5)
 #   default: REPS=3 FORKS=3, all peers (run-all.sh, ~6 min), JMH, ~10 min in all
 #   --quick: REPS=1 FORKS=1, Erlang peer only, fewer upgrade rounds, no JMH (~2 min)
@@ -14,7 +14,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 PEERS_DIR="${PEERS_DIR:-/work/shared/peers}"
-REPS="${REPS:-3}"; FORKS="${FORKS:-3}"; PEERS="all"; BENCH_GROUPS_ALL="pingpong,oneway,ring,spawn,dsu,servers,calls"
+REPS="${REPS:-3}"; FORKS="${FORKS:-3}"; PEERS="all"; BENCH_GROUPS_ALL="pingpong,oneway,ring,spawn,dsu,servers,calls,release"
 BENCH_GROUPS="$BENCH_GROUPS_ALL"; JMH=1; BUILD=1; QUICK=0; OUT=""; EXTRA=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -32,7 +32,7 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-[[ $QUICK -eq 1 ]] && EXTRA=(dsu.rounds=4 dsu.purges=1 servers.rounds=2 "${EXTRA[@]+"${EXTRA[@]}"}")
+[[ $QUICK -eq 1 ]] && EXTRA=(dsu.rounds=4 dsu.purges=1 servers.rounds=2 release.rounds=2 "${EXTRA[@]+"${EXTRA[@]}"}")
 
 # ------------------------------------------------------------------ JDK + build
 JAVA_HOME="${JAVA_HOME:-}"

@@ -63,7 +63,7 @@ public final class Driver {
     public static void run(Map<String, String> config) throws Exception {
         cfg = config;
         reps = intArg("reps", 3);
-        String groups = cfg.getOrDefault("groups", "pingpong,oneway,ring,spawn,dsu,servers,calls");
+        String groups = cfg.getOrDefault("groups", "pingpong,oneway,ring,spawn,dsu,servers,calls,release");
         List<String> on = Arrays.asList(groups.split(","));
         System.out.printf(Locale.ROOT, "# hotcode java %s (%s) cpus=%d maxheap=%dm reps=%d groups=%s%n",
                 System.getProperty("java.version"), System.getProperty("java.vm.name"),
@@ -105,6 +105,9 @@ public final class Driver {
         }
         if (on.contains("calls")) {
             inProc(Driver::calls);
+        }
+        if (on.contains("release")) {
+            inProc(ReleaseBench::run);
         }
     }
 
