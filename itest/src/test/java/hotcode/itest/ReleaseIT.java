@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.After;
 import org.junit.Test;
@@ -374,6 +375,101 @@ public class ReleaseIT {
             assertEquals("v1 down from 2.0.0", GenServer.call(ns.get(i), "shape"));
             assertEquals("v1 down from 2.0.0", GenServer.call(xs.get(i), "shape"));
             assertEquals(i, GenServer.call(xs.get(i), "get"));
+        }
+    }
+
+    private static TestModules.Spec cross(String module, String version, String codeSet) {
+        return TestModules.module("hotcode.itest." + module, version).module(module, "hotcode.itest.cross.Cross")
+                .classes("cross-entry", codeSet);
+    }
+
+    /**
+     * 8 clients call the servers of crossa, each of which calls a server of crossb, while release 2 switches both
+     * modules: every answer is "1/1" or "2/2" (never a mix of the two releases), no call fails, none is lost or
+     * duplicated (the servers' counts add up to the calls answered), and no client sees release 1 again after it has
+     * seen release 2.
+     */
+    @Test
+    public void underAStreamOfCallsEveryCallIsAnsweredByOneRelease() throws Exception {
+        int servers = 20, clients = 8;
+        cross("crossa", "1.0.0", "cross-v1").start(context());
+        cross("crossb", "1.0.0", "cross-v1").start(context());
+        List<Pid> as = new ArrayList<>();
+        List<Pid> bs = new ArrayList<>();
+        for (int i = 0; i < servers; i++) {
+            bs.add((Pid) Hotcode.call("crossb", "start", "crossb" + i, "none"));
+            as.add((Pid) Hotcode.call("crossa", "start", "crossa" + i, "crossb" + i));
+        }
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        List<String> problems = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicLongArray ones = new java.util.concurrent.atomic.AtomicLongArray(clients);
+        java.util.concurrent.atomic.AtomicLongArray twos = new java.util.concurrent.atomic.AtomicLongArray(clients);
+        List<Thread> threads = new ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            int me = c;
+            Thread t = new Thread(() -> {
+                java.util.Random rnd = new java.util.Random(me);
+                boolean seen2 = false;
+                while (!stop.get()) {
+                    Object r;
+                    try {
+                        r = GenServer.call(as.get(rnd.nextInt(servers)), "both");
+                    } catch (RuntimeException e) {
+                        problems.add("client " + me + ": " + e);
+                        continue;
+                    }
+                    if ("2/2".equals(r)) {
+                        seen2 = true;
+                        twos.incrementAndGet(me);
+                    } else if ("1/1".equals(r) && !seen2) {
+                        ones.incrementAndGet(me);
+                    } else {
+                        problems.add("client " + me + " got " + r + (seen2 ? " after 2/2" : ""));
+                    }
+                }
+            }, "release-client-" + c);
+            t.start();
+            threads.add(t);
+        }
+        try {
+            Itest.await("every client answered 50 times by release 1", () -> {
+                for (int c = 0; c < clients; c++) {
+                    if (ones.get(c) < 50) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            Path r2 = release("release: cross 2.0.0\nmodule hotcode.itest.crossa a2.jar\nmodule hotcode.itest.crossb b2.jar\n",
+                    "a2.jar", cross("crossa", "2.0.0", "cross-v2").bytes(),
+                    "b2.jar", cross("crossb", "2.0.0", "cross-v2").bytes());
+            assertContains(code().installRelease(r2.toString()).summary(), "40 server(s) migrated");
+            Itest.await("every client answered 50 times by release 2", () -> {
+                for (int c = 0; c < clients; c++) {
+                    if (twos.get(c) < 50) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+        } finally {
+            stop.set(true);
+            for (Thread t : threads) {
+                t.join(TimeUnit.SECONDS.toMillis(Itest.TIMEOUT_SECONDS));
+            }
+        }
+        assertEquals(List.of(), problems);
+        long answered = 0;
+        for (int c = 0; c < clients; c++) {
+            answered += ones.get(c) + twos.get(c);
+        }
+        long counted = 0;
+        for (Pid p : as) {
+            counted += (Long) GenServer.call(p, "calls");
+        }
+        assertEquals("every call answered was counted once by a server (none lost, none duplicated)", answered, counted);
+        for (Pid p : bs) {
+            assertEquals("2", GenServer.call(p, "vsn"));
         }
     }
 

@@ -32,7 +32,8 @@ import java.util.regex.Pattern;
  * A jar is a path relative to the release file, an absolute path, or a URL. Lines are {@code key: value} or
  * {@code module|library <symbolic name> <jar>}; {@code #} begins a comment. {@code order: B before A} names two
  * modules of the release (module names, as in the {@code Hotcode-Module} header): B is prepared before A and resumed
- * after it; modules no order line names keep the file's order. Every jar is read and checked when the
+ * after it; modules no order line names keep the file's order. A module whose servers call another's goes first, so
+ * that none of its callbacks waits on a suspended server (docs/DESIGN.md, "Releases"). Every jar is read and checked when the
  * file is read (a bundle of that symbolic name; a module line names a module bundle, a library line one that is not),
  * so a bad release is refused, every problem named with its line, before any bundle is touched.
  */
