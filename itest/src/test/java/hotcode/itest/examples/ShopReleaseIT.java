@@ -47,7 +47,7 @@ public class ShopReleaseIT {
         assertEquals("ordered 2 apple; left: 3 x apple (orders 1.0.0)", Hotcode.call("orders", "order", "apple", "2"));
 
         assertTrue(code().installRelease(release("shop-2.release")).summary()
-                .contains("2 module(s) committed together ([stock 2.0.0, orders 2.0.0]), 1 server(s) migrated"));
+                .contains("2 module(s) committed together ([orders 2.0.0, stock 2.0.0]), 1 server(s) migrated"));
         assertEquals("[3 pcs apple, 2 pcs pear] (stock 2.0.0)", Hotcode.call("stock", "show"));
         assertEquals("ordered 1 apple; left: 2 pcs apple (orders 2.0.0)", Hotcode.call("orders", "order", "apple", "1"));
         assertEquals("release shop 2.0.0 is current already: nothing changed",
