@@ -502,6 +502,13 @@ public class ReleaseIT {
         assertEquals("the old version keeps the old library's revision until it is purged", oldLibRevision,
                 libraryOf(oldModRevision));
         assertNotEquals(oldLibRevision, lib.adapt(BundleRevision.class));
+
+        // one refresh of the library purges, in one go, the module's old version and the library's old revision
+        Itest.refresh(lib);
+        assertTrue(module + "'s old version is purged", which(module).old().isEmpty());
+        assertEquals("2.0.0", currentVersion(module));
+        assertEquals(1, Itest.revisions(lib));
+        assertEquals("lib2", Hotcode.call(module, "lib"));
     }
 
     /** The installed releases named {@code name} (the tests of this class share one runtime). */
