@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -33,7 +34,11 @@ import static hotcode.bench.Driver.report;
 import static hotcode.runtime.api.Hotcode.codeServer;
 import static hotcode.runtime.api.Hotcode.exit;
 import static hotcode.runtime.api.Hotcode.isAlive;
+import static hotcode.runtime.api.Hotcode.receive;
+import static hotcode.runtime.api.Hotcode.self;
 import static hotcode.runtime.api.Hotcode.sleep;
+import static hotcode.runtime.api.Hotcode.spawn;
+import static hotcode.runtime.api.Hotcode.tuple;
 
 /**
  * The release group (issue 11, item 7): a release of 3 modules with {@code release.n} (3,000) servers each, side by
@@ -53,7 +58,9 @@ import static hotcode.runtime.api.Hotcode.sleep;
  *     codeChange (so 8,999 servers have migrated), until {@code installRelease} has thrown with every bundle restored;
  *     afterwards every server must answer its version-1 state ({@code release_rollback_check}).</li>
  * </ul>
- * The longest call during a release (under client load) is not measured here.
+ * And the longest call during a release: 32 client processes call random servers ({@code inc}) from 300 ms before
+ * the install to 300 ms after it ({@code release_lat_during_max_us}, beside {@code release_lat_before_p99_us}), and
+ * the same around the single module's update ({@code release_single_lat_*}).
  */
 final class ReleaseBench {
     private static final String[] NAMES = {"a", "b", "c"};
@@ -126,6 +133,26 @@ final class ReleaseBench {
                     logTotal[r] = log;
                 }
             }
+            // the longest call during a release: 32 clients call random servers of the three modules
+            int nClients = intArg("release.clients", 32);
+            Pid[] all = pids.toArray(new Pid[0]);
+            double[] relMax = new double[rounds], relP99 = new double[rounds];
+            int relFailed = 0;
+            for (int r = -warm; r < rounds; r++) {
+                softPurge(settleMs);
+                cur = 1 - cur;
+                String file = files[cur].toString();
+                double[] lat = latencyRound(all, nClients, () -> {
+                    onPlatformThread(() -> codeServer().installRelease(file));
+                    return null;
+                });
+                ServersBench.LogTap.drain();
+                if (r >= 0) {
+                    relP99[r] = lat[0];
+                    relMax[r] = lat[1];
+                    relFailed += (int) lat[2];
+                }
+            }
             // back to release 1 for the rollback
             if (cur == 1) {
                 softPurge(settleMs);
@@ -186,6 +213,32 @@ final class ReleaseBench {
                     singleLog[r] = log;
                 }
             }
+            double[] singleMax = new double[rounds], singleP99 = new double[rounds];
+            int singleFailed = 0;
+            Pid[] singleAll = single.toArray(new Pid[0]);
+            for (int r = -warm; r < rounds; r++) {
+                softPurgeD(settleMs);
+                dv = 1 - dv;
+                byte[] jar = jars[dv];
+                double[] lat = latencyRound(singleAll, nClients, () -> {
+                    onPlatformThread(() -> {
+                        d.update(new ByteArrayInputStream(jar));
+                        return null;
+                    });
+                    return null;
+                });
+                ServersBench.LogTap.drain();
+                if (r >= 0) {
+                    singleP99[r] = lat[0];
+                    singleMax[r] = lat[1];
+                    singleFailed += (int) lat[2];
+                }
+            }
+            report("release_lat_before_p99_us", "us", relP99);
+            report("release_lat_during_max_us", "us", relMax);
+            report("release_single_lat_before_p99_us", "us", singleP99);
+            report("release_single_lat_during_max_us", "us", singleMax);
+            note("release_lat_failed_calls", "release=" + relFailed + " single=" + singleFailed + " clients=" + nClients);
             for (int r = 0; r < rounds; r++) {
                 ratio[r] = install[r] / update[r];
                 logRatio[r] = logTotal[r] / singleLog[r];
@@ -204,6 +257,50 @@ final class ReleaseBench {
         }
         note("release_problems", problems.isEmpty() ? "none" : problems.toString());
         return null;
+    }
+
+    /**
+     * {@code nClients} processes call random servers of {@code servers} ({@code inc}) for 300 ms, then
+     * {@code change} runs, then 300 ms more; returns {p99 of the calls ended before the change (us), the longest call
+     * overlapping it (us), failed calls}.
+     */
+    static double[] latencyRound(Pid[] servers, int nClients, Callable<Void> change) throws Exception {
+        Pid me = self();
+        ServersBench.stopClients = false;
+        ServersBench.Rec[] recs = new ServersBench.Rec[nClients];
+        long c0 = System.nanoTime();
+        for (int i = 0; i < nClients; i++) {
+            ServersBench.Rec rec = new ServersBench.Rec();
+            recs[i] = rec;
+            spawn(() -> ServersBench.client(servers, rec, me));
+        }
+        sleep(intArg("release.lat.pre.ms", 300));
+        long u0 = System.nanoTime();
+        change.call();
+        long u1 = System.nanoTime();
+        sleep(intArg("release.lat.post.ms", 300));
+        ServersBench.stopClients = true;
+        for (int i = 0; i < nClients; i++) {
+            if (receive(Duration.ofSeconds(30), tuple(ServersBench.CLIENT_DONE, Pid.class)) == null) {
+                throw new IllegalStateException("a latency client did not stop within 30 s");
+            }
+        }
+        List<Double> before = new ArrayList<>();
+        double duringMax = 0;
+        int failed = 0;
+        for (ServersBench.Rec rec : recs) {
+            failed += rec.failed;
+            for (int k = 0; k < rec.n; k++) {
+                long a = rec.start[k], e = rec.end[k];
+                if (a >= c0 + 50_000_000L && e < u0) {
+                    before.add((e - a) / 1e3);
+                } else if (a < u1 && e > u0) {
+                    duringMax = Math.max(duringMax, (e - a) / 1e3);
+                }
+            }
+        }
+        double[] bs = before.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return new double[] {bs.length == 0 ? Double.NaN : Driver.pct(bs, 0.99), duringMax, failed};
     }
 
     /** benchsrv's jar as bundle {@code hotcode.bench.rel.<x>} with module {@code benchrel<x>}. */
