@@ -18,7 +18,7 @@ import java.util.List;
  * and the first purge then deoptimizes every victim's frames one by one (seen in the benchmark: 10,000 victims, tens
  * of thousands of deoptimizations, a purge twice as slow). Here a few thousand processes loop through qualified tail
  * calls (so the path gets hot and profiled) and park, and are then purged: the profiles record the exceptions, and
- * later compilations keep the exception paths. System property {@code hotcode.warmup=false} skips it.
+ * later compilations keep the exception paths. {@code hotcode.warmup=false} skips it.
  */
 public final class ExitPathWarmup {
     /** The internal module; the code server does not log its loads and purges. */
@@ -32,9 +32,6 @@ public final class ExitPathWarmup {
     // ------------------------------------------------------------------ API
 
     public static void run(Kernel kernel) {
-        if ("false".equals(System.getProperty("hotcode.warmup"))) {
-            return;
-        }
         CodeServerImpl code = kernel.code();
         code.load(new ModuleSource(ModuleHeader.parse(MODULE + ";class=" + ExitPathWarmup.class.getName(), "the runtime"),
                 "hotcode.runtime.warmup", "0.0.0", -1, "hotcode:warmup", new Object(), new Object(),

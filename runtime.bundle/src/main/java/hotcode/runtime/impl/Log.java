@@ -18,7 +18,7 @@ public final class Log {
 
     public static void error(String message, Throwable cause) {
         System.err.println("[hotcode] ERROR " + message);
-        if (cause != null && Boolean.getBoolean("hotcode.log.stacktraces")) {
+        if (cause != null && Config.current().logStacktraces()) {
             cause.printStackTrace();
         }
     }

@@ -14,7 +14,7 @@ import hotcode.runtime.impl.code.ModuleSource;
  * real upgrade needs it. Upgrades are rare in a long-lived service: without this, the first one (and each one after
  * the code cache has moved on) would run the claim, migrate, state check and commit paths in the interpreter, several
  * times slower. Two thousand servers are upgraded {@value #ROUNDS} times (the same class loaded as new versions), then
- * the module is deleted and purged. System property {@code hotcode.warmup=false} skips it.
+ * the module is deleted and purged. {@code hotcode.warmup=false} skips it.
  */
 public final class UpgradePathWarmup {
     /** The internal module; the code server and the upgrader do not log it. */
@@ -28,9 +28,6 @@ public final class UpgradePathWarmup {
     // ------------------------------------------------------------------ API
 
     public static void run(Kernel kernel) {
-        if ("false".equals(System.getProperty("hotcode.warmup"))) {
-            return;
-        }
         CodeServerImpl code = kernel.code();
         for (int round = 0; round <= ROUNDS; round++) {
             code.load(new ModuleSource(ModuleHeader.parse(MODULE + ";class=" + UpgradePathWarmup.class.getName(),
