@@ -26,9 +26,9 @@ import java.util.function.Function;
  * <tr><td>{@code hotcode.receive.spins}</td><td>100</td><td>the ceiling of a receive's spin before it parks
  *     (0: no spin)</td></tr>
  * <tr><td>{@code hotcode.log.stacktraces}</td><td>false</td><td>print the stack trace of each logged error</td></tr>
- * <tr><td>{@code hotcode.warmup}</td><td>background</td><td>the start-up warm-ups ({@link ExitPathWarmup},
- *     {@link UpgradePathWarmup}): {@code background} (or {@code true}), {@code inline} (both run in the bundle's start
- *     for now) or {@code false}</td></tr>
+ * <tr><td>{@code hotcode.warmup}</td><td>background</td><td>the start-up warm-ups ({@link Warmups}):
+ *     {@code background} (or {@code true}), {@code inline} (in the bundle's start, after the runtime is published:
+ *     for benchmarks that must not run beside them) or {@code false}</td></tr>
  * </table>
  *
  * <p>{@code hotcode.receive.spins} is a constant on the message path: {@code Proc} reads it from {@link #current()}

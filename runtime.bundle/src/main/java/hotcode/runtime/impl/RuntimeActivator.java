@@ -6,17 +6,30 @@ import hotcode.runtime.impl.shell.Shell;
 import org.osgi.framework.BundleActivator;
 import org.osgi.framework.BundleContext;
 
+import java.util.List;
+
 /**
- * Starts the runtime: the kernel (processes, code server, router), the extender that tracks module bundles, and the
- * console commands when Gogo is present. Settings: {@link Config} (framework or system properties); unless
- * {@code hotcode.warmup=false}, the start-up warm-ups of the purge path ({@link ExitPathWarmup}) and of the upgrade of
- * servers ({@link UpgradePathWarmup}) run first.
+ * Starts the runtime: the kernel (processes, code server, router, system monitor), the {@link CodeServer} service,
+ * the console commands when Gogo is present, and the extender that tracks module bundles; then the start-up
+ * warm-ups ({@link Warmups}), by default in the background, so the start returns as soon as the runtime is usable.
+ * Settings: {@link Config} (framework or system properties).
  */
 public final class RuntimeActivator implements BundleActivator {
+    private final List<Warmups.Step> warmupSteps;
     private Config config;
     private Kernel kernel;
     private ModuleExtender extender;
     private AutoCloseable shell;
+    private Warmups warmups;
+
+    public RuntimeActivator() {
+        this(Warmups.STEPS);
+    }
+
+    /** With other warm-ups than the runtime's (tests). */
+    RuntimeActivator(List<Warmups.Step> warmupSteps) {
+        this.warmupSteps = warmupSteps;
+    }
 
     @Override
     public void start(BundleContext context) {
@@ -25,19 +38,17 @@ public final class RuntimeActivator implements BundleActivator {
         kernel = new Kernel(config.purgeTimeoutMillis(), config.migrationTimeoutMillis(), config.monitor());
         kernel.names().publishWith(new NamedProcessServices(context, kernel));
         Kernel.install(kernel);
-        if (config.warmup() != Config.Warmup.OFF) {
-            ExitPathWarmup.run(kernel);
-            UpgradePathWarmup.run(kernel);
-        }
-        kernel.monitor().start(); // after the warm-ups: they are the runtime's own doing
+        kernel.monitor().start();
         context.registerService(CodeServer.class, kernel.codeServer(), null);
         shell = Shell.open(context, kernel);
         extender = new ModuleExtender(context, kernel.code());
         extender.open();
+        warmups = Warmups.start(kernel, config.warmup(), warmupSteps);
     }
 
     @Override
     public void stop(BundleContext context) throws Exception {
+        warmups.close(); // first: no warm-up loads a module or starts a process while the runtime stops
         kernel.monitor().close();
         extender.close();
         kernel.processes().killAll(config.purgeTimeoutMillis());
@@ -46,5 +57,10 @@ public final class RuntimeActivator implements BundleActivator {
         }
         Kernel.uninstall(kernel);
         Config.uninstall(config);
+    }
+
+    /** The warm-ups started by {@link #start} (tests). */
+    Warmups warmups() {
+        return warmups;
     }
 }

@@ -97,7 +97,8 @@ public final class CodeServerImpl implements CodeServer {
         String module = src.header().module();
         ModuleVersion loaded;
         for (;;) {
-            LoadedModule m = modules.computeIfAbsent(module, n -> new LoadedModule(n, src.symbolicName(), src.bundleId()));
+            LoadedModule m = modules.computeIfAbsent(module, n -> new LoadedModule(n, src.symbolicName(), src.bundleId(),
+                    src.internal()));
             synchronized (m) {
                 if (modules.get(module) != m) {
                     continue; // a purge dropped this slot after we found it: start over with a fresh one
@@ -149,7 +150,7 @@ public final class CodeServerImpl implements CodeServer {
             purgeLocked(m, "before loading " + module + " " + src.version(), false);
         }
         ModuleVersion v = new ModuleVersion(module, m.nextVsn(), src.version(), src.bundleId(), src.location(),
-                src.revision(), binding);
+                src.revision(), binding, src.internal());
         Crossing.OWNERS.put(binding.loader(), v);
         Upgrader.Commit servers = Upgrader.Commit.NOTHING;
         Upgrader u = upgrader;
@@ -172,7 +173,7 @@ public final class CodeServerImpl implements CodeServer {
         }
         m.current = v;
         servers.commit();
-        log(module, "loaded " + v.label() + (cur == null ? "" : "; " + cur.label() + " is now old"));
+        log(v, "loaded " + v.label() + (cur == null ? "" : "; " + cur.label() + " is now old"));
         return v;
     }
 
@@ -296,13 +297,14 @@ public final class CodeServerImpl implements CodeServer {
     @Override
     public Optional<ModuleInfo> which(String module) {
         LoadedModule m = modules.get(module);
-        return m == null ? Optional.empty() : Optional.of(info(m));
+        return m == null || m.internal ? Optional.empty() : Optional.of(info(m));
     }
 
     @Override
     public List<ModuleInfo> modules() {
         List<ModuleInfo> out = new ArrayList<>();
-        modules.values().stream().sorted(Comparator.comparing(m -> m.name)).forEach(m -> out.add(info(m)));
+        modules.values().stream().filter(m -> !m.internal).sorted(Comparator.comparing(m -> m.name))
+                .forEach(m -> out.add(info(m)));
         return out;
     }
 
@@ -479,7 +481,7 @@ public final class CodeServerImpl implements CodeServer {
         cur.markOld();
         m.old = cur;
         m.current = null;
-        log(m.name, "deleted " + m.name + ": " + cur.label() + " is now old; calls to " + m.name + " fail with undef");
+        log(cur, "deleted " + m.name + ": " + cur.label() + " is now old; calls to " + m.name + " fail with undef");
     }
 
     private PurgeResult purgeLocked(LoadedModule m, String why, boolean migrate) {
@@ -513,7 +515,7 @@ public final class CodeServerImpl implements CodeServer {
         old.markPurged();
         Crossing.OWNERS.values().removeIf(v -> v == old);
         List<Pid> killed = new ArrayList<>(victims);
-        log(m.name, "purged " + old.label() + " (" + why + "): "
+        log(old, "purged " + old.label() + " (" + why + "): "
                 + (moved.isEmpty() ? "" : "moved " + pids(moved) + " to " + m.current.label() + "; ")
                 + (killed.isEmpty() ? (moved.isEmpty() ? "no process was running it" : "killed none") : "killed " + pids(killed))
                 + (blockers.isEmpty() ? "" : "; still running after " + purgeBoundMillis + " ms: " + pids(blockers)));
@@ -567,10 +569,9 @@ public final class CodeServerImpl implements CodeServer {
         return rest;
     }
 
-    /** Logs, except for the runtime's own warm-up module ({@link hotcode.runtime.impl.ExitPathWarmup}). */
-    private static void log(String module, String line) {
-        if (!module.equals(hotcode.runtime.impl.ExitPathWarmup.MODULE)
-                && !module.equals(hotcode.runtime.impl.UpgradePathWarmup.MODULE)) {
+    /** Logs an event of {@code v}'s module, unless the module is internal (the runtime's start-up warm-ups). */
+    private static void log(ModuleVersion v, String line) {
+        if (!v.isInternal()) {
             Log.info(line);
         }
     }
@@ -593,10 +594,11 @@ public final class CodeServerImpl implements CodeServer {
     /** For {@code load}, which needs the module's bundle: an error naming the module and the ones there are. */
     private LoadedModule known(String module) {
         LoadedModule m = modules.get(module);
-        if (m == null) {
+        if (m == null || m.internal) {
+            List<String> known = modules.values().stream().filter(k -> !k.internal).map(k -> k.name).sorted().toList();
             throw new HotcodeException("load: no module named " + module + " is known to the code server; install and"
                     + " start a bundle with a Hotcode-Module header for it first"
-                    + (modules.isEmpty() ? "" : " (known: " + String.join(", ", new java.util.TreeSet<>(modules.keySet())) + ")"));
+                    + (known.isEmpty() ? "" : " (known: " + String.join(", ", known) + ")"));
         }
         return m;
     }

@@ -15,6 +15,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class LoadedModule {
     final String name;
+    /** One of the runtime's own modules ({@link ModuleSource#internal()}): left out of listings and logs. */
+    final boolean internal;
     /** The bundle that provides the module: a module's versions are revisions of this one bundle. */
     volatile String symbolicName;
     volatile long bundleId;
@@ -30,8 +32,9 @@ final class LoadedModule {
     volatile MigrationException lastFailure;
     private int loads;
 
-    LoadedModule(String name, String symbolicName, long bundleId) {
+    LoadedModule(String name, String symbolicName, long bundleId, boolean internal) {
         this.name = name;
+        this.internal = internal;
         this.symbolicName = symbolicName;
         this.bundleId = bundleId;
     }

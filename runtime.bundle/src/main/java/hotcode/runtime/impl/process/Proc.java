@@ -160,6 +160,11 @@ public final class Proc implements Pid, Runnable {
         return id;
     }
 
+    /** Whether this is one of the runtime's own processes (an internal module's: a start-up warm-up's). */
+    public boolean isInternal() {
+        return id < 0;
+    }
+
     public boolean isAlive() {
         return !exited;
     }

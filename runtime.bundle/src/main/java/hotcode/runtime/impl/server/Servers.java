@@ -379,7 +379,7 @@ public final class Servers implements CodeServerImpl.Upgrader {
                     long t2 = System.nanoTime();
                     u.decide(Upgrade.Verdict.COMMIT, claimed);
                     long t3 = System.nanoTime();
-                    if (!from.module().equals(hotcode.runtime.impl.UpgradePathWarmup.MODULE)) {
+                    if (!from.isInternal()) { // the runtime's own warm-up: not the operator's business
                         Log.info("upgraded " + servers.size() + " server(s) of " + from.module() + " " + from.version()
                                 + " -> " + to.version() + ": suspend + migrate " + ms(t1 - t0) + ", commit + resume "
                                 + ms(t3 - t2) + " (" + claimed.cardinality() + " migrated while idle, "
