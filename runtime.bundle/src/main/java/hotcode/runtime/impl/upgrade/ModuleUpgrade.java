@@ -11,7 +11,6 @@ import hotcode.runtime.impl.server.ServerMigration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -223,9 +222,5 @@ public final class ModuleUpgrade {
         if (w != null) {
             w.cancel(false);
         }
-    }
-
-    static long millis(long nanos) {
-        return TimeUnit.NANOSECONDS.toMillis(nanos);
     }
 }
