@@ -4,66 +4,66 @@ import hotcode.runtime.api.CodeServer;
 import hotcode.runtime.impl.osgi.ModuleExtender;
 import hotcode.runtime.impl.osgi.NamedProcessServices;
 import hotcode.runtime.impl.log.Log;
-import hotcode.runtime.impl.process.SystemMonitor;
 import hotcode.runtime.impl.shell.Shell;
 import org.osgi.framework.BundleActivator;
 import org.osgi.framework.BundleContext;
 
+import java.util.List;
+
 /**
- * Starts the runtime: the kernel (processes, code server, router), the extender that tracks module bundles, and the
- * console commands when Gogo is present. Configuration (framework or system properties):
- * {@code hotcode.purge.timeout.ms} (default 5000), how long a purge waits for killed processes;
- * {@code hotcode.migration.timeout.ms} (default 5000), how long an upgrade waits for every server of the module to
- * reach its safe point and migrate its state before it rolls back;
- * system property {@code hotcode.warmup=false} skips the start-up warm-ups of the purge path ({@link ExitPathWarmup})
- * and of the upgrade of servers ({@link UpgradePathWarmup}). The system monitor ({@link SystemMonitor}):
- * {@code hotcode.monitor.interval.ms} (default 250) between samples, {@code hotcode.monitor.long_schedule.ms}
- * (default 1000), {@code hotcode.monitor.long_message_queue} (default 100000 messages); 0 turns each off.
+ * Starts the runtime: the kernel (processes, code server, router, system monitor), the {@link CodeServer} service,
+ * the console commands when Gogo is present, and the extender that tracks module bundles; then the start-up
+ * warm-ups ({@link Warmups}), by default in the background, so the start returns as soon as the runtime is usable.
+ * Settings: {@link Config} (framework or system properties).
  */
 public final class RuntimeActivator implements BundleActivator {
+    private final List<Warmups.Step> warmupSteps;
+    private Config config;
     private Kernel kernel;
     private ModuleExtender extender;
     private AutoCloseable shell;
+    private Warmups warmups;
+
+    public RuntimeActivator() {
+        this(Warmups.STEPS);
+    }
+
+    /** With other warm-ups than the runtime's (tests). */
+    RuntimeActivator(List<Warmups.Step> warmupSteps) {
+        this.warmupSteps = warmupSteps;
+    }
 
     @Override
     public void start(BundleContext context) {
-        SystemMonitor.Settings d = SystemMonitor.Settings.DEFAULTS;
-        kernel = new Kernel(longProperty(context, "hotcode.purge.timeout.ms", 5000),
-                longProperty(context, "hotcode.migration.timeout.ms", 5000),
-                new SystemMonitor.Settings(longProperty(context, "hotcode.monitor.interval.ms", d.intervalMillis()),
-                        longProperty(context, "hotcode.monitor.long_schedule.ms", d.longScheduleMillis()),
-                        (int) Math.min(Integer.MAX_VALUE, longProperty(context, "hotcode.monitor.long_message_queue",
-                                d.longMessageQueue()))));
+        config = Config.read(context::getProperty);
+        Config.install(config); // before the kernel makes any process: Proc reads its constants from it
+        kernel = new Kernel(config.purgeTimeoutMillis(), config.migrationTimeoutMillis(), config.monitor());
         kernel.names().publishWith(new NamedProcessServices(context, kernel.processes()));
         Kernel.install(kernel);
-        ExitPathWarmup.run(kernel);
-        UpgradePathWarmup.run(kernel);
-        kernel.monitor().start(); // after the warm-ups: they are the runtime's own doing
+        kernel.monitor().start();
         context.registerService(CodeServer.class, kernel.codeServer(), null);
         shell = Shell.open(context, kernel.processes(), kernel.names(), kernel.deadLetters(), kernel.monitor(),
                 kernel.codeServer(), kernel.registry(), kernel.router());
         extender = new ModuleExtender(context, kernel.code());
         extender.open();
+        warmups = Warmups.start(kernel, config.warmup(), warmupSteps);
     }
 
     @Override
     public void stop(BundleContext context) throws Exception {
+        warmups.close(); // first: no warm-up loads a module or starts a process while the runtime stops
         kernel.monitor().close();
         extender.close();
-        kernel.processes().killAll(longProperty(context, "hotcode.purge.timeout.ms", 5000));
+        kernel.processes().killAll(config.purgeTimeoutMillis());
         if (shell != null) {
             shell.close();
         }
         Kernel.uninstall(kernel);
+        Config.uninstall(config);
     }
 
-    private static long longProperty(BundleContext context, String key, long fallback) {
-        String v = context.getProperty(key);
-        try {
-            return v == null ? fallback : Long.parseLong(v.trim());
-        } catch (NumberFormatException e) {
-            Log.warn(key + "=" + v + " is not a number of milliseconds; using " + fallback);
-            return fallback;
-        }
+    /** The warm-ups started by {@link #start} (tests). */
+    Warmups warmups() {
+        return warmups;
     }
 }

@@ -1,26 +1,27 @@
 package hotcode.runtime.impl;
 
 import hotcode.runtime.api.From;
-import hotcode.runtime.api.GenServer;
+import hotcode.runtime.api.PurgeResult;
 import hotcode.runtime.api.Records;
 import hotcode.runtime.api.Reply;
 import hotcode.runtime.api.Server;
-import hotcode.runtime.impl.code.ModuleRevision;
 import hotcode.runtime.impl.upgrade.CodeServerImpl;
-import hotcode.runtime.impl.code.ModuleHeader;
 import hotcode.runtime.impl.code.ModuleSource;
 import hotcode.runtime.impl.log.Log;
+
+import java.util.function.BooleanSupplier;
 
 /**
  * Runs the upgrade of servers a few times at start, on an internal module, so that the JIT has compiled it before a
  * real upgrade needs it. Upgrades are rare in a long-lived service: without this, the first one (and each one after
  * the code cache has moved on) would run the claim, migrate, state check and commit paths in the interpreter, several
  * times slower. Two thousand servers are upgraded {@value #ROUNDS} times (the same class loaded as new versions), then
- * the module is deleted and purged. System property {@code hotcode.warmup=false} skips it.
+ * the module is deleted and purged. {@link Warmups} runs it; {@code hotcode.warmup=false} skips it.
  */
 public final class UpgradePathWarmup {
-    /** The internal module; the code server and the upgrader do not log it. */
-    public static final String MODULE = "hotcode_warmup_servers";
+    /** The internal module: a name with a dot, which no module header can declare. */
+    public static final String MODULE = "hotcode.warmup.servers";
+    private static final long BUNDLE_ID = -2;
     private static final int SERVERS = 2_000;
     private static final int ROUNDS = 3;
 
@@ -30,23 +31,27 @@ public final class UpgradePathWarmup {
     // ------------------------------------------------------------------ API
 
     public static void run(Kernel kernel) {
-        if ("false".equals(System.getProperty("hotcode.warmup"))) {
-            return;
-        }
+        run(kernel, () -> false);
+    }
+
+    /** Runs the warm-up; once {@code cancelled} is true it starts nothing more, and it always purges its module. */
+    public static void run(Kernel kernel, BooleanSupplier cancelled) {
         CodeServerImpl code = kernel.code();
-        for (int round = 0; round <= ROUNDS; round++) {
-            code.load(new ModuleSource(ModuleHeader.parse(MODULE + ";class=" + UpgradePathWarmup.class.getName(),
-                    "the runtime"), "hotcode.runtime.warmup.servers", round + ".0.0", -2, "hotcode:warmup", ModuleRevision.detached(), UpgradePathWarmup.class.getClassLoader()));
-            if (round == 0) {
-                for (int i = 0; i < SERVERS; i++) {
-                    GenServer.start(Counter.class, i);
+        PurgeResult purged;
+        try {
+            for (int round = 0; round <= ROUNDS && !cancelled.getAsBoolean(); round++) {
+                code.load(ModuleSource.internal(MODULE, UpgradePathWarmup.class, round + ".0.0", BUNDLE_ID));
+                for (int i = 0; round == 0 && i < SERVERS && !cancelled.getAsBoolean(); i++) {
+                    // by module name: the runtime's classes belong to no module (Crossing.ownerOf)
+                    kernel.servers().start(null, MODULE, Counter.class.getName(), i, false);
                 }
             }
+        } finally {
+            code.uninstalled(MODULE, BUNDLE_ID); // its "bundle" goes: purges the previous version, deletes the current one
+            purged = code.purge(MODULE); // kills the servers (they run the deleted version); the module is forgotten
         }
-        code.uninstalled(MODULE, -2); // its "bundle" goes: purges the previous version, deletes the current one
-        code.purge(MODULE); // kills the servers (they run the deleted version); the code server forgets the module
-        if (code.which(MODULE).isPresent() || kernel.processes().count() > 0) {
-            Log.warn("the upgrade warm-up left " + kernel.processes().count() + " processes behind");
+        if (!purged.blockers().isEmpty()) {
+            Log.warn("the upgrade warm-up left " + purged.blockers().size() + " processes behind");
         }
     }
 

@@ -40,6 +40,16 @@ public final class Modules {
     }
 
     /**
+     * {@link ModuleSource#internal}, but with {@code entry} loaded as {@link #load} loads it (its own loader, which
+     * knows the version), so the internal module's functions can run {@link hotcode.runtime.testmod.Mod}'s code.
+     */
+    public static ModuleSource internal(String module, Class<?> entry, String version, long bundleId) {
+        ModuleSource plain = ModuleSource.internal(module, entry, version, bundleId);
+        return new ModuleSource(plain.header(), plain.symbolicName(), version, bundleId, plain.location(),
+                plain.revision(), new VersionLoader(entry.getName(), version, entry.getClassLoader()), true);
+    }
+
+    /**
      * The version {@code type} was loaded as by {@link #load}, e.g. {@code "2.0.0"}: how one class loaded as several
      * versions (as a bundle's revisions would carry their Bundle-Version) tells them apart.
      */

@@ -21,7 +21,9 @@ import java.util.ServiceLoader;
  * {@code reps= groups= cache= timeline=} and the sizes the driver reads ({@code pp.n= ow.n= ring.n= spawn.n= ...});
  * for the servers group, {@code srv1=} (version 1 of module {@code benchsrv}, installed and started here when given)
  * and {@code srv2= srvfailmid= srvfaillast=} (the jars the driver updates it to), and
- * {@code migration.timeout.ms=} (the runtime's {@code hotcode.migration.timeout.ms}, default 5000).
+ * {@code migration.timeout.ms=} (the runtime's {@code hotcode.migration.timeout.ms}, default 5000), {@code warmup=}
+ * (the runtime's {@code hotcode.warmup}; default {@code inline}: the start-up warm-ups end before the runtime's start
+ * returns, so they never run beside a measurement).
  */
 public final class BenchMain {
     private BenchMain() {
@@ -48,6 +50,9 @@ public final class BenchMain {
         fw.put("felix.log.level", "1");
         fw.put("hotcode.purge.timeout.ms", cfg.getOrDefault("purge.timeout.ms", "5000"));
         fw.put("hotcode.migration.timeout.ms", cfg.getOrDefault("migration.timeout.ms", "5000"));
+        // the runtime's start-up warm-ups run inside its start here, so none runs beside the first measured group;
+        // warmup=false (or -Dhotcode.warmup=false in HOTCODE_BENCH_JVM_FLAGS) measures without them
+        fw.put("hotcode.warmup", cfg.getOrDefault("warmup", System.getProperty("hotcode.warmup", "inline")));
         Framework framework = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(fw);
         framework.start();
         int rc = 0;

@@ -81,10 +81,14 @@ public final class Crossing {
         }
     }
 
-    /** The version whose loader defined {@code type}, or null for classes outside every module (or purged). */
+    /**
+     * The version whose loader defined {@code type}, or null for classes outside every module. The runtime's own
+     * classes belong to no module, even while an internal module (a start-up warm-up, whose code is the runtime's)
+     * is loaded: a process spawned from {@code Next.call(..)}, a runtime class, must not become the warm-up's.
+     */
     public static ModuleVersion ownerOf(Class<?> type) {
         ClassLoader cl = type.getClassLoader();
-        return cl == null ? null : OWNERS.get(cl);
+        return cl == null || cl == RUNTIME ? null : OWNERS.get(cl);
     }
 
     /**

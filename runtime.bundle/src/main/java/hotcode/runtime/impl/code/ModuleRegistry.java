@@ -58,7 +58,7 @@ public final class ModuleRegistry {
     public ModuleSlot lockSlotFor(ModuleSource src) {
         String module = src.header().module();
         for (;;) {
-            ModuleSlot m = modules.computeIfAbsent(module, n -> new ModuleSlot(n, src.symbolicName(), src.bundleId()));
+            ModuleSlot m = modules.computeIfAbsent(module, n -> new ModuleSlot(n, src.symbolicName(), src.bundleId(), src.internal()));
             m.lock();
             if (modules.get(module) == m) {
                 return m;
@@ -124,20 +124,25 @@ public final class ModuleRegistry {
         return m != null && m.bundleId() == bundleId && !m.bundleGone();
     }
 
+    /** The module's versions; empty for a module the code server does not know, or one of its own (internal). */
     public Optional<ModuleInfo> which(String module) {
         ModuleSlot m = modules.get(module);
-        return m == null ? Optional.empty() : Optional.of(info(m));
+        return m == null || m.internal ? Optional.empty() : Optional.of(info(m));
     }
 
+    /** Every module the code server knows, by name, but its own (internal) ones. */
     public List<ModuleInfo> modules() {
         List<ModuleInfo> out = new ArrayList<>();
-        modules.values().stream().sorted(Comparator.comparing(ModuleSlot::name)).forEach(m -> out.add(info(m)));
+        modules.values().stream().filter(m -> !m.internal).sorted(Comparator.comparing(ModuleSlot::name))
+                .forEach(m -> out.add(info(m)));
         return out;
     }
 
-    /** The known module names, sorted (for errors that list them). */
+    /** The known module names but the internal ones, sorted (for errors that list them). */
     public String names() {
-        return String.join(", ", new TreeSet<>(modules.keySet()));
+        TreeSet<String> names = new TreeSet<>();
+        modules.values().stream().filter(m -> !m.internal).forEach(m -> names.add(m.name));
+        return String.join(", ", names);
     }
 
     /** The version a class belongs to (for spawning a lambda), or null outside every module. */

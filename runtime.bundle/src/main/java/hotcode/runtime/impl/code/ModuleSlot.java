@@ -19,6 +19,8 @@ import java.util.concurrent.Semaphore;
  */
 public final class ModuleSlot {
     final String name;
+    /** One of the runtime's own modules ({@link ModuleSource#internal()}): left out of listings and logs. */
+    final boolean internal;
     private final Semaphore lock = new Semaphore(1);
     /** The bundle that provides the module: a module's versions are revisions of this one bundle. */
     private volatile String symbolicName;
@@ -31,8 +33,9 @@ public final class ModuleSlot {
     private final java.util.concurrent.atomic.AtomicBoolean loading = new java.util.concurrent.atomic.AtomicBoolean();
     private int loads;
 
-    ModuleSlot(String name, String symbolicName, long bundleId) {
+    ModuleSlot(String name, String symbolicName, long bundleId, boolean internal) {
         this.name = name;
+        this.internal = internal;
         this.symbolicName = symbolicName;
         this.bundleId = bundleId;
     }
@@ -41,6 +44,11 @@ public final class ModuleSlot {
 
     public String name() {
         return name;
+    }
+
+    /** One of the runtime's own modules (a start-up warm-up): not listed, not logged. */
+    public boolean internal() {
+        return internal;
     }
 
     public ModuleVersion current() {
@@ -114,7 +122,7 @@ public final class ModuleSlot {
     /** A new version of this module from {@code src}, not yet current: its classes now count as this module's. */
     public ModuleVersion newVersion(ModuleSource src, ModuleVersion.Binding binding) {
         ModuleVersion v = new ModuleVersion(name, ++loads, src.version(), src.bundleId(), src.location(),
-                src.revision(), binding);
+                src.revision(), binding, src.internal());
         Crossing.OWNERS.put(binding.loader(), v);
         return v;
     }

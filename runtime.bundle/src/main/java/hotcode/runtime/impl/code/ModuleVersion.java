@@ -21,6 +21,7 @@ public final class ModuleVersion {
     private final long bundleId;
     private final String location;
     private final ModuleRevision revision;
+    private final boolean internal;
     private volatile Binding binding;
     private volatile boolean old;
     private volatile boolean purged;
@@ -29,7 +30,7 @@ public final class ModuleVersion {
     private volatile ModuleRevision restoredTo;
 
     ModuleVersion(String module, int vsn, String version, long bundleId, String location, ModuleRevision revision,
-                  Binding binding) {
+                  Binding binding, boolean internal) {
         this.module = module;
         this.vsn = vsn;
         this.version = version;
@@ -37,6 +38,7 @@ public final class ModuleVersion {
         this.location = location;
         this.revision = revision;
         this.binding = binding;
+        this.internal = internal;
     }
 
     public String module() {
@@ -84,6 +86,14 @@ public final class ModuleVersion {
 
     public boolean isPurged() {
         return purged;
+    }
+
+    /**
+     * Whether this is a version of one of the runtime's internal modules (a start-up warm-up, see
+     * {@link ModuleSource#internal()}): not listed, not logged, its processes not shown.
+     */
+    public boolean isInternal() {
+        return internal;
     }
 
     /** "pingpong 2.0.0": how logs and errors name a version. */

@@ -20,7 +20,17 @@ public final class Log {
     private static final PrintStream RAW_OUT = new PrintStream(new FileOutputStream(FileDescriptor.out), true);
     private static final PrintStream RAW_ERR = new PrintStream(new FileOutputStream(FileDescriptor.err), true);
 
+    /**
+     * Whether errors print their stack traces ({@code hotcode.log.stacktraces}): set by the runtime's configuration
+     * when it is installed ({@code impl.Config}); until then, the system property.
+     */
+    private static volatile boolean stacktraces = Boolean.getBoolean("hotcode.log.stacktraces");
+
     private Log() {
+    }
+
+    public static void stacktraces(boolean on) {
+        stacktraces = on;
     }
 
     public static void info(String message) {
@@ -33,7 +43,7 @@ public final class Log {
 
     public static void error(String message, Throwable cause) {
         String text = "[hotcode] ERROR " + message;
-        if (cause != null && Boolean.getBoolean("hotcode.log.stacktraces")) {
+        if (cause != null && stacktraces) {
             StringWriter trace = new StringWriter();
             cause.printStackTrace(new java.io.PrintWriter(trace));
             text += System.lineSeparator() + trace.toString().stripTrailing();

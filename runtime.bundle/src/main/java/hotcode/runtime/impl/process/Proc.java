@@ -57,11 +57,12 @@ public final class Proc implements ProcessAccess, Runnable {
         }
     }
     /**
-     * The ceiling of a receive's adaptive spin budget, in polls of the mailbox before parking (system property
-     * {@code hotcode.receive.spins}; 0 turns spinning off). A reply often arrives within a microsecond or two;
-     * waking a parked virtual thread costs more than that.
+     * The ceiling of a receive's adaptive spin budget, in polls of the mailbox before parking
+     * ({@code hotcode.receive.spins}; 0 turns spinning off). A reply often arrives within a microsecond or two;
+     * waking a parked virtual thread costs more than that. Read once, when this class initializes (the runtime has
+     * installed its configuration by then): a static final, so the JIT treats it as a constant on the receive path.
      */
-    private static final int SPINS = Integer.getInteger("hotcode.receive.spins", 100);
+    private static final int SPINS = ReceiveSpins.get();
     /** A wait shorter than this would have been cheaper spun than parked. */
     private static final long SHORT_WAIT_NANOS = 20_000;
     /** What {@link #receiveOrSystem} returns when a system request, not a message, woke the process. */
@@ -168,6 +169,11 @@ public final class Proc implements ProcessAccess, Runnable {
     @Override
     public long id() {
         return id;
+    }
+
+    /** Whether this is one of the runtime's own processes (an internal module's: a start-up warm-up's). */
+    public boolean isInternal() {
+        return id < 0;
     }
 
     public boolean isAlive() {

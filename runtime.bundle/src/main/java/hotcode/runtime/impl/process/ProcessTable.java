@@ -24,6 +24,12 @@ import static hotcode.runtime.api.Hotcode.NOPROC;
  */
 public final class ProcessTable {
     private final AtomicLong ids = new AtomicLong();
+    /**
+     * Pids of the runtime's own processes (those of internal modules: the start-up warm-ups) count down from -1, so
+     * they are told apart without a field in every process, are left out of {@link #pids()}, and the pids of user
+     * processes do not depend on whether a warm-up ran first: the first user process is {@code <0.1.0>}.
+     */
+    private final AtomicLong internalIds = new AtomicLong();
     private final ConcurrentHashMap<Long, Proc> live = new ConcurrentHashMap<>();
     private final ThreadFactory threads = Thread.ofVirtual().factory();
     private final DeadLetterOffice deadLetters;
@@ -47,7 +53,8 @@ public final class ProcessTable {
     /** {@link #spawn(Next, ModuleVersion, Proc)}, naming the first frame's function and the behaviour it runs. */
     public Proc spawn(Next first, ModuleVersion version, String function, Proc linkTo, Proc.ExitHook behaviour) {
         Proc.effect();
-        Proc p = new Proc(ids.incrementAndGet(), this, first, version, function, first.getClass().getClassLoader(), threads);
+        long id = version != null && version.isInternal() ? internalIds.decrementAndGet() : ids.incrementAndGet();
+        Proc p = new Proc(id, this, first, version, function, first.getClass().getClassLoader(), threads);
         p.behaviour(behaviour);
         live.put(p.id(), p);
         if (linkTo != null) {
@@ -142,13 +149,19 @@ public final class ProcessTable {
         }
     }
 
+    /** Live processes, the runtime's own (internal) ones included. */
     public int count() {
         return live.size();
     }
 
-    /** Live processes, by pid order. */
+    /** Live processes, by pid order, without the runtime's own (internal) ones: what ps and {@code processes()} show. */
     public List<Pid> pids() {
-        List<Pid> out = new ArrayList<>(live.values());
+        List<Pid> out = new ArrayList<>(live.size());
+        for (Proc p : live.values()) {
+            if (!p.isInternal()) {
+                out.add(p);
+            }
+        }
         out.sort(Comparator.naturalOrder());
         return out;
     }

@@ -307,7 +307,7 @@ public final class CodeServerImpl implements CodeServer {
     @Override
     public VersionInfo load(String module, String url) {
         ModuleSlot m = registry.slot(module);
-        if (m == null) {
+        if (m == null || m.internal()) { // the runtime's own modules are nobody's to load
             throw new HotcodeException("load: no module named " + module + " is known to the code server; install and"
                     + " start a bundle with a Hotcode-Module header for it first"
                     + (registry.names().isEmpty() ? "" : " (known: " + registry.names() + ")"));
@@ -406,7 +406,7 @@ public final class CodeServerImpl implements CodeServer {
 
     private static void delete(ModuleSlot m) {
         ModuleVersion cur = m.delete();
-        CodeLog.info(m.name(), "deleted " + m.name() + ": " + cur.label() + " is now old; calls to " + m.name()
+        CodeLog.info(m, "deleted " + m.name() + ": " + cur.label() + " is now old; calls to " + m.name()
                 + " fail with undef");
     }
 }

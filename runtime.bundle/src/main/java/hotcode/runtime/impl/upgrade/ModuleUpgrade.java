@@ -11,7 +11,6 @@ import hotcode.runtime.impl.server.ServerMigration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -137,8 +136,8 @@ public final class ModuleUpgrade {
             // 5. give each server its new instance, state and frame, and let it run (resume)
             for (ModuleUpgrade u : upgrades) {
                 long t = System.nanoTime();
-                u.servers.commit(CodeLog.quiet(u.slot.name()));
-                CodeLog.info(u.slot.name(), "loaded " + u.to.label() + (u.from == null ? "" : "; " + u.from.label() + " is now old"));
+                u.servers.commit(u.slot.internal());
+                CodeLog.info(u.slot, "loaded " + u.to.label() + (u.from == null ? "" : "; " + u.from.label() + " is now old"));
                 u.outcome = new UpgradeOutcome(u.slot.name(), UpgradeOutcome.Result.COMMITTED, u.from, u.to,
                         u.servers.servers(), u.preparedNanos, System.nanoTime() - t, null);
                 out.add(u.outcome);
@@ -195,7 +194,7 @@ public final class ModuleUpgrade {
             phase.set(ENDED);
             slot.unlock();
         }
-        if (log && !CodeLog.quiet(slot.name())) {
+        if (log && !slot.internal()) {
             Log.error(cause.getMessage(), cause.getCause());
         }
         if (from != null) {
@@ -243,9 +242,5 @@ public final class ModuleUpgrade {
         if (w != null) {
             w.cancel(false);
         }
-    }
-
-    static long millis(long nanos) {
-        return TimeUnit.NANOSECONDS.toMillis(nanos);
     }
 }

@@ -64,7 +64,7 @@ final class Purger {
         victims.forEach(Proc::kill);
         List<Pid> blockers = awaitExits(victims);
         m.dropOld();
-        CodeLog.info(m.name(), "purged " + old.label() + " (" + why + "): "
+        CodeLog.info(m, "purged " + old.label() + " (" + why + "): "
                 + (moved.isEmpty() ? "" : "moved " + pids(moved) + " to " + current.label() + "; ")
                 + (victims.isEmpty() ? (moved.isEmpty() ? "no process was running it" : "killed none") : "killed " + pids(victims))
                 + (blockers.isEmpty() ? "" : "; still running after " + boundMillis + " ms: " + pids(blockers)));

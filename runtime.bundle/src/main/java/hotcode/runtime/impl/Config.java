@@ -1,0 +1,147 @@
+package hotcode.runtime.impl;
+
+import hotcode.runtime.impl.log.Log;
+import hotcode.runtime.impl.process.ReceiveSpins;
+import hotcode.runtime.impl.process.SystemMonitor;
+
+import java.util.Locale;
+import java.util.function.Function;
+
+/**
+ * Every setting of the runtime, read once, in one place: from the framework properties when the runtime bundle
+ * starts (Felix falls back to the system properties), or from the system properties outside OSGi. A value that cannot
+ * be used is reported by a warning naming the property and the value, and the default is used instead.
+ *
+ * <table>
+ * <caption>Settings</caption>
+ * <tr><th>property</th><th>default</th><th>what</th></tr>
+ * <tr><td>{@code hotcode.purge.timeout.ms}</td><td>5000</td><td>how long a purge waits for the processes it killed
+ *     before it names them and goes on (also the stop of the runtime)</td></tr>
+ * <tr><td>{@code hotcode.migration.timeout.ms}</td><td>5000</td><td>how long an upgrade waits for every server of the
+ *     module to reach its safe point and migrate its state before it rolls back</td></tr>
+ * <tr><td>{@code hotcode.monitor.interval.ms}</td><td>250</td><td>between two samples of the system monitor
+ *     (0: no sampling)</td></tr>
+ * <tr><td>{@code hotcode.monitor.long_schedule.ms}</td><td>1000</td><td>a process running that long without
+ *     returning to the runtime is reported (0: not checked)</td></tr>
+ * <tr><td>{@code hotcode.monitor.long_message_queue}</td><td>100000</td><td>a mailbox that long is reported
+ *     (0: not checked)</td></tr>
+ * <tr><td>{@code hotcode.receive.spins}</td><td>100</td><td>the ceiling of a receive's spin before it parks
+ *     (0: no spin)</td></tr>
+ * <tr><td>{@code hotcode.log.stacktraces}</td><td>false</td><td>print the stack trace of each logged error</td></tr>
+ * <tr><td>{@code hotcode.warmup}</td><td>background</td><td>the start-up warm-ups ({@link Warmups}):
+ *     {@code background} (or {@code true}), {@code inline} (in the bundle's start, after the runtime is published:
+ *     for benchmarks that must not run beside them) or {@code false}</td></tr>
+ * </table>
+ *
+ * <p>{@code hotcode.receive.spins} is a constant on the message path: {@code Proc} reads it from {@link #current()}
+ * once, when its class initializes (the runtime installs its configuration before it makes any process), so it
+ * changes only with a new runtime bundle class loader.
+ */
+public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, SystemMonitor.Settings monitor,
+                     int receiveSpins, boolean logStacktraces, Warmup warmup) {
+    /** When the start-up warm-ups run. */
+    public enum Warmup {
+        /** On a thread of their own, once the runtime is up: the bundle's start does not wait for them. */
+        BACKGROUND,
+        /** In the bundle's start, after the runtime is published: the start returns once they are done. */
+        INLINE,
+        /** Not at all. */
+        OFF
+    }
+
+    /** The defaults: what an empty configuration gives. */
+    public static final Config DEFAULTS = new Config(5000, 5000, SystemMonitor.Settings.DEFAULTS, 100, false,
+            Warmup.BACKGROUND);
+
+    private static volatile Config installed;
+
+    /** Reads every setting through {@code property} (a property's value, or null when it is not set). */
+    public static Config read(Function<String, String> property) {
+        Config d = DEFAULTS;
+        SystemMonitor.Settings m = d.monitor();
+        return new Config(
+                number(property, "hotcode.purge.timeout.ms", d.purgeTimeoutMillis(), "milliseconds"),
+                number(property, "hotcode.migration.timeout.ms", d.migrationTimeoutMillis(), "milliseconds"),
+                new SystemMonitor.Settings(
+                        number(property, "hotcode.monitor.interval.ms", m.intervalMillis(), "milliseconds"),
+                        number(property, "hotcode.monitor.long_schedule.ms", m.longScheduleMillis(), "milliseconds"),
+                        (int) Math.min(Integer.MAX_VALUE, number(property, "hotcode.monitor.long_message_queue",
+                                m.longMessageQueue(), "messages"))),
+                (int) Math.min(Integer.MAX_VALUE, number(property, "hotcode.receive.spins", d.receiveSpins(), "polls")),
+                bool(property, "hotcode.log.stacktraces", d.logStacktraces()),
+                warmup(property, "hotcode.warmup", d.warmup()));
+    }
+
+    /** The configuration of the running runtime, or, when none is installed (outside OSGi), the system properties'. */
+    public static Config current() {
+        Config c = installed;
+        return c != null ? c : SystemProperties.CONFIG;
+    }
+
+    /** Makes {@code c} the {@link #current()} configuration: the activator does, before it makes the kernel. */
+    public static void install(Config c) {
+        installed = c;
+        Log.stacktraces(c.logStacktraces()); // the log and the processes are told, they never ask
+        ReceiveSpins.set(c.receiveSpins());
+    }
+
+    public static void uninstall(Config c) {
+        if (installed == c) {
+            installed = null;
+        }
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /** Read on first use, so a test or a plain JVM pays (and warns) only if it needs it. */
+    private static final class SystemProperties {
+        static final Config CONFIG = read(System::getProperty);
+    }
+
+    private static long number(Function<String, String> property, String key, long fallback, String unit) {
+        String v = property.apply(key);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            long n = Long.parseLong(v.trim());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        return bad(key, v, "a number of " + unit + " (0 or more)", fallback);
+    }
+
+    private static boolean bool(Function<String, String> property, String key, boolean fallback) {
+        String v = property.apply(key);
+        if (v == null) {
+            return fallback;
+        }
+        return switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> bad(key, v, "true or false", fallback);
+        };
+    }
+
+    private static Warmup warmup(Function<String, String> property, String key, Warmup fallback) {
+        String v = property.apply(key);
+        if (v == null) {
+            return fallback;
+        }
+        return switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "background", "true" -> Warmup.BACKGROUND;
+            case "inline" -> Warmup.INLINE;
+            case "false" -> Warmup.OFF;
+            default -> bad(key, v, "background, inline or false", fallback);
+        };
+    }
+
+    private static <T> T bad(String key, String value, String expected, T fallback) {
+        Log.warn(key + "=" + value + " is not " + expected + "; using the default, "
+                + fallback.toString().toLowerCase(Locale.ROOT));
+        return fallback;
+    }
+}
