@@ -269,7 +269,7 @@ final class ServerProcess implements Next, Proc.ExitHook {
     private void call(Messages.Call c) throws Exception {
         HotcodeException refused = unreadable("request", c.request());
         if (refused != null) {
-            servers.fail(c.from(), refused);
+            servers.calls().fail(c.from(), refused);
             return;
         }
         Reply<Object> r = instance.handleCall(c.request(), c.from(), state);
@@ -279,7 +279,7 @@ final class ServerProcess implements Next, Proc.ExitHook {
         }
         state = r.state();
         if (r.isReply() || r.isStop()) {
-            servers.reply(c.from(), r.value());
+            servers.calls().reply(c.from(), r.value());
         }
         if (r.isStop()) {
             terminate(r.reason());
