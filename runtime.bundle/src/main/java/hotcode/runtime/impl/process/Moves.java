@@ -72,7 +72,9 @@ public final class Moves {
 
     /**
      * The step a moved process runs next, on its trampoline: its step's qualified call again, which resolves the
-     * current version. Out of line on purpose: every parked process keeps {@code Proc.run}'s frame in its stack chunk.
+     * current version. Out of line on purpose, in this class: every parked process keeps {@code Proc.run}'s frame in
+     * its stack chunk. As a private method of {@code Proc} it was small enough for C1 to inline into {@code run},
+     * string concatenation and all, which made that frame bigger; this class is loaded only by the first move.
      */
     static Next reentry(Proc p) {
         Log.info("process " + p + " moved to the current version of " + p.topVersion().module()

@@ -724,9 +724,11 @@ public final class Proc implements ProcessAccess, Runnable {
     /**
      * Waits for a matching message: spins up to this process's budget, then parks. One method on purpose: every
      * parked process keeps this frame in its stack chunk, so an extra frame costs memory per process. For the same
-     * reason the protocols that wake a waiting process (exit signals and {@link StackCheck}s in the pending-exit slot,
-     * {@link SystemSignals} when {@code system}, {@link Moves}) are tested here, inline, and their classes are called
-     * only once something has come: what they run returns before the process parks again.
+     * reason the protocols that wake a waiting process are tested here, inline, on their fields: the pending-exit slot
+     * (exit signals, {@link StackCheck}s), {@code systemSignal} when {@code system} (tested and cleared here, as
+     * {@link SystemSignals} does elsewhere: a call would change this loop's compiled frame), and {@code move}. Their
+     * classes are called only once something has come, and return (or throw) before the process parks again;
+     * {@link Moves} is not even loaded before the first migrate purge, so the JIT cannot inline it into this loop.
      */
     Object await(Object[] patterns, long timeoutNanos, boolean system) {
         if (timeoutNanos == 0) {
@@ -735,7 +737,8 @@ public final class Proc implements ProcessAccess, Runnable {
         long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
         for (int i = spinLimit; i > 0; i--) {
             Thread.onSpinWait();
-            if (system && SystemSignals.take(this)) {
+            if (system && systemSignal) {
+                systemSignal = false;
                 return SystemSignals.SYSTEM;
             }
             if (mailbox.hasArrivals()) {
@@ -764,8 +767,9 @@ public final class Proc implements ProcessAccess, Runnable {
                 checkExit();
                 continue; // it was a stack check, answered: announce the wait again before parking
             }
-            if (system && SystemSignals.take(this)) {
+            if (system && systemSignal) {
                 mailbox.clearWaiting();
+                systemSignal = false;
                 return SystemSignals.SYSTEM;
             }
             if (move == Moves.REQUESTED) {

@@ -10,10 +10,10 @@ import java.util.concurrent.locks.LockSupport;
  * parks in {@link #await}. Plain processes never see a signal.
  *
  * <p>The signal is one flag in the process, {@code Proc.systemSignal}: set by any thread, then an unpark; cleared by
- * the owner only, here or in {@code Proc.await}'s loop ({@link #take}). Static methods over that field rather than an
- * object per process, so a process is no bigger, and a parked server keeps no more frames than when these methods were
- * {@code Proc}'s: {@link #receive} stands where {@code Proc.receiveOrSystem} stood, {@link #await} where
- * {@code Proc.awaitSystem} stood.
+ * the owner only, here or in {@code Proc.await}'s loop (which tests it inline: that loop stays one method with no call
+ * before its park). Static methods over that field rather than an object per process, so a process is no bigger, and a
+ * parked server keeps no more frames than when these methods were {@code Proc}'s: {@link #receive} stands where
+ * {@code Proc.receiveOrSystem} stood, {@link #await} where {@code Proc.awaitSystem} stood.
  */
 public final class SystemSignals {
     /** What {@link #receive} returns when a system signal, not a message, woke the process. */
@@ -62,8 +62,8 @@ public final class SystemSignals {
         p.checkExit();
     }
 
-    /** Takes a signal that has come (clears it): true if there was one. Owner only; {@code Proc.await} asks too. */
-    static boolean take(Proc p) {
+    /** Takes a signal that has come (clears it): true if there was one. Owner only. */
+    private static boolean take(Proc p) {
         if (p.systemSignal) {
             p.systemSignal = false;
             return true;
