@@ -17,8 +17,10 @@ import hotcode.runtime.impl.process.Proc;
 import hotcode.runtime.impl.process.ProcessTable;
 import hotcode.runtime.impl.process.SystemMonitor;
 import hotcode.runtime.impl.router.Router;
+import hotcode.runtime.impl.server.ServerCalls;
 import hotcode.runtime.impl.server.Servers;
 import hotcode.runtime.impl.server.Supervisors;
+import hotcode.runtime.impl.server.SysRequests;
 import hotcode.runtime.spi.Access;
 import hotcode.runtime.spi.RuntimeAccess;
 
@@ -46,6 +48,8 @@ public final class Kernel implements RuntimeAccess {
     private final CodeServerImpl code;
     private final Router router;
     private final Servers servers;
+    private final ServerCalls calls;
+    private final SysRequests sys;
     private final Supervisors supervisors;
     private final SystemMonitor monitor;
 
@@ -61,6 +65,8 @@ public final class Kernel implements RuntimeAccess {
         this.registry = new ModuleRegistry(v -> processes.select(p -> p.runs(v)).size());
         this.router = new Router(registry);
         this.servers = new Servers(processes, names, registry, deadLetters, migrationBoundMillis);
+        this.calls = servers.calls();
+        this.sys = servers.sys();
         this.code = new CodeServerImpl(registry, processes, servers.upgrades(), purgeBoundMillis);
         this.supervisors = new Supervisors(servers);
         this.monitor = new SystemMonitor(processes, monitorSettings);
@@ -196,7 +202,7 @@ public final class Kernel implements RuntimeAccess {
         return monitor.alerts();
     }
 
-    // ------------------------------------------------------------------ servers, supervisors
+    // ------------------------------------------------------------------ servers (start, calls, sys), supervisors
 
     @Override
     public Pid startServer(String name, Class<?> type, Object arg, boolean link) {
@@ -205,47 +211,47 @@ public final class Kernel implements RuntimeAccess {
 
     @Override
     public Object callServer(Object server, Object request, Duration timeout) {
-        return servers.call(server, request, timeout);
+        return calls.call(server, request, timeout);
     }
 
     @Override
     public void castServer(Object server, Object message) {
-        servers.cast(server, message);
+        calls.cast(server, message);
     }
 
     @Override
     public void reply(From from, Object value) {
-        servers.reply(from, value);
+        calls.reply(from, value);
     }
 
     @Override
     public void stopServer(Object server, Object reason, Duration timeout) {
-        servers.stop(server, reason, timeout);
+        sys.stop(server, reason, timeout);
     }
 
     @Override
     public void unexpected(String kind, Object message) {
-        servers.unexpected(kind, message);
+        calls.unexpected(kind, message);
     }
 
     @Override
     public void suspend(Object server) {
-        servers.suspend(server);
+        sys.suspend(server);
     }
 
     @Override
     public void resume(Object server) {
-        servers.resume(server);
+        sys.resume(server);
     }
 
     @Override
     public Object getState(Object server) {
-        return servers.getState(server);
+        return sys.getState(server);
     }
 
     @Override
     public Object replaceState(Object server, UnaryOperator<Object> f) {
-        return servers.replaceState(server, f);
+        return sys.replaceState(server, f);
     }
 
     @Override

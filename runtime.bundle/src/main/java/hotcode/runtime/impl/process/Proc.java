@@ -9,7 +9,6 @@ import hotcode.runtime.api.Ref;
 import hotcode.runtime.api.Tuple;
 import hotcode.runtime.impl.code.Crossing;
 import hotcode.runtime.impl.code.ModuleVersion;
-import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.spi.Access;
 import hotcode.runtime.spi.ProcessAccess;
 
@@ -39,6 +38,12 @@ import static hotcode.runtime.api.Hotcode.NOPROC;
  * <p>Exit signals are asynchronous as in Erlang: {@link #exitSignal} records the reason and wakes the process; the
  * process itself unwinds at its next runtime call ({@link #checkExit()}), and terminates on its own thread, so its
  * mailbox has a single owner to the end.
+ *
+ * <p>The protocols that wake a waiting process for something other than a message live in classes of their own, over
+ * this class's (package-private) fields, so they add neither an object nor a field per process:
+ * {@link SystemSignals} (a server's system requests), {@link Moves} (a migrate purge moving a plain process) and
+ * {@link StackCheck} (a purge asking whether a fun of old code is on the stack; it rides in the pending-exit slot).
+ * Their waits are this class's {@link #receive} and {@code await}, which test each protocol's field inline.
  */
 public final class Proc implements ProcessAccess, Runnable {
     static final Atom PROCESS = Atom.of("process");
@@ -47,7 +52,8 @@ public final class Proc implements ProcessAccess, Runnable {
     static final Atom RUNTIME = Atom.of("hotcode");
     static final Atom SHUTDOWN = Atom.of("shutdown");
     private static final ClassLoader RUNTIME_LOADER = Proc.class.getClassLoader();
-    private static final VarHandle PENDING_EXIT;
+    /** The pending-exit slot, for the compare-and-sets of the exit signals and of {@link StackCheck}. */
+    static final VarHandle PENDING_EXIT;
 
     static {
         try {
@@ -65,14 +71,6 @@ public final class Proc implements ProcessAccess, Runnable {
     private static final int SPINS = ReceiveSpins.get();
     /** A wait shorter than this would have been cheaper spun than parked. */
     private static final long SHORT_WAIT_NANOS = 20_000;
-    /** What {@link #receiveOrSystem} returns when a system request, not a message, woke the process. */
-    public static final Object SYSTEM = new Object() {
-        @Override
-        public String toString() {
-            return "system";
-        }
-    };
-
     /** Told when the process has exited (the behaviour a process runs, e.g. a server, cleans up here). */
     public interface ExitHook {
         void exited(Proc p, Object reason);
@@ -83,30 +81,24 @@ public final class Proc implements ProcessAccess, Runnable {
         }
     }
 
-    /** Thrown through old code to the trampoline when a migrate purge moves a process parked in receive. */
-    private static final class MoveSignal extends Error {
-        MoveSignal() {
-            super("moved to the current version", null, false, false);
-        }
-    }
-
-    private static final int MOVE_NONE = 0, MOVE_REQUESTED = 1, MOVE_ACCEPTED = 2, MOVE_DECLINED = 3;
-
     public enum State { RUNNABLE, WAITING, EXITED }
 
     private final long id;
     private final ProcessTable table;
-    private final Thread thread;
-    private final Mailbox mailbox;
+    final Thread thread;
+    final Mailbox mailbox;
     private Next first;
 
     /** The exit signal that has reached the process, or a {@link StackCheck} waiting for its answer. */
-    private volatile Object pendingExit;
+    volatile Object pendingExit;
     private volatile boolean trapExit;
-    private volatile boolean exited;
+    volatile boolean exited;
     private Object exitReason;
-    /** A system request waits for this process (servers only): wakes a receive without a message. */
-    private volatile boolean systemSignal;
+    /**
+     * A system request waits for this process (servers only): wakes a receive without a message. The protocol is
+     * {@link SystemSignals}'s: set by any thread, cleared by the owner.
+     */
+    volatile boolean systemSignal;
     /** The behaviour this process runs (a server, a supervisor), or null for a plain process. */
     private volatile ExitHook behaviour;
     /**
@@ -115,10 +107,11 @@ public final class Proc implements ProcessAccess, Runnable {
      * parked in receive that has done nothing since its step began can be moved to the current version by re-running
      * that step there (the migrate purge).
      */
-    private Next stepCall;
-    private int progress;
-    private int progressAtStep;
-    private volatile int move;
+    Next stepCall;
+    int progress;
+    int progressAtStep;
+    /** A migrate purge's request to move this process, and its answer: the protocol and its states are {@link Moves}'s. */
+    volatile int move;
     private volatile boolean killedByPurge;
 
     // guarded by this: links, monitors this process holds, monitors held on it, registered name
@@ -133,7 +126,7 @@ public final class Proc implements ProcessAccess, Runnable {
      * by the owner only, each change followed by a volatile write of {@code depth}; readers read {@code depth} first.
      */
     private Object[] frames;
-    private volatile int depth;
+    volatile int depth;
     /**
      * This process's spin budget, adapted to how its waits go: doubled after a short wait, halved after a long one,
      * so a ping-pong partner spins and a process that waits long (most of 10,000 idle workers) parks at once.
@@ -246,36 +239,7 @@ public final class Proc implements ProcessAccess, Runnable {
         }
         if (Thread.currentThread() == thread) { // only the process's own thread can walk its stack
             check.answer(this);
-            PENDING_EXIT.compareAndSet(this, check, null); // an exit signal that came meanwhile stays
         }
-    }
-
-    /** A stack check asks this process: false when it has exited or an exit is already pending. Any thread. */
-    boolean ask(StackCheck check) {
-        if (exited || !PENDING_EXIT.compareAndSet(this, null, check)) {
-            return false;
-        }
-        LockSupport.unpark(thread); // a process parked in the runtime answers at once; a running one, at its next call
-        return true;
-    }
-
-    /** Whether {@code check} still waits for this process's answer. */
-    boolean asked(StackCheck check) {
-        return pendingExit == check && !exited;
-    }
-
-    /** The check is over: a process that has not answered is no longer asked. */
-    void withdraw(StackCheck check) {
-        PENDING_EXIT.compareAndSet(this, check, null);
-    }
-
-    /**
-     * Whether the process's thread is parked or blocked outside the runtime's waits: those answer a check before they
-     * park, so a process asked a while ago and seen parked is in a JDK call (or a lock) and cannot answer until then.
-     */
-    boolean parkedOutsideRuntime() {
-        Thread.State s = thread.getState();
-        return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || s == Thread.State.BLOCKED;
     }
 
     /** Whether the process waits at its behaviour's safe point (a server between messages): no module code runs. */
@@ -288,8 +252,8 @@ public final class Proc implements ProcessAccess, Runnable {
     @Override
     public Object receive(Object[] patterns, long timeoutNanos) {
         checkExit();
-        if (move == MOVE_REQUESTED) {
-            answerMove(); // throws MoveSignal when the step can be re-run on the current version
+        if (move == Moves.REQUESTED) {
+            Moves.decide(this); // throws Moves.Signal when the step can be re-run on the current version
         }
         Object m = mailbox.take(patterns, true);
         if (m == Mailbox.NONE) {
@@ -300,42 +264,6 @@ public final class Proc implements ProcessAccess, Runnable {
             }
         }
         return admit(m);
-    }
-
-    /**
-     * Like {@link #receive}, but also returns {@link #SYSTEM} when {@link #signalSystem} was called: a server's loop
-     * waits for messages and system requests at once. Owner only.
-     */
-    public Object receiveOrSystem(Object[] patterns) {
-        checkExit();
-        if (systemSignal) {
-            systemSignal = false;
-            return SYSTEM;
-        }
-        Object m = mailbox.take(patterns, true);
-        if (m == Mailbox.NONE) {
-            m = await(patterns, -1, true);
-            if (m == SYSTEM) {
-                return m;
-            }
-        }
-        return admit(m);
-    }
-
-    /** Wakes the process for a system request: its {@link #receiveOrSystem} returns {@link #SYSTEM}. */
-    public void signalSystem() {
-        systemSignal = true;
-        LockSupport.unpark(thread);
-    }
-
-    /** Parks until {@link #signalSystem} or an exit signal (which this then throws). Owner only. */
-    public void awaitSystem() {
-        checkExit();
-        if (!systemSignal) {
-            LockSupport.park(this);
-        }
-        systemSignal = false;
-        checkExit();
     }
 
     public void behaviour(ExitHook b) {
@@ -710,8 +638,8 @@ public final class Proc implements ProcessAccess, Runnable {
                 stepCall = null; // a local step cannot be re-run; a qualified one sets it again (replaceTopFrame)
                 try {
                     step = entered(step).run();
-                } catch (MoveSignal moved) {
-                    step = reentry();
+                } catch (Moves.Signal moved) {
+                    step = Moves.reentry(this);
                 }
             }
             checkExit(); // a signal that arrived during the last step decides the exit reason, not the step's return
@@ -801,9 +729,14 @@ public final class Proc implements ProcessAccess, Runnable {
 
     /**
      * Waits for a matching message: spins up to this process's budget, then parks. One method on purpose: every
-     * parked process keeps this frame in its stack chunk, so an extra frame costs memory per process.
+     * parked process keeps this frame in its stack chunk, so an extra frame costs memory per process. For the same
+     * reason the protocols that wake a waiting process are tested here, inline, on their fields: the pending-exit slot
+     * (exit signals, {@link StackCheck}s), {@code systemSignal} when {@code system} (tested and cleared here, as
+     * {@link SystemSignals} does elsewhere: a call would change this loop's compiled frame), and {@code move}. Their
+     * classes are called only once something has come, and return (or throw) before the process parks again;
+     * {@link Moves} is not even loaded before the first migrate purge, so the JIT cannot inline it into this loop.
      */
-    private Object await(Object[] patterns, long timeoutNanos, boolean system) {
+    Object await(Object[] patterns, long timeoutNanos, boolean system) {
         if (timeoutNanos == 0) {
             return null;
         }
@@ -812,7 +745,7 @@ public final class Proc implements ProcessAccess, Runnable {
             Thread.onSpinWait();
             if (system && systemSignal) {
                 systemSignal = false;
-                return SYSTEM;
+                return SystemSignals.SYSTEM;
             }
             if (mailbox.hasArrivals()) {
                 Object m = mailbox.take(patterns, false);
@@ -843,11 +776,11 @@ public final class Proc implements ProcessAccess, Runnable {
             if (system && systemSignal) {
                 mailbox.clearWaiting();
                 systemSignal = false;
-                return SYSTEM;
+                return SystemSignals.SYSTEM;
             }
-            if (move == MOVE_REQUESTED) {
+            if (move == Moves.REQUESTED) {
                 mailbox.clearWaiting();
-                answerMove();
+                Moves.decide(this); // throws Moves.Signal if it accepts; declined, it waits on
                 continue;
             }
             if (timeoutNanos < 0) {
@@ -865,32 +798,6 @@ public final class Proc implements ProcessAccess, Runnable {
         spinLimit = System.nanoTime() - parkedAt < SHORT_WAIT_NANOS
                 ? Math.min(SPINS, Math.max(4, spinLimit * 2)) : spinLimit >> 1;
         return m;
-    }
-
-    // ------------------------------------------------------------------ migrate purge
-
-    /**
-     * Asks this process to move to the current version (a migrate purge of {@code old}): answered on its own thread at
-     * its receive. False when it is not parked in receive in {@code old} at the top level, so it must be killed.
-     */
-    public boolean requestMove(ModuleVersion old) {
-        if (exited || depth != 1 || topVersion() != old || !mailbox.isWaiting()) {
-            return false;
-        }
-        move = MOVE_REQUESTED;
-        LockSupport.unpark(thread);
-        return true;
-    }
-
-    /** Whether the process accepted a move (true), declined it (false), or has not answered yet (null). */
-    public Boolean moveAnswer() {
-        int m = move;
-        return m == MOVE_ACCEPTED ? Boolean.TRUE : m == MOVE_DECLINED ? Boolean.FALSE : exited ? Boolean.FALSE : null;
-    }
-
-    /** Clears a move answer, so that a later migrate purge asks afresh. */
-    public void clearMove() {
-        move = MOVE_NONE;
     }
 
     /**
@@ -924,32 +831,8 @@ public final class Proc implements ProcessAccess, Runnable {
         }
     }
 
-    /**
-     * A migrate purge moved this process: the step to run is its step's qualified call again, which resolves the
-     * current version. Out of line on purpose: every parked process keeps {@link #run}'s frame in its stack chunk.
-     */
-    private Next reentry() {
-        Log.info("process " + this + " moved to the current version of " + topVersion().module()
-                + " (migrate purge): re-entering " + stepCall);
-        return stepCall;
-    }
-
-    /**
-     * The owner's answer: a process that has done nothing since its qualified step began (no message taken, no send,
-     * spawn, link or name) can re-run that step on the current version with its mailbox untouched; any other waits to
-     * be killed.
-     */
-    private void answerMove() {
-        ModuleVersion top = topVersion();
-        if (depth == 1 && stepCall != null && progress == progressAtStep && top != null && top.isOld()) {
-            move = MOVE_ACCEPTED;
-            throw new MoveSignal();
-        }
-        move = MOVE_DECLINED;
-    }
-
     /** A message may only reach module code that can read it (see {@link Crossing}); otherwise it is a dead letter. */
-    private Object admit(Object m) {
+    Object admit(Object m) {
         progress++;
         ModuleVersion top = topVersion();
         if (top != null) {

@@ -95,7 +95,7 @@ public final class StackCheck {
                     if (onStack(v)) { // a process purging: it walks its own stack here
                         found.add(p);
                     }
-                } else if (!p.atSafePoint() && p.ask(check)) {
+                } else if (!p.atSafePoint() && check.ask(p)) {
                     asked.add(p);
                 }
             }
@@ -119,9 +119,9 @@ public final class StackCheck {
         List<Proc> silent = new ArrayList<>();
         try {
             for (Proc p : asked) {
-                while (p.asked(check)) {
+                while (check.asked(p)) {
                     long now = System.nanoTime();
-                    if (now - deadline >= 0 || (now - start >= BLOCKED_AFTER_NANOS && p.parkedOutsideRuntime())) {
+                    if (now - deadline >= 0 || (now - start >= BLOCKED_AFTER_NANOS && parkedOutsideRuntime(p))) {
                         silent.add(p);
                         break;
                     }
@@ -130,17 +130,52 @@ public final class StackCheck {
             }
         } finally {
             for (Proc p : asked) {
-                p.withdraw(check); // no-op for those who answered; a late answer lands in a finished check
+                check.withdraw(p); // no-op for those who answered; a late answer lands in a finished check
             }
         }
         return silent;
     }
 
-    /** The process's answer, on its own thread: it runs {@link #version} if a frame's class belongs to it. */
+    // ------------------------------------------------------------------ the request, in the pending-exit slot
+
+    /** Asks {@code p}: false when it has exited or an exit is already pending. The asker's thread. */
+    private boolean ask(Proc p) {
+        if (p.exited || !Proc.PENDING_EXIT.compareAndSet(p, null, this)) {
+            return false;
+        }
+        LockSupport.unpark(p.thread); // a process parked in the runtime answers at once; a running one, at its next call
+        return true;
+    }
+
+    /** Whether this check still waits for {@code p}'s answer. */
+    private boolean asked(Proc p) {
+        return p.pendingExit == this && !p.exited;
+    }
+
+    /** The check is over: a process that has not answered is no longer asked. */
+    private void withdraw(Proc p) {
+        Proc.PENDING_EXIT.compareAndSet(p, this, null);
+    }
+
+    /**
+     * Whether the process's thread is parked or blocked outside the runtime's waits: those answer a check before they
+     * park, so a process asked a while ago and seen parked is in a JDK call (or a lock) and cannot answer until then.
+     */
+    private static boolean parkedOutsideRuntime(Proc p) {
+        Thread.State s = p.thread.getState();
+        return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || s == Thread.State.BLOCKED;
+    }
+
+    /**
+     * {@code p}'s answer, on its own thread ({@code Proc.checkExit} finds this check in its pending-exit slot): it
+     * runs {@link #version} if a frame's class belongs to it. Then the request is cleared; an exit signal that came
+     * meanwhile stays.
+     */
     void answer(Proc p) {
         if (onStack(version)) {
             running.add(p); // before the request is cleared: the asker reads the cleared request, then this set
         }
+        Proc.PENDING_EXIT.compareAndSet(p, this, null);
     }
 
     /** Whether the calling thread's stack holds a frame of {@code v}'s code. */

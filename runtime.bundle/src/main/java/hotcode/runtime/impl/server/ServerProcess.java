@@ -11,6 +11,7 @@ import hotcode.runtime.impl.code.Crossing;
 import hotcode.runtime.impl.code.ModuleVersion;
 import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.process.Proc;
+import hotcode.runtime.impl.process.SystemSignals;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -116,7 +117,7 @@ final class ServerProcess implements Next, Proc.ExitHook {
         if (phase == CLAIMED) {
             phase = IDLE;
             if (waitingForRelease) {
-                proc.signalSystem();
+                SystemSignals.signal(proc);
             }
         }
     }
@@ -125,7 +126,7 @@ final class ServerProcess implements Next, Proc.ExitHook {
     SystemRequest request(SystemRequest r) {
         requests.add(r);
         Proc p = proc;
-        p.signalSystem();
+        SystemSignals.signal(p);
         if (!p.isAlive()) {
             failPending(p.exitReason());
         }
@@ -133,7 +134,7 @@ final class ServerProcess implements Next, Proc.ExitHook {
     }
 
     void wake() {
-        proc.signalSystem();
+        SystemSignals.signal(proc);
     }
 
     /** "server CounterServer of counter 1.0.0 <0.42.0>": how logs and errors name a server. */
@@ -157,14 +158,14 @@ final class ServerProcess implements Next, Proc.ExitHook {
         Object m;
         phase = IDLE;
         try {
-            m = proc.receiveOrSystem(ANY);
+            m = SystemSignals.receive(proc, ANY);
         } catch (hotcode.runtime.api.IncompatibleValueException e) {
             settle();
             Log.warn(describe() + " refused a message: " + e.getMessage() + " (counted as a dead letter)");
             return this;
         }
         settle();
-        if (m != Proc.SYSTEM) {
+        if (m != SystemSignals.SYSTEM) {
             dispatch(m); // a message taken while claimed waited in hand: it is still the oldest, served first
         }
         return this;
@@ -181,7 +182,7 @@ final class ServerProcess implements Next, Proc.ExitHook {
             while (!PHASE.compareAndSet(this, IDLE, RUNNING)) {
                 int p = phase;
                 if (p == CLAIMED) {
-                    proc.awaitSystem();
+                    SystemSignals.await(proc);
                 } else if (p == RUNNING) {
                     break;
                 }
@@ -268,7 +269,7 @@ final class ServerProcess implements Next, Proc.ExitHook {
     private void call(Messages.Call c) throws Exception {
         HotcodeException refused = unreadable("request", c.request());
         if (refused != null) {
-            servers.fail(c.from(), refused);
+            servers.calls().fail(c.from(), refused);
             return;
         }
         Reply<Object> r = instance.handleCall(c.request(), c.from(), state);
@@ -278,7 +279,7 @@ final class ServerProcess implements Next, Proc.ExitHook {
         }
         state = r.state();
         if (r.isReply() || r.isStop()) {
-            servers.reply(c.from(), r.value());
+            servers.calls().reply(c.from(), r.value());
         }
         if (r.isStop()) {
             terminate(r.reason());
@@ -308,7 +309,7 @@ final class ServerProcess implements Next, Proc.ExitHook {
         while (suspended) {
             phase = IDLE; // suspended is quiescent too: an upgrade may claim it and migrate it where it waits
             try {
-                proc.awaitSystem();
+                SystemSignals.await(proc);
             } finally {
                 settle();
             }
@@ -361,7 +362,7 @@ final class ServerProcess implements Next, Proc.ExitHook {
         upgrading = r;
         migrate(u, i);
         while (u.verdict() == Upgrade.Verdict.PENDING) {
-            proc.awaitSystem();
+            SystemSignals.await(proc);
         }
         upgrading = null;
         u.resumed(i);

@@ -1,19 +1,13 @@
 package hotcode.runtime.impl.server;
 
-import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.CallException;
 import hotcode.runtime.api.ExitException;
-import hotcode.runtime.api.From;
 import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.Pid;
-import hotcode.runtime.api.Ref;
 import hotcode.runtime.api.Server;
 import hotcode.runtime.api.Terms;
-import hotcode.runtime.api.Tuple;
-import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.code.ModuleRegistry;
 import hotcode.runtime.impl.code.ModuleVersion;
-import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.process.DeadLetterOffice;
 import hotcode.runtime.impl.process.Names;
 import hotcode.runtime.impl.process.Proc;
@@ -21,25 +15,20 @@ import hotcode.runtime.impl.process.ProcessTable;
 
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Modifier;
-import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.function.UnaryOperator;
 
-import static hotcode.runtime.api.Hotcode.DOWN;
 import static hotcode.runtime.api.Hotcode.NOPROC;
 
 /**
- * The server behaviour's runtime side: starting servers, calls and casts, and system requests. Moving a module's
- * servers to a new version is {@link ServerUpgrades}'s.
+ * The server behaviour's runtime side, one protocol per class: this class starts servers and keeps the registry of
+ * the servers of each module (and tells which server a pid or registered name means); calls, casts and replies are
+ * {@link ServerCalls}'s; system requests (suspend, resume, get and replace the state, stop) are {@link SysRequests}';
+ * moving a module's servers to a new version is {@link ServerUpgrades}'s. The server's own loop is
+ * {@link ServerProcess}.
  */
 public final class Servers {
-    static final Atom TIMEOUT = Atom.of("timeout");
-    private static final Duration SYS_TIMEOUT = Duration.ofSeconds(5);
-
     private final ProcessTable processes;
     private final Names names;
     private final ModuleRegistry code;
@@ -48,6 +37,8 @@ public final class Servers {
     private final ConcurrentHashMap<String, Set<ServerProcess>> byModule = new ConcurrentHashMap<>();
     private final StartLocks locks;
     private final ServerUpgrades upgrades;
+    private final ServerCalls calls;
+    private final SysRequests sys;
 
     public Servers(ProcessTable processes, Names names, ModuleRegistry code, DeadLetterOffice deadLetters,
                    long migrationBoundMillis) {
@@ -57,11 +48,23 @@ public final class Servers {
         this.deadLetters = deadLetters;
         this.locks = new StartLocks(migrationBoundMillis);
         this.upgrades = new ServerUpgrades(this, locks, migrationBoundMillis);
+        this.calls = new ServerCalls(this, processes, names, deadLetters);
+        this.sys = new SysRequests(this);
     }
 
     /** The upgrades of servers, for the upgrade transaction and the migrate purge. */
     public ServerUpgrades upgrades() {
         return upgrades;
+    }
+
+    /** Calls, casts and replies (the API's {@code GenServer.call} and its kin). */
+    public ServerCalls calls() {
+        return calls;
+    }
+
+    /** System requests (the API's {@code Sys} and {@code GenServer.stop}). */
+    public SysRequests sys() {
+        return sys;
     }
 
     // ------------------------------------------------------------------ API: start
@@ -131,204 +134,6 @@ public final class Servers {
         return sp.proc();
     }
 
-    // ------------------------------------------------------------------ API: client
-
-    public Object call(Object server, Object request, Duration timeout) {
-        if (request == null) {
-            throw new HotcodeException("call: null is not a request");
-        }
-        Proc target = resolve(server, "call " + Terms.format(request));
-        ServerProcess sp = serverOf(target, "call " + Terms.format(request));
-        String what = "call " + Terms.format(request) + " to " + sp.describe();
-        if (!target.isAlive()) {
-            deadLetters.record(target, request, NOPROC);
-            throw new CallException(what + " failed: noproc (it exited with " + Terms.format(target.exitReason())
-                    + "; the request is counted as a dead letter)", target, NOPROC);
-        }
-        Proc caller = Proc.currentOrNull();
-        if (caller == target) {
-            throw new HotcodeException(what + ": a server cannot call itself (it would wait for its own reply)");
-        }
-        CallFrom from = new CallFrom(caller);
-        long timeoutNanos = timeout.toNanos();
-        return caller != null ? callFromProcess(caller, target, request, from, timeoutNanos, what)
-                : callFromThread(target, request, from, timeoutNanos, what);
-    }
-
-    private Object callFromProcess(Proc caller, Proc target, Object request, CallFrom from, long nanos, String what) {
-        Ref mref = processes.monitor(caller, target);
-        processes.send(target, new Messages.Call(request, from));
-        Tuple down = Tuple.of(DOWN, mref, Terms.ANY, Terms.ANY, Terms.ANY);
-        Object m = caller.receive(new Object[] {from, down}, nanos);
-        if (m == null) {
-            if (from.state.compareAndSet(CallFrom.WAITING, CallFrom.GAVE_UP)) {
-                processes.demonitor(caller, mref);
-                flush(caller, down);
-                throw new CallException(what + " failed: timeout (no reply within " + nanos / 1_000_000 + " ms)",
-                        target, TIMEOUT);
-            }
-            m = caller.receive(new Object[] {from}, -1); // answered just now: the reply is in the mailbox or on its way
-        }
-        processes.demonitor(caller, mref);
-        if (m instanceof Messages.CallReply r) {
-            flush(caller, down);
-            return answer(r, what, target);
-        }
-        from.state.compareAndSet(CallFrom.WAITING, CallFrom.GAVE_UP);
-        Object reason = ((Tuple) m).get(4);
-        throw new CallException(what + " failed: the server exited with " + Terms.format(reason), target, reason);
-    }
-
-    private Object callFromThread(Proc target, Object request, CallFrom from, long nanos, String what) {
-        processes.send(target, new Messages.Call(request, from));
-        long deadline = System.nanoTime() + nanos;
-        for (;;) {
-            try {
-                long left = deadline - System.nanoTime();
-                Object r = from.future.get(Math.max(0, Math.min(left, 20_000_000L)), TimeUnit.NANOSECONDS);
-                return answer((Messages.CallReply) r, what, target);
-            } catch (TimeoutException e) {
-                boolean dead = !target.isAlive();
-                if ((dead || System.nanoTime() >= deadline)
-                        && from.state.compareAndSet(CallFrom.WAITING, CallFrom.GAVE_UP)) {
-                    Object reason = dead ? target.exitReason() : TIMEOUT;
-                    throw new CallException(what + " failed: " + (dead ? "the server exited with " + Terms.format(reason)
-                            : "timeout (no reply within " + nanos / 1_000_000 + " ms)"), target, reason);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                from.state.compareAndSet(CallFrom.WAITING, CallFrom.GAVE_UP);
-                throw new CallException(what + " failed: interrupted", target, TIMEOUT);
-            } catch (ExecutionException e) {
-                throw new HotcodeException(what + " failed: " + e.getCause(), e.getCause());
-            }
-        }
-    }
-
-    private static Object answer(Messages.CallReply r, String what, Proc target) {
-        if (r.error() != null) {
-            throw new CallException(what + " failed: " + r.error().getMessage(), target, ServerProcess.INCOMPATIBLE);
-        }
-        return r.value();
-    }
-
-    /** Drops a DOWN of a monitor just removed, so no stray DOWN reaches the caller's mailbox later. */
-    private static void flush(Proc caller, Tuple down) {
-        caller.receive(new Object[] {down}, 0);
-    }
-
-    public void cast(Object server, Object message) {
-        if (message == null) {
-            throw new HotcodeException("cast: null is not a message");
-        }
-        if (server instanceof String n && names.whereis(n) == null) {
-            deadLetters.record(null, message, NOPROC);
-            return; // as in Erlang, a cast never fails; it is counted
-        }
-        Proc target = resolve(server, "cast " + Terms.format(message));
-        serverOf(target, "cast " + Terms.format(message));
-        processes.send(target, new Messages.Cast(message));
-    }
-
-    public void reply(From from, Object value) {
-        if (!(from instanceof CallFrom f)) {
-            throw new HotcodeException("reply: " + from + " is not the From of a call");
-        }
-        reply(f, value, null);
-    }
-
-    void reply(CallFrom f, Object value) {
-        reply(f, value, null);
-    }
-
-    void fail(CallFrom f, HotcodeException error) {
-        reply(f, null, error);
-    }
-
-    private void reply(CallFrom f, Object value, HotcodeException error) {
-        if (!f.state.compareAndSet(CallFrom.WAITING, CallFrom.ANSWERED)) {
-            if (f.state.get() == CallFrom.ANSWERED) {
-                throw new HotcodeException("reply: the call from " + f.caller() + " was already answered");
-            }
-            deadLetters.record(f.caller, value, TIMEOUT); // the caller gave up: a late reply, counted
-            return;
-        }
-        Messages.CallReply r = new Messages.CallReply(f, value, error);
-        if (f.caller != null) {
-            processes.send(f.caller, r);
-        } else {
-            f.future.complete(r);
-        }
-    }
-
-    public void stop(Object server, Object reason, Duration timeout) {
-        ServerProcess sp = serverOf(resolve(server, "stop"), "stop");
-        sys(sp, SystemRequest.stop(reason), "stop");
-        try {
-            sp.proc().awaitExit(timeout.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    // ------------------------------------------------------------------ API: sys
-
-    public void suspend(Object server) {
-        sys(serverOf(resolve(server, "suspend"), "suspend"), SystemRequest.of(SystemRequest.Kind.SUSPEND), "suspend");
-    }
-
-    public void resume(Object server) {
-        sys(serverOf(resolve(server, "resume"), "resume"), SystemRequest.of(SystemRequest.Kind.RESUME), "resume");
-    }
-
-    public Object getState(Object server) {
-        return sys(serverOf(resolve(server, "getState"), "getState"), SystemRequest.of(SystemRequest.Kind.GET_STATE), "getState");
-    }
-
-    public Object replaceState(Object server, UnaryOperator<Object> f) {
-        if (f == null) {
-            throw new HotcodeException("replaceState: the function must not be null");
-        }
-        return sys(serverOf(resolve(server, "replaceState"), "replaceState"), SystemRequest.replace(f), "replaceState");
-    }
-
-    private Object sys(ServerProcess sp, SystemRequest r, String op) {
-        if (sp.proc() == Proc.currentOrNull()) {
-            throw new HotcodeException(op + ": " + sp.describe() + " cannot send a system request to itself");
-        }
-        if (!sp.proc().isAlive()) {
-            throw new CallException(op + " of " + sp.describe() + " failed: noproc (it exited with "
-                    + Terms.format(sp.proc().exitReason()) + ")", sp.proc(), NOPROC);
-        }
-        sp.request(r);
-        try {
-            return r.get(SYS_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            throw new CallException(op + " of " + sp.describe() + " failed: timeout (it did not reach a safe point within "
-                    + SYS_TIMEOUT.toMillis() + " ms; it may be busy in a callback)", sp.proc(), TIMEOUT);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CallException(op + " of " + sp.describe() + " failed: interrupted", sp.proc(), TIMEOUT);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof ExitException x) {
-                throw new CallException(op + " of " + sp.describe() + " failed: it exited with " + Terms.format(x.reason()),
-                        sp.proc(), x.reason());
-            }
-            throw new HotcodeException(op + " of " + sp.describe() + " failed: " + c, c);
-        }
-    }
-
-    /** A server's default handleCast/handleInfo met a message it does not handle. */
-    public void unexpected(String kind, Object message) {
-        Proc p = Proc.current("GenServer.unexpected");
-        if (p.behaviour() instanceof ServerProcess sp) {
-            sp.unexpected(kind, message);
-        } else {
-            Log.warn("process " + p + " got an unexpected " + kind + " " + Terms.format(message));
-        }
-    }
-
     // ------------------------------------------------------------------ internals
 
     Names names() {
@@ -392,7 +197,8 @@ public final class Servers {
         }
     }
 
-    private Proc resolve(Object server, String what) {
+    /** The process that {@code server} (a pid or a registered name) means, or an error naming it and {@code what}. */
+    Proc resolve(Object server, String what) {
         if (server instanceof String n) {
             Pid p = names.whereis(n);
             if (p == null) {
@@ -407,7 +213,8 @@ public final class Servers {
                 + (server == null ? "null" : server.getClass().getName() + " " + server));
     }
 
-    private static ServerProcess serverOf(Proc p, String what) {
+    /** The server that {@code p} runs, or an error saying it is a plain process. */
+    static ServerProcess serverOf(Proc p, String what) {
         if (p.behaviour() instanceof ServerProcess sp) {
             return sp;
         }

@@ -48,7 +48,7 @@ public final class Supervisors {
 
     @SuppressWarnings("unchecked")
     public List<Supervisor.ChildInfo> whichChildren(Object supervisor) {
-        Object r = servers.call(supervisor, SupervisorServer.WHICH_CHILDREN, Duration.ofSeconds(5));
+        Object r = servers.calls().call(supervisor, SupervisorServer.WHICH_CHILDREN, Duration.ofSeconds(5));
         if (!(r instanceof List<?>)) {
             throw new HotcodeException("whichChildren: " + supervisor + " is not a supervisor (it answered " + r + ")");
         }

@@ -5,6 +5,7 @@ import hotcode.runtime.api.PurgeResult;
 import hotcode.runtime.impl.code.ModuleRegistry;
 import hotcode.runtime.impl.code.ModuleSlot;
 import hotcode.runtime.impl.code.ModuleVersion;
+import hotcode.runtime.impl.process.Moves;
 import hotcode.runtime.impl.process.Proc;
 import hotcode.runtime.impl.process.ProcessTable;
 import hotcode.runtime.impl.process.StackCheck;
@@ -125,7 +126,7 @@ final class Purger {
                 if (!movedServers.contains(p)) {
                     rest.add(p); // a server in a callback (or one whose migration failed and exited)
                 }
-            } else if (p.requestMove(old)) {
+            } else if (Moves.request(p, old)) {
                 asked.add(p);
             } else {
                 rest.add(p);
@@ -135,7 +136,7 @@ final class Purger {
         for (Proc p : asked) {
             Boolean answer;
             // short pauses, not a spin: on a machine with few cores the answer comes from a process that needs one
-            while ((answer = p.moveAnswer()) == null && System.currentTimeMillis() < deadline) {
+            while ((answer = Moves.answer(p)) == null && System.currentTimeMillis() < deadline) {
                 LockSupport.parkNanos(50_000);
             }
             if (Boolean.TRUE.equals(answer)) {
@@ -144,7 +145,7 @@ final class Purger {
                     LockSupport.parkNanos(50_000);
                 }
             }
-            p.clearMove();
+            Moves.clear(p);
             if (Boolean.TRUE.equals(answer) && p.isAlive() && !p.runs(old)) {
                 moved.add(p);
             } else if (p.runs(old)) {
