@@ -159,9 +159,11 @@ public class OldFunTest extends KernelTest {
             // made by a qualified call from the process itself (its frame popped: no frame, context loader v1's)
             Pid p = Hotcode.spawn(() -> {
                 Next step = (Next) Hotcode.call("m", "stubbornStep", stop, out);
+                out.add("made");
                 Hotcode.receive("go");
                 return step;
             });
+            assertEquals("the step is v1's: made before v2 is loaded", "made", next());
             Modules.load(k, "m", Mod.class, "2.0.0");
             Hotcode.send(p, "go");
             assertEquals("running", next());
