@@ -2,6 +2,7 @@ package hotcode.runtime.impl;
 
 import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.process.ReceiveSpins;
+import hotcode.runtime.impl.process.StackCheck;
 import hotcode.runtime.impl.process.SystemMonitor;
 
 import java.util.Locale;
@@ -27,6 +28,8 @@ import java.util.function.Function;
  *     (0: not checked)</td></tr>
  * <tr><td>{@code hotcode.receive.spins}</td><td>100</td><td>the ceiling of a receive's spin before it parks
  *     (0: no spin)</td></tr>
+ * <tr><td>{@code hotcode.purge.check.ms}</td><td>1000</td><td>how long purges and {@code checkProcessCode} wait
+ *     for busy processes to walk their stacks for funs of the old version (0: frames only)</td></tr>
  * <tr><td>{@code hotcode.log.stacktraces}</td><td>false</td><td>print the stack trace of each logged error</td></tr>
  * <tr><td>{@code hotcode.warmup}</td><td>background</td><td>the start-up warm-ups ({@link Warmups}):
  *     {@code background} (or {@code true}), {@code inline} (in the bundle's start, after the runtime is published:
@@ -38,7 +41,7 @@ import java.util.function.Function;
  * changes only with a new runtime bundle class loader.
  */
 public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, SystemMonitor.Settings monitor,
-                     int receiveSpins, boolean logStacktraces, Warmup warmup) {
+                     int receiveSpins, long purgeCheckMillis, boolean logStacktraces, Warmup warmup) {
     /** When the start-up warm-ups run. */
     public enum Warmup {
         /** On a thread of their own, once the runtime is up: the bundle's start does not wait for them. */
@@ -50,7 +53,7 @@ public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, Syste
     }
 
     /** The defaults: what an empty configuration gives. */
-    public static final Config DEFAULTS = new Config(5000, 5000, SystemMonitor.Settings.DEFAULTS, 100, false,
+    public static final Config DEFAULTS = new Config(5000, 5000, SystemMonitor.Settings.DEFAULTS, 100, 1000, false,
             Warmup.BACKGROUND);
 
     private static volatile Config installed;
@@ -68,6 +71,7 @@ public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, Syste
                         (int) Math.min(Integer.MAX_VALUE, number(property, "hotcode.monitor.long_message_queue",
                                 m.longMessageQueue(), "messages"))),
                 (int) Math.min(Integer.MAX_VALUE, number(property, "hotcode.receive.spins", d.receiveSpins(), "polls")),
+                number(property, "hotcode.purge.check.ms", d.purgeCheckMillis(), "milliseconds"),
                 bool(property, "hotcode.log.stacktraces", d.logStacktraces()),
                 warmup(property, "hotcode.warmup", d.warmup()));
     }
@@ -83,6 +87,7 @@ public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, Syste
         installed = c;
         Log.stacktraces(c.logStacktraces()); // the log and the processes are told, they never ask
         ReceiveSpins.set(c.receiveSpins());
+        StackCheck.bound(c.purgeCheckMillis());
     }
 
     public static void uninstall(Config c) {

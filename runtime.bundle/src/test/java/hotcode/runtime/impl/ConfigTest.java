@@ -35,9 +35,10 @@ public class ConfigTest {
                 "hotcode.monitor.long_schedule.ms", "300",
                 "hotcode.monitor.long_message_queue", "99999999999",
                 "hotcode.receive.spins", "0",
+                "hotcode.purge.check.ms", "0",
                 "hotcode.log.stacktraces", "TRUE",
                 "hotcode.warmup", "inline")::get);
-        assertEquals(new Config(100, 200, new SystemMonitor.Settings(0, 300, Integer.MAX_VALUE), 0, true,
+        assertEquals(new Config(100, 200, new SystemMonitor.Settings(0, 300, Integer.MAX_VALUE), 0, 0, true,
                 Config.Warmup.INLINE), c);
     }
 

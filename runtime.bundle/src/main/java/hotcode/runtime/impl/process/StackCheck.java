@@ -26,10 +26,16 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class StackCheck {
     /**
-     * How long a check waits for a busy process to reach a runtime call, at most (system property
-     * {@code hotcode.purge.check.ms}; never more than the purge bound; 0 turns the check off: frames only).
+     * How long a check waits for a busy process to reach a runtime call, at most ({@code hotcode.purge.check.ms},
+     * set by the runtime's configuration, {@code impl.Config}; outside OSGi the system property; never more than the
+     * purge bound; 0 turns the check off: frames only).
      */
-    static final long BOUND_MILLIS = Long.getLong("hotcode.purge.check.ms", 1000);
+    private static volatile long boundMillis = Long.getLong("hotcode.purge.check.ms", 1000);
+
+    /** The configuration's {@code hotcode.purge.check.ms}. */
+    public static void bound(long millis) {
+        boundMillis = Math.max(0, millis);
+    }
     /**
      * A process seen parked outside the runtime this long after it was asked (so not merely waking) cannot answer
      * until that JDK call returns.
@@ -54,7 +60,7 @@ public final class StackCheck {
      * up to {@code boundMillis} (capped by {@code hotcode.purge.check.ms}) for busy processes.
      */
     public static List<Proc> inFuns(ModuleVersion v, Collection<Proc> processes, long boundMillis) {
-        long bound = Math.min(boundMillis, BOUND_MILLIS);
+        long bound = Math.min(boundMillis, StackCheck.boundMillis);
         if (bound <= 0 || processes.isEmpty()) {
             return new ArrayList<>();
         }
