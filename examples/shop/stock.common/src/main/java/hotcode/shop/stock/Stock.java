@@ -6,13 +6,12 @@ import static hotcode.runtime.api.Hotcode.atom;
 import static hotcode.runtime.api.Hotcode.tuple;
 
 /**
- * The stock module, version 1.0.0: a server registered as {@code stock} keeps the items
+ * The stock module, the same in every version (only {@link StockServer} changes, and says its version): a server
+ * registered as {@code stock} keeps the items
  * ({@code hotcode.shop.records.Item}, from the library bundle). {@code stock:start}, {@code stock:add Sku Qty} and
  * {@code stock:show} are console commands; {@code take/2} is what the orders module calls.
  */
 public final class Stock {
-    static final String VSN = "1.0.0";
-
     private Stock() {
     }
 
