@@ -1,6 +1,7 @@
 package hotcode.pingpong;
 
 import hotcode.runtime.api.Atom;
+import hotcode.runtime.api.Module;
 import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Tuple;
@@ -18,6 +19,7 @@ import static hotcode.runtime.api.Hotcode.tuple;
  * ping from the end it sends {@code upgrade}, and the server re-enters itself through a qualified call
  * ({@code ?MODULE:server()}), picking up whatever version is current by then.
  */
+@Module(name = "pingpong", commands = "start") // bnd writes the Hotcode-Module header and the extender requirement
 public final class PingPong {
     static final String MODULE = "pingpong";
     static final Atom PING = atom("ping");

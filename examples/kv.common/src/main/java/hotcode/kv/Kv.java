@@ -3,6 +3,7 @@ package hotcode.kv;
 import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.GenServer;
 import hotcode.runtime.api.Hotcode;
+import hotcode.runtime.api.Module;
 import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.PurgeMode;
@@ -30,7 +31,12 @@ import static hotcode.runtime.api.Hotcode.tuple;
  * <p>{@code kv:start} starts a supervisor {@code kv_sup} (one for one) with two children: the key-value server
  * {@link KvServer}, registered as {@code kv}, and the audit worker, a plain process registered as {@code kv_audit}
  * that counts the writes the server reports. The other commands talk to the server by its name.
+ *
+ * <p>{@link Module} makes bnd write each kv bundle's {@code Hotcode-Module} header (and its requirement on the
+ * runtime) from this one source, so every version lists the same commands; 1.0.0's server answers {@code kv:stats}
+ * with {@code {error, {unknown_request, stats}}}.
  */
+@Module(name = "kv", commands = {"start", "put", "get", "del", "keys", "stats", "state", "children", "migrate", "vsn"})
 public final class Kv {
     static final String MODULE = "kv";
     static final String VSN = KvServer.VSN;

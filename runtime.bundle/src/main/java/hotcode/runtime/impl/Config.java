@@ -9,9 +9,11 @@ import java.util.Locale;
 import java.util.function.Function;
 
 /**
- * Every setting of the runtime, read once, in one place: from the framework properties when the runtime bundle
- * starts (Felix falls back to the system properties), or from the system properties outside OSGi. A value that cannot
- * be used is reported by a warning naming the property and the value, and the default is used instead.
+ * Every setting of the runtime, in one place: read from the framework properties when the runtime bundle starts
+ * (Felix falls back to the system properties), or from the system properties outside OSGi, and updated through
+ * ConfigAdmin (PID {@code hotcode.runtime}, {@link RuntimeConfiguration}; {@link #update}). A value that cannot be used
+ * is reported by a warning naming the property, the value and the allowed range, and the default (at start) or the
+ * previous value (in an update) is used instead.
  *
  * <table>
  * <caption>Settings</caption>
@@ -38,7 +40,9 @@ import java.util.function.Function;
  *
  * <p>{@code hotcode.receive.spins} is a constant on the message path: {@code Proc} reads it from {@link #current()}
  * once, when its class initializes (the runtime installs its configuration before it makes any process), so it
- * changes only with a new runtime bundle class loader.
+ * changes only with a new runtime bundle class loader; {@code hotcode.warmup} counts only at start. Every other
+ * setting is taken at once by an update: {@link #install} tells the log and the stack check, and
+ * {@link Kernel#reconfigure} the purger, the server upgrades and the system monitor.
  */
 public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, SystemMonitor.Settings monitor,
                      int receiveSpins, long purgeCheckMillis, boolean logStacktraces, Warmup warmup) {
@@ -60,20 +64,39 @@ public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, Syste
 
     /** Reads every setting through {@code property} (a property's value, or null when it is not set). */
     public static Config read(Function<String, String> property) {
-        Config d = DEFAULTS;
-        SystemMonitor.Settings m = d.monitor();
+        return read(property, DEFAULTS, DEFAULTS, "using the default,");
+    }
+
+    /**
+     * A configuration update (ConfigAdmin's {@code hotcode.runtime}): every setting through {@code property}; one it
+     * does not set takes {@code base}'s value (the framework properties'), one it sets to a value that cannot be used
+     * keeps {@code previous}'s, with a warning naming the key, the value and the allowed range.
+     */
+    public static Config update(Config base, Config previous, Function<String, String> property) {
+        return read(property, base, previous, "keeping the previous value,");
+    }
+
+    private static Config read(Function<String, String> property, Config absent, Config bad, String keep) {
+        SystemMonitor.Settings ma = absent.monitor();
+        SystemMonitor.Settings mb = bad.monitor();
         return new Config(
-                number(property, "hotcode.purge.timeout.ms", d.purgeTimeoutMillis(), "milliseconds"),
-                number(property, "hotcode.migration.timeout.ms", d.migrationTimeoutMillis(), "milliseconds"),
+                number(property, "hotcode.purge.timeout.ms", absent.purgeTimeoutMillis(), bad.purgeTimeoutMillis(),
+                        "milliseconds", Long.MAX_VALUE, keep),
+                number(property, "hotcode.migration.timeout.ms", absent.migrationTimeoutMillis(),
+                        bad.migrationTimeoutMillis(), "milliseconds", Long.MAX_VALUE, keep),
                 new SystemMonitor.Settings(
-                        number(property, "hotcode.monitor.interval.ms", m.intervalMillis(), "milliseconds"),
-                        number(property, "hotcode.monitor.long_schedule.ms", m.longScheduleMillis(), "milliseconds"),
-                        (int) Math.min(Integer.MAX_VALUE, number(property, "hotcode.monitor.long_message_queue",
-                                m.longMessageQueue(), "messages"))),
-                (int) Math.min(Integer.MAX_VALUE, number(property, "hotcode.receive.spins", d.receiveSpins(), "polls")),
-                number(property, "hotcode.purge.check.ms", d.purgeCheckMillis(), "milliseconds"),
-                bool(property, "hotcode.log.stacktraces", d.logStacktraces()),
-                warmup(property, "hotcode.warmup", d.warmup()));
+                        number(property, "hotcode.monitor.interval.ms", ma.intervalMillis(), mb.intervalMillis(),
+                                "milliseconds", Long.MAX_VALUE, keep),
+                        number(property, "hotcode.monitor.long_schedule.ms", ma.longScheduleMillis(),
+                                mb.longScheduleMillis(), "milliseconds", Long.MAX_VALUE, keep),
+                        (int) number(property, "hotcode.monitor.long_message_queue", ma.longMessageQueue(),
+                                mb.longMessageQueue(), "messages", Integer.MAX_VALUE, keep)),
+                (int) number(property, "hotcode.receive.spins", absent.receiveSpins(), bad.receiveSpins(), "polls",
+                        Integer.MAX_VALUE, keep),
+                number(property, "hotcode.purge.check.ms", absent.purgeCheckMillis(), bad.purgeCheckMillis(),
+                        "milliseconds", Long.MAX_VALUE, keep),
+                bool(property, "hotcode.log.stacktraces", absent.logStacktraces(), bad.logStacktraces(), keep),
+                warmup(property, "hotcode.warmup", absent.warmup(), bad.warmup(), keep));
     }
 
     /** The configuration of the running runtime, or, when none is installed (outside OSGi), the system properties'. */
@@ -103,49 +126,52 @@ public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, Syste
         static final Config CONFIG = read(System::getProperty);
     }
 
-    private static long number(Function<String, String> property, String key, long fallback, String unit) {
+    private static long number(Function<String, String> property, String key, long absent, long fallback,
+                               String unit, long max, String keep) {
         String v = property.apply(key);
         if (v == null) {
-            return fallback;
+            return absent;
         }
         try {
             long n = Long.parseLong(v.trim());
-            if (n >= 0) {
+            if (n >= 0 && n <= max) {
                 return n;
             }
         } catch (NumberFormatException e) {
             // reported below
         }
-        return bad(key, v, "a number of " + unit + " (0 or more)", fallback);
+        return bad(key, v, "a number of " + unit + " from 0 to " + max, fallback, keep);
     }
 
-    private static boolean bool(Function<String, String> property, String key, boolean fallback) {
+    private static boolean bool(Function<String, String> property, String key, boolean absent, boolean fallback,
+                                String keep) {
         String v = property.apply(key);
         if (v == null) {
-            return fallback;
+            return absent;
         }
         return switch (v.trim().toLowerCase(Locale.ROOT)) {
             case "true" -> true;
             case "false" -> false;
-            default -> bad(key, v, "true or false", fallback);
+            default -> bad(key, v, "true or false", fallback, keep);
         };
     }
 
-    private static Warmup warmup(Function<String, String> property, String key, Warmup fallback) {
+    private static Warmup warmup(Function<String, String> property, String key, Warmup absent, Warmup fallback,
+                                 String keep) {
         String v = property.apply(key);
         if (v == null) {
-            return fallback;
+            return absent;
         }
         return switch (v.trim().toLowerCase(Locale.ROOT)) {
             case "background", "true" -> Warmup.BACKGROUND;
             case "inline" -> Warmup.INLINE;
             case "false" -> Warmup.OFF;
-            default -> bad(key, v, "background, inline or false", fallback);
+            default -> bad(key, v, "background, inline or false", fallback, keep);
         };
     }
 
-    private static <T> T bad(String key, String value, String expected, T fallback) {
-        Log.warn(key + "=" + value + " is not " + expected + "; using the default, "
+    private static <T> T bad(String key, String value, String expected, T fallback, String keep) {
+        Log.warn(key + "=" + value + " is not " + expected + "; " + keep + " "
                 + fallback.toString().toLowerCase(Locale.ROOT));
         return fallback;
     }

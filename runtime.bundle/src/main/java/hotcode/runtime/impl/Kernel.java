@@ -308,4 +308,14 @@ public final class Kernel implements RuntimeAccess {
     public SystemMonitor monitor() {
         return monitor;
     }
+
+    /**
+     * Takes a new configuration's bounds and monitor settings while the kernel runs (a ConfigAdmin update): purges
+     * and upgrades that start from now on use the new bounds, the monitor its new settings from its next sample.
+     */
+    public void reconfigure(Config c) {
+        code.purgeBoundMillis(c.purgeTimeoutMillis());
+        servers.upgrades().boundMillis(c.migrationTimeoutMillis());
+        monitor.settings(c.monitor());
+    }
 }

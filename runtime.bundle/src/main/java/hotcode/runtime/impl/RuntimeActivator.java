@@ -14,11 +14,13 @@ import java.util.List;
  * Starts the runtime: the kernel (processes, code server, router, system monitor), the {@link CodeServer} service,
  * the console commands when Gogo is present, and the extender that tracks module bundles; then the start-up
  * warm-ups ({@link Warmups}), by default in the background, so the start returns as soon as the runtime is usable.
- * Settings: {@link Config} (framework or system properties).
+ * Settings: {@link Config} (framework or system properties), updated through ConfigAdmin when it is there
+ * ({@link RuntimeConfiguration}, PID {@code hotcode.runtime}).
  */
 public final class RuntimeActivator implements BundleActivator {
     private final List<Warmups.Step> warmupSteps;
-    private Config config;
+    private volatile Config config; // the latest: a ConfigAdmin update replaces it
+    private AutoCloseable configuration;
     private Kernel kernel;
     private ModuleExtender extender;
     private AutoCloseable shell;
@@ -47,10 +49,22 @@ public final class RuntimeActivator implements BundleActivator {
         extender = new ModuleExtender(context, kernel.code());
         extender.open();
         warmups = Warmups.start(kernel, config.warmup(), warmupSteps);
+        configuration = RuntimeConfiguration.register(context, config, this::reconfigure);
+    }
+
+    /** A ConfigAdmin update: the log, the stack check and the kernel's bounds and monitor are told. */
+    private void reconfigure(Config c) {
+        config = c;
+        Config.install(c);
+        kernel.reconfigure(c);
+        Log.info("configuration " + RuntimeConfiguration.PID + " applied: " + c);
     }
 
     @Override
     public void stop(BundleContext context) throws Exception {
+        if (configuration != null) {
+            configuration.close(); // no update while the runtime stops
+        }
         warmups.close(); // first: no warm-up loads a module or starts a process while the runtime stops
         kernel.monitor().close();
         extender.close();

@@ -33,7 +33,7 @@ public class ConfigTest {
                 "hotcode.migration.timeout.ms", " 200 ",
                 "hotcode.monitor.interval.ms", "0",
                 "hotcode.monitor.long_schedule.ms", "300",
-                "hotcode.monitor.long_message_queue", "99999999999",
+                "hotcode.monitor.long_message_queue", "2147483647",
                 "hotcode.receive.spins", "0",
                 "hotcode.purge.check.ms", "0",
                 "hotcode.log.stacktraces", "TRUE",
@@ -61,9 +61,9 @@ public class ConfigTest {
                 "hotcode.warmup", "later")::get));
         assertEquals(Config.DEFAULTS, c[0]);
         for (String expected : new String[] {
-            "WARNING hotcode.purge.timeout.ms=5s is not a number of milliseconds (0 or more); using the default, 5000",
-            "WARNING hotcode.migration.timeout.ms=-1 is not a number of milliseconds (0 or more); using the default, 5000",
-            "WARNING hotcode.receive.spins=lots is not a number of polls (0 or more); using the default, 100",
+            "WARNING hotcode.purge.timeout.ms=5s is not a number of milliseconds from 0 to 9223372036854775807; using the default, 5000",
+            "WARNING hotcode.migration.timeout.ms=-1 is not a number of milliseconds from 0 to 9223372036854775807; using the default, 5000",
+            "WARNING hotcode.receive.spins=lots is not a number of polls from 0 to 2147483647; using the default, 100",
             "WARNING hotcode.log.stacktraces=yes is not true or false; using the default, false",
             "WARNING hotcode.warmup=later is not background, inline or false; using the default, background"}) {
             assertTrue(log, log.contains(expected));
@@ -80,5 +80,70 @@ public class ConfigTest {
             Config.uninstall(mine);
         }
         assertFalse("outside OSGi: the system properties'", Config.current() == mine);
+    }
+
+    @Test
+    public void anOutOfRangeValueIsRefusedWithItsRange() throws Exception {
+        Config[] c = new Config[1];
+        String log = LogCapture.during(() -> c[0] = Config.read(Map.of(
+                "hotcode.monitor.long_message_queue", "99999999999")::get));
+        assertEquals(Config.DEFAULTS, c[0]);
+        assertTrue(log, log.contains("WARNING hotcode.monitor.long_message_queue=99999999999 is not a number of"
+                + " messages from 0 to 2147483647; using the default, 100000"));
+    }
+
+    @Test
+    public void anUpdateKeepsThePreviousValueOfAnUnusableOneAndNamesKeyAndRange() throws Exception {
+        Config base = Config.read(Map.of("hotcode.purge.timeout.ms", "700")::get);
+        Config previous = Config.update(base, base, Map.of(
+                "hotcode.purge.timeout.ms", "100",
+                "hotcode.migration.timeout.ms", "200",
+                "hotcode.log.stacktraces", "true")::get);
+        assertEquals(100, previous.purgeTimeoutMillis());
+        Config[] c = new Config[1];
+        String log = LogCapture.during(() -> c[0] = Config.update(base, previous, Map.of(
+                "hotcode.purge.timeout.ms", "-5",
+                "hotcode.migration.timeout.ms", "300",
+                "hotcode.monitor.long_message_queue", "2147483648",
+                "hotcode.log.stacktraces", "1")::get));
+        assertEquals(new Config(100, 300, SystemMonitor.Settings.DEFAULTS, 100, 1000, true, Config.Warmup.BACKGROUND),
+                c[0]);
+        for (String expected : new String[] {
+            "WARNING hotcode.purge.timeout.ms=-5 is not a number of milliseconds from 0 to 9223372036854775807;"
+                    + " keeping the previous value, 100",
+            "WARNING hotcode.monitor.long_message_queue=2147483648 is not a number of messages from 0 to 2147483647;"
+                    + " keeping the previous value, 100000",
+            "WARNING hotcode.log.stacktraces=1 is not true or false; keeping the previous value, true"}) {
+            assertTrue(log, log.contains(expected));
+        }
+        assertFalse(log, log.contains("migration"));
+    }
+
+    @Test
+    public void aKeyAnUpdateLeavesOutTakesTheFrameworkPropertysValue() {
+        Config base = Config.read(Map.of("hotcode.purge.timeout.ms", "700")::get);
+        Config previous = Config.update(base, base, Map.of("hotcode.purge.timeout.ms", "100")::get);
+        assertEquals(100, previous.purgeTimeoutMillis());
+        assertEquals(base, Config.update(base, previous, Map.<String, String>of()::get));
+    }
+
+    @Test
+    public void theMetatypeDescribesEveryKeyConfigReads() throws Exception {
+        java.util.Set<String> read = new java.util.TreeSet<>();
+        Config.read(key -> {
+            read.add(key);
+            return null;
+        });
+        String xml;
+        try (java.io.InputStream in = ConfigTest.class.getResourceAsStream("/OSGI-INF/metatype/hotcode.runtime.xml")) {
+            xml = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        java.util.Set<String> described = new java.util.TreeSet<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("<AD id=\"([^\"]+)\"").matcher(xml);
+        while (m.find()) {
+            described.add(m.group(1));
+        }
+        assertEquals(9, read.size());
+        assertEquals(read, described);
     }
 }

@@ -87,9 +87,11 @@ public final class SystemMonitor implements ModuleRegistry.Listener, AutoCloseab
     }
 
     private final ProcessTable processes;
-    private final Settings settings;
-    private final long longScheduleNanos;
-    private final int queueLimit;
+    // volatile: a new configuration replaces them while the runtime runs (settings(Settings)); a sample reads them
+    // under the monitor's lock, as settings(Settings) writes them
+    private volatile Settings settings;
+    private volatile long longScheduleNanos;
+    private volatile int queueLimit;
     private final ConcurrentHashMap<Key, SystemAlert> alerts = new ConcurrentHashMap<>();
     /** Processes seen running (not waiting, not parked), by the sampler; small unless the machine is overloaded. */
     private final Map<Proc, Run> running = new HashMap<>();
@@ -97,6 +99,7 @@ public final class SystemMonitor implements ModuleRegistry.Listener, AutoCloseab
     private volatile Consumer<String> warn = Log::warn;
     private volatile Consumer<String> info = Log::info;
     private volatile Thread thread;
+    private boolean started; // start() was called: new settings that turn sampling on start it (guarded by this)
     private volatile boolean closed;
     private volatile long lastSampleNanos;
     private volatile int lastSampleProcesses;
@@ -104,19 +107,33 @@ public final class SystemMonitor implements ModuleRegistry.Listener, AutoCloseab
 
     public SystemMonitor(ProcessTable processes, Settings settings) {
         this.processes = processes;
-        this.settings = settings;
-        this.longScheduleNanos = TimeUnit.MILLISECONDS.toNanos(settings.longScheduleMillis());
-        this.queueLimit = settings.longMessageQueue();
+        use(settings);
     }
 
     // ------------------------------------------------------------------ API
 
     /** Starts sampling on a daemon platform thread, unless the settings turn sampling off. */
     public synchronized void start() {
-        if (thread != null || closed || settings.intervalMillis() == 0 || (longScheduleNanos == 0 && queueLimit == 0)) {
+        started = true;
+        if (thread != null || closed || !active()) {
             return;
         }
         thread = Thread.ofPlatform().daemon().name("hotcode-system-monitor").start(this::run);
+    }
+
+    /**
+     * New settings (a configuration update), taken at the next sample: sampling starts when they turn it on and the
+     * monitor was started, and the sampling thread ends when they turn it off. Alerts already raised stay until
+     * cleared as usual.
+     */
+    public synchronized void settings(Settings s) {
+        use(s);
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t); // the new interval counts from now; an inactive monitor's thread ends
+        } else if (started) {
+            start();
+        }
     }
 
     /** Stops sampling (the runtime is stopping); waits a moment for a sample in progress. */
@@ -229,9 +246,26 @@ public final class SystemMonitor implements ModuleRegistry.Listener, AutoCloseab
 
     // ------------------------------------------------------------------ internals
 
+    private void use(Settings s) {
+        settings = s;
+        longScheduleNanos = TimeUnit.MILLISECONDS.toNanos(s.longScheduleMillis());
+        queueLimit = s.longMessageQueue();
+    }
+
+    private boolean active() {
+        return settings.intervalMillis() != 0 && (longScheduleNanos != 0 || queueLimit != 0);
+    }
+
     private void run() {
-        long interval = TimeUnit.MILLISECONDS.toNanos(settings.intervalMillis());
-        while (!closed) {
+        while (true) {
+            long interval;
+            synchronized (this) { // under the lock settings(Settings) holds: it sees this thread alive or gone
+                if (closed || !active()) {
+                    thread = null;
+                    return;
+                }
+                interval = TimeUnit.MILLISECONDS.toNanos(settings.intervalMillis());
+            }
             try {
                 sample();
             } catch (Throwable e) { // the monitor must outlive whatever one sample met

@@ -20,7 +20,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class ServerUpgrades {
     private final Servers servers;
     private final StartLocks locks;
-    private final long migrationBoundMillis;
+    /** Volatile: a new configuration sets it while the runtime runs; an upgrade reads it once when it starts. */
+    private volatile long migrationBoundMillis;
     /**
      * Platform threads that run codeChange for idle servers: not virtual threads, so an upgrade's progress does not
      * depend on the virtual-thread scheduler's fairness under load; a codeChange that hangs holds one of them (the
@@ -41,6 +42,12 @@ public final class ServerUpgrades {
     /** How long an upgrade waits for every server to reach its safe point and migrate before it rolls back. */
     public long boundMillis() {
         return migrationBoundMillis;
+    }
+
+    /** A new migration bound (a configuration update), for the upgrades that start from now on. */
+    public void boundMillis(long millis) {
+        migrationBoundMillis = Math.max(0, millis);
+        locks.boundMillis(migrationBoundMillis);
     }
 
     /**
@@ -66,13 +73,14 @@ public final class ServerUpgrades {
                 return ServerMigration.none();
             }
             long t0 = System.nanoTime();
-            long deadline = t0 + migrationBoundMillis * 1_000_000;
+            long bound = migrationBoundMillis; // one bound for the whole upgrade, whatever a new configuration says meanwhile
+            long deadline = t0 + bound * 1_000_000;
             Upgrade u = new Upgrade(servers, from, to, list, false);
             BitSet claimed = stage(u);
             boolean staged = await(u, deadline);
             List<ServerProcess> late = staged ? List.of() : u.notStaged();
             handedOver = true;
-            return new ServerMigration(locks, u, claimed, stamp, t0, System.nanoTime(), staged, late, migrationBoundMillis);
+            return new ServerMigration(locks, u, claimed, stamp, t0, System.nanoTime(), staged, late, bound);
         } finally {
             if (!handedOver) {
                 locks.unlockWrite(from.module(), stamp);

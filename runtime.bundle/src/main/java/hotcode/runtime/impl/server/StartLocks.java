@@ -14,19 +14,24 @@ import java.util.concurrent.locks.StampedLock;
  */
 final class StartLocks {
     private final ConcurrentHashMap<String, StampedLock> locks = new ConcurrentHashMap<>();
-    private final long boundMillis;
+    private volatile long boundMillis; // the migration bound: a new configuration may change it
 
     StartLocks(long boundMillis) {
         this.boundMillis = boundMillis;
     }
 
+    void boundMillis(long millis) {
+        boundMillis = millis;
+    }
+
     /** The read lock for a start, or an error naming {@code what} when an upgrade holds the module that long. */
     long readOrFail(String module, String what) {
         try {
-            long stamp = lock(module).tryReadLock(boundMillis, TimeUnit.MILLISECONDS);
+            long bound = boundMillis;
+            long stamp = lock(module).tryReadLock(bound, TimeUnit.MILLISECONDS);
             if (stamp == 0) {
                 throw new HotcodeException(what + ": an upgrade of the module has been in progress for "
-                        + boundMillis + " ms (is a codeChange starting a server of its own module?)");
+                        + bound + " ms (is a codeChange starting a server of its own module?)");
             }
             return stamp;
         } catch (InterruptedException e) {

@@ -97,6 +97,18 @@ public final class CodeServerImpl implements CodeServer {
         this.bundles = b == null ? Bundles.NONE : b;
     }
 
+    /**
+     * A new purge bound (a configuration update): how long the purges that start from now on wait for the processes
+     * they kill.
+     */
+    public void purgeBoundMillis(long millis) {
+        purger.boundMillis(millis);
+    }
+
+    public long purgeBoundMillis() {
+        return purger.boundMillis();
+    }
+
     public ModuleRegistry registry() {
         return registry;
     }

@@ -25,13 +25,23 @@ final class Purger {
     private final ModuleRegistry registry;
     private final ProcessTable processes;
     private final ServerUpgrades servers;
-    private final long boundMillis;
+    /** Volatile: a new configuration sets it while the runtime runs ({@link #boundMillis(long)}). */
+    private volatile long boundMillis;
 
     Purger(ModuleRegistry registry, ProcessTable processes, ServerUpgrades servers, long boundMillis) {
         this.registry = registry;
         this.processes = processes;
         this.servers = servers;
         this.boundMillis = boundMillis;
+    }
+
+    /** A new purge bound (a configuration update), for the purges that start from now on. */
+    void boundMillis(long millis) {
+        boundMillis = Math.max(0, millis);
+    }
+
+    long boundMillis() {
+        return boundMillis;
     }
 
     /** Purges {@code m}'s old version ({@code why} names the occasion in the log); not purged when there is none. */

@@ -142,4 +142,29 @@ public class ModuleHeaderTest {
         assertBad("m;class=a.B;commands=\"ok,1bad\"", "1bad", "not a function name");
         assertBad("m;class=a.B;commands=\"a,,b\"", "not a function name");
     }
+
+    // ------------------------------------------------------------------ as bnd writes it from @Module
+
+    @Test
+    public void theHeaderBndWritesFromTheAnnotationParses() {
+        assertEquals(new ModuleHeader("pingpong", "hotcode.pingpong.PingPong", List.of("start")),
+                parse("pingpong;class=\"hotcode.pingpong.PingPong\";commands=start"));
+        assertEquals(new ModuleHeader("kv", "hotcode.kv.Kv", List.of("start", "put")),
+                parse("kv;class=\"hotcode.kv.Kv\";commands=\"start,put\""));
+        assertEquals(new ModuleHeader("m", "a.B", List.of()), parse("m;class=\"a.B\""));
+    }
+
+    /** Two annotated classes in one bundle: bnd joins their headers into two clauses, which the runtime refuses. */
+    @Test
+    public void twoAnnotatedClassesAreRefused() {
+        assertBad("a;class=\"x.A\",b;class=\"x.B\"", "more than one module");
+    }
+
+    /** The capability the runtime declares (bnd.bnd) is the version the annotation requires. */
+    @Test
+    public void theRuntimeProvidesTheExtenderVersionTheAnnotationRequires() throws Exception {
+        String bnd = java.nio.file.Files.readString(java.nio.file.Path.of("bnd.bnd"));
+        assertTrue(bnd, bnd.contains("osgi.extender;osgi.extender=" + hotcode.runtime.api.Module.EXTENDER
+                + ";version:Version=\"" + hotcode.runtime.api.Module.EXTENDER_VERSION + "\""));
+    }
 }

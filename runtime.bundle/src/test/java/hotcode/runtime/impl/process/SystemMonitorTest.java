@@ -176,6 +176,38 @@ public class SystemMonitorTest extends KernelTest {
     }
 
     @Test(timeout = 60_000)
+    public void newSettingsTakeEffectAtTheNextSample() throws Exception {
+        Pid hoarder = Hotcode.spawn("busy", "hoard", out);
+        assertEquals("hoarding", next());
+        for (int i = 0; i < QUEUE / 2; i++) {
+            Hotcode.send(hoarder, i);
+        }
+        sampleFor(LIMIT_MS);
+        assertEquals(Optional.empty(), find(hoarder, Kind.LONG_MESSAGE_QUEUE));
+        k.monitor().settings(new SystemMonitor.Settings(10, LIMIT_MS, QUEUE / 4));
+        assertEquals("has 500 messages in its mailbox (limit 250)", awaitAlert(hoarder, Kind.LONG_MESSAGE_QUEUE).detail());
+        Hotcode.send(hoarder, "drain");
+        assertEquals(QUEUE / 2, next());
+    }
+
+    @Test(timeout = 60_000)
+    public void newSettingsStartAndEndTheSamplingThread() throws Exception {
+        k.monitor().settings(new SystemMonitor.Settings(0, LIMIT_MS, QUEUE));
+        k.monitor().start();
+        assertFalse("interval 0: no sampling thread", k.monitor().sampling());
+        k.monitor().settings(new SystemMonitor.Settings(10, LIMIT_MS, QUEUE));
+        assertTrue("a started monitor starts sampling when new settings turn it on", k.monitor().sampling());
+        k.monitor().settings(new SystemMonitor.Settings(0, LIMIT_MS, QUEUE));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        while (k.monitor().sampling()) {
+            assertTrue("the sampling thread did not end within " + WAIT + " s", System.nanoTime() < deadline);
+            Thread.sleep(5);
+        }
+        k.monitor().settings(new SystemMonitor.Settings(10, LIMIT_MS, QUEUE));
+        assertTrue("and starts again", k.monitor().sampling());
+    }
+
+    @Test(timeout = 60_000)
     public void aProcessAPurgeCannotStopIsReportedAsRunningPurgedCodeUntilItExits() throws Exception {
         Modules.load(k, "m", Mod.class, "1.0.0");
         Pid stubborn = Hotcode.spawn("m", "stubborn", stop, out);
