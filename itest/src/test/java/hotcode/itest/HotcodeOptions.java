@@ -20,7 +20,8 @@ import org.ops4j.pax.exam.Option;
 
 /**
  * Pax Exam configuration shared by all Hotcode integration tests: the real Felix framework
- * (org.apache.felix.framework from the test class path), JUnit bundles, and the bundles listed
+ * (org.apache.felix.framework from the test class path), JUnit bundles, Felix Log and EventAdmin
+ * (from the local Maven repository: the runtime logs and posts events to them), and the bundles listed
  * in {@code cnf/run/itest.properties}, installed from the reactor's jar files by {@code file:} URL.
  *
  * <p>The reactor root comes from the system property {@value #ROOT_PROPERTY} (failsafe sets it);
@@ -56,6 +57,9 @@ public final class HotcodeOptions {
         // Pax Exam's own logging on the framework side: warnings only.
         options.add(systemProperty("org.ops4j.pax.logging.DefaultServiceLog.level").value("WARN"));
         options.add(junitBundles());
+        // before the runtime, so that it resolves wired to their (optional) packages
+        options.add(bundle(mavenJar("org.apache.felix", "org.apache.felix.log", "1.3.0")).start());
+        options.add(bundle(mavenJar("org.apache.felix", "org.apache.felix.eventadmin", "1.6.4")).start());
         for (String path : list(props.getProperty("itest.bundles", ""))) {
             options.add(bundle(fileUrl(path)).start());
         }
@@ -79,6 +83,22 @@ public final class HotcodeOptions {
             throw new IllegalStateException("missing " + file + " (build the reactor first: mvn package)");
         }
         return file.toUri().toString();
+    }
+
+    /**
+     * {@code file:} URL of a jar in the local Maven repository (system property {@code hotcode.m2}, set by failsafe;
+     * else ~/.m2/repository): a test dependency of the itest, so the build has fetched it.
+     */
+    public static String mavenJar(String groupId, String artifactId, String version) {
+        String m2 = System.getProperty("hotcode.m2");
+        Path repo = m2 != null && !m2.isBlank() ? Paths.get(m2)
+                : Paths.get(System.getProperty("user.home"), ".m2", "repository");
+        Path jar = repo.resolve(groupId.replace('.', '/')).resolve(artifactId).resolve(version)
+                .resolve(artifactId + "-" + version + ".jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("missing " + jar + " (a test dependency of itest/pom.xml: mvn -pl itest test-compile)");
+        }
+        return jar.toUri().toString();
     }
 
     /** The reactor root directory. */

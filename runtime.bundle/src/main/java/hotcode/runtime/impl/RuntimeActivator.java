@@ -1,8 +1,10 @@
 package hotcode.runtime.impl;
 
 import hotcode.runtime.api.CodeServer;
+import hotcode.runtime.impl.osgi.LogServiceSink;
 import hotcode.runtime.impl.osgi.ModuleExtender;
 import hotcode.runtime.impl.osgi.NamedProcessServices;
+import hotcode.runtime.impl.osgi.RuntimeEvents;
 import hotcode.runtime.impl.log.Log;
 import hotcode.runtime.impl.shell.Shell;
 import org.osgi.framework.BundleActivator;
@@ -14,6 +16,8 @@ import java.util.List;
  * Starts the runtime: the kernel (processes, code server, router, system monitor), the {@link CodeServer} service,
  * the console commands when Gogo is present, and the extender that tracks module bundles; then the start-up
  * warm-ups ({@link Warmups}), by default in the background, so the start returns as soon as the runtime is usable.
+ * When the OSGi Log Service and EventAdmin are there (both imports are optional), the log goes to the one and the
+ * code server's events to the other too.
  * Settings: {@link Config} (framework or system properties), updated through ConfigAdmin when it is there
  * ({@link RuntimeConfiguration}, PID {@code hotcode.runtime}).
  */
@@ -25,6 +29,8 @@ public final class RuntimeActivator implements BundleActivator {
     private ModuleExtender extender;
     private AutoCloseable shell;
     private Warmups warmups;
+    private AutoCloseable logService;
+    private AutoCloseable events;
 
     public RuntimeActivator() {
         this(Warmups.STEPS);
@@ -37,6 +43,7 @@ public final class RuntimeActivator implements BundleActivator {
 
     @Override
     public void start(BundleContext context) {
+        logService = LogServiceSink.open(context); // first: the start's own lines reach it too
         config = Config.read(context::getProperty);
         Config.install(config); // before the kernel makes any process: Proc reads its constants from it
         kernel = new Kernel(config.purgeTimeoutMillis(), config.migrationTimeoutMillis(), config.monitor());
@@ -44,6 +51,7 @@ public final class RuntimeActivator implements BundleActivator {
         Kernel.install(kernel);
         kernel.monitor().start();
         context.registerService(CodeServer.class, kernel.codeServer(), null);
+        events = RuntimeEvents.open(context, kernel.code(), kernel.deadLetters());
         shell = Shell.open(context, kernel.processes(), kernel.names(), kernel.deadLetters(), kernel.monitor(),
                 kernel.codeServer(), kernel.registry(), kernel.router());
         extender = new ModuleExtender(context, kernel.code());
@@ -74,6 +82,12 @@ public final class RuntimeActivator implements BundleActivator {
         }
         Kernel.uninstall(kernel);
         Config.uninstall(config);
+        if (events != null) {
+            events.close();
+        }
+        if (logService != null) {
+            logService.close(); // last: the stop's own lines reach it too
+        }
     }
 
     /** The warm-ups started by {@link #start} (tests). */

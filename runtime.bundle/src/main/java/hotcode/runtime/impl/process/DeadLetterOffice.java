@@ -36,6 +36,7 @@ public final class DeadLetterOffice {
     private long suppressed;
     private boolean stopping;
     private long undeliveredAtStop;
+    private volatile java.util.function.LongConsumer bursts;
 
     private final java.util.List<java.util.function.Consumer<DeadLetter>> subscribers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -43,6 +44,15 @@ public final class DeadLetterOffice {
     public AutoCloseable subscribe(java.util.function.Consumer<DeadLetter> subscriber) {
         subscribers.add(subscriber);
         return () -> subscribers.remove(subscriber);
+    }
+
+    /**
+     * Calls {@code l} with the count of each burst: the dead letters of one second beyond the
+     * {@value #LOG_PER_SECOND} logged, when their "more not shown" line is logged (the OSGi boundary posts it as an
+     * event). One listener; null for none.
+     */
+    public void onBurst(java.util.function.LongConsumer l) {
+        bursts = l;
     }
 
     public void record(Pid to, Object message, Object reason) {
@@ -131,7 +141,7 @@ public final class DeadLetterOffice {
     }
 
     private void log(DeadLetter letter) {
-        String summary = null;
+        long notShown = 0;
         String line = null;
         long wait = -1;
         synchronized (logLock) {
@@ -142,7 +152,7 @@ public final class DeadLetterOffice {
             long now = System.currentTimeMillis();
             long second = now / 1000;
             if (second != logSecond) {
-                summary = takeSuppressed();
+                notShown = takeSuppressed();
                 logSecond = second;
                 loggedThisSecond = 0;
             }
@@ -154,9 +164,7 @@ public final class DeadLetterOffice {
                 wait = 1000 - now % 1000; // the end of this second
             }
         }
-        if (summary != null) {
-            Log.warn(summary);
-        }
+        reportSuppressed(notShown);
         if (line != null) {
             Log.warn(line);
         }
@@ -185,22 +193,29 @@ public final class DeadLetterOffice {
 
     /** Logs the count of dead letters not shown, if there is one. */
     void flushSuppressed() {
-        String summary;
+        long notShown;
         synchronized (logLock) {
-            summary = takeSuppressed();
+            notShown = takeSuppressed();
         }
-        if (summary != null) {
-            Log.warn(summary);
-        }
+        reportSuppressed(notShown);
     }
 
-    private String takeSuppressed() {
-        if (suppressed == 0) {
-            return null;
-        }
-        String summary = "dead letters: " + suppressed + " more not shown (see hotcode:deadletters)";
+    /** The count of dead letters not shown since the last count, which starts again at 0. */
+    private long takeSuppressed() {
+        long n = suppressed;
         suppressed = 0;
-        return summary;
+        return n;
+    }
+
+    private void reportSuppressed(long notShown) {
+        if (notShown == 0) {
+            return;
+        }
+        Log.warn("dead letters: " + notShown + " more not shown (see hotcode:deadletters)");
+        java.util.function.LongConsumer l = bursts;
+        if (l != null) {
+            l.accept(notShown);
+        }
     }
 
     private static String abbreviate(String s) {

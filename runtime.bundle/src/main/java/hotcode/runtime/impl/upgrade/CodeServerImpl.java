@@ -20,6 +20,7 @@ import hotcode.runtime.impl.server.ServerUpgrades;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -71,6 +72,30 @@ public final class CodeServerImpl implements CodeServer {
         };
     }
 
+    /**
+     * Told what the code server did to a module, once it is done, never about the runtime's own (internal) modules:
+     * the OSGi boundary posts it to EventAdmin. Called on the thread that did it; {@link #purged} with the module's
+     * lock held, so no listener may block.
+     */
+    public interface Listener {
+        /** A new version is current ({@code committed.from()} is now old, if there was one). */
+        default void loaded(UpgradeOutcome committed) {
+        }
+
+        /** An upgrade was aborted: its servers run on {@code aborted.from()} again; {@code cause()} says why. */
+        default void rolledBack(UpgradeOutcome aborted) {
+        }
+
+        /** {@code old} was purged; {@code result} names the processes it killed. */
+        default void purged(ModuleVersion old, PurgeResult result) {
+        }
+
+        /** A release was installed ({@link ReleaseResult#changed()} false: it was current already). */
+        default void releaseInstalled(ReleaseResult result) {
+        }
+    }
+
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final ModuleRegistry registry;
     private final ProcessTable processes;
     private final ServerUpgrades servers;
@@ -87,10 +112,25 @@ public final class CodeServerImpl implements CodeServer {
         this.registry = registry;
         this.processes = processes;
         this.servers = servers;
-        this.purger = new Purger(registry, processes, servers, purgeBoundMillis);
+        this.purger = new Purger(registry, processes, servers, purgeBoundMillis, this);
         watchdog.setKeepAliveTime(10, TimeUnit.SECONDS);
         watchdog.allowCoreThreadTimeOut(true);
         watchdog.setRemoveOnCancelPolicy(true);
+    }
+
+    public void addListener(Listener l) {
+        listeners.add(l);
+    }
+
+    /** Tells the listeners; one that fails is logged and the others are still told (the change is made already). */
+    void announce(java.util.function.Consumer<Listener> event) {
+        for (Listener l : listeners) {
+            try {
+                event.accept(l);
+            } catch (RuntimeException e) {
+                Log.error("a code server listener failed (" + l + "): " + e, e);
+            }
+        }
     }
 
     public void useBundles(Bundles b) {
@@ -386,7 +426,9 @@ public final class CodeServerImpl implements CodeServer {
 
     @Override
     public ReleaseResult installRelease(String fileOrUrl) {
-        return bundles.installRelease(fileOrUrl);
+        ReleaseResult r = bundles.installRelease(fileOrUrl);
+        announce(l -> l.releaseInstalled(r));
+        return r;
     }
 
     @Override

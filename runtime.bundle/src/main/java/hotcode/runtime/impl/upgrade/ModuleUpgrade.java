@@ -151,6 +151,9 @@ public final class ModuleUpgrade {
         // 6. told after the lock is given back: the OSGi boundary anchors the new revision (Felix's global lock)
         for (ModuleUpgrade u : upgrades) {
             u.owner.registry().announceLoaded(u.to, u.source.header());
+            if (!u.slot.internal()) {
+                u.owner.announce(l -> l.loaded(u.outcome));
+            }
         }
         return out;
     }
@@ -194,8 +197,12 @@ public final class ModuleUpgrade {
             phase.set(ENDED);
             slot.unlock();
         }
-        if (log && !slot.internal()) {
-            Log.error(cause.getMessage(), cause.getCause());
+        if (!slot.internal()) {
+            if (log) {
+                Log.error(cause.getMessage(), cause.getCause());
+            }
+            UpgradeOutcome aborted = outcome;
+            owner.announce(l -> l.rolledBack(aborted));
         }
         if (from != null) {
             owner.bundles().restore(from, source); // asynchronous: the bundle is in the middle of its own start

@@ -27,8 +27,10 @@ final class Purger {
     private final ServerUpgrades servers;
     /** Volatile: a new configuration sets it while the runtime runs ({@link #boundMillis(long)}). */
     private volatile long boundMillis;
+    private final CodeServerImpl owner;
 
-    Purger(ModuleRegistry registry, ProcessTable processes, ServerUpgrades servers, long boundMillis) {
+    Purger(ModuleRegistry registry, ProcessTable processes, ServerUpgrades servers, long boundMillis, CodeServerImpl owner) {
+        this.owner = owner;
         this.registry = registry;
         this.processes = processes;
         this.servers = servers;
@@ -80,7 +82,11 @@ final class Purger {
                 + (victims.isEmpty() ? (moved.isEmpty() ? "no process was running it" : "killed none") : "killed " + pids(victims))
                 + (blockers.isEmpty() ? "" : "; still running after " + boundMillis + " ms: " + pids(blockers)));
         registry.announcePurged(old);
-        return new PurgeResult(m.name(), true, new ArrayList<>(victims), blockers, moved);
+        PurgeResult result = new PurgeResult(m.name(), true, new ArrayList<>(victims), blockers, moved);
+        if (!m.internal()) {
+            owner.announce(l -> l.purged(old, result));
+        }
+        return result;
     }
 
     /**

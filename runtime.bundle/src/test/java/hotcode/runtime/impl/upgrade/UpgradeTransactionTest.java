@@ -172,4 +172,38 @@ public class UpgradeTransactionTest extends KernelTest {
         assertEquals(UpgradeOutcome.Result.UNCHANGED, again.result());
         assertEquals("1.0.0", current("m"));
     }
+
+    /**
+     * The code server's listeners (the OSGi boundary posts what they hear to EventAdmin) hear of each load, rollback
+     * and purge once it is done, with the versions on both sides.
+     */
+    @Test
+    public void listenersHearOfLoadsRollbacksAndPurges() throws Exception {
+        List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<HotcodeException> causes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        k.code().addListener(new CodeServerImpl.Listener() {
+            @Override
+            public void loaded(UpgradeOutcome o) {
+                heard.add("loaded " + o.module() + " " + o.to().version() + (o.from() == null ? "" : " over " + o.from().version()));
+            }
+
+            @Override
+            public void rolledBack(UpgradeOutcome o) {
+                heard.add("rolled back " + o.module() + " " + o.to().version() + ", " + o.from().version() + " stays");
+                causes.add(o.cause());
+            }
+
+            @Override
+            public void purged(ModuleVersion old, hotcode.runtime.api.PurgeResult r) {
+                heard.add("purged " + r.module() + " " + old.version() + ", killed " + r.killed().size());
+            }
+        });
+        serversOf("srv", "ok");
+        k.code().prepare(Modules.source("srv", Srv.class, "2.0.0")).abort(new HotcodeException("the release was cancelled"));
+        k.code().prepare(Modules.source("srv", Srv.class, "3.0.0")).commit();
+        k.code().purge("srv");
+        assertEquals(List.of("loaded srv 1.0.0", "rolled back srv 2.0.0, 1.0.0 stays", "loaded srv 3.0.0 over 1.0.0",
+                "purged srv 1.0.0, killed 0"), heard);
+        assertTrue(causes.toString(), causes.get(0).getMessage().contains("the release was cancelled"));
+    }
 }
