@@ -332,6 +332,40 @@ public class ConsoleCommandsIT {
         assertRow(console.text("hotcode:releases"), "crel +3\\.0\\.0 +old +hotcode\\.itest\\.crel 3\\.0\\.0");
     }
 
+    // ------------------------------------------------------------------ update: the outcome, a script stops on rollback
+
+    @Test
+    public void updateSaysWhatItLoadedAndARollbackStopsTheScript() throws Exception {
+        String mod = "cupdate";
+        org.osgi.framework.Bundle b = TestModules.module("hotcode.itest." + mod, "1.0.0")
+                .module(mod, ServerUpgradeIT.ENTRY).classes("counter-entry", "counter-v1").start(context());
+        Pid refuser = (Pid) Hotcode.call(mod, "start", 1, "throw"); // its codeChange refuses while failOn is "throw"
+        java.nio.file.Path v2 = java.nio.file.Files.createTempFile("cupdate-2.0.0", ".jar");
+        java.nio.file.Files.write(v2, TestModules.module("hotcode.itest." + mod, "2.0.0")
+                .module(mod, ServerUpgradeIT.ENTRY).classes("counter-entry", "counter-v2").bytes());
+        String url = v2.toUri().toString();
+
+        System.setProperty("hotcode.itest.failOn", "throw");
+        try {
+            Throwable rolledBack = console.fails("hotcode:update " + b.getBundleId() + " '" + url + "'\n"
+                    + "after = reached");
+            assertFailure(rolledBack, mod + ": upgrade 1.0.0 -> 2.0.0 rolled back", refuser.toString(),
+                    "refuses mode throw");
+            assertEquals("the script stopped at the failed update", null, console.variable("after"));
+            assertEquals("1.0.0", currentVersion(mod));
+        } finally {
+            System.clearProperty("hotcode.itest.failOn");
+        }
+        Itest.await("the bundle restored to 1.0.0", () -> b.getVersion().toString().equals("1.0.0"));
+
+        // vsn 3: the rolled-back attempt had vsn 2
+        assertEquals("updated bundle " + b.getBundleId() + ": loaded " + mod + " 2.0.0 (vsn 3); " + mod
+                + " 1.0.0 is now old", console.text("hotcode:update " + b.getBundleId() + " '" + url + "'"));
+        assertEquals("2.0.0", currentVersion(mod));
+        assertFailure(console.fails("hotcode:update 0 '" + url + "'"), "bundle 0 provides no module", mod + " "
+                + b.getBundleId());
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private static void assertRow(String table, String rowRegex) {
@@ -404,6 +438,11 @@ public class ConsoleCommandsIT {
             }
             fail(line + " should have failed, but returned " + result);
             return null;
+        }
+
+        /** The session variable {@code name} (null when unset). */
+        Object variable(String name) throws ReflectiveOperationException {
+            return session.getClass().getMethod("get", String.class).invoke(session, name);
         }
 
         void close() {

@@ -34,7 +34,7 @@ import java.util.Optional;
  */
 public final class HotcodeCommands {
     static final String[] FUNCTIONS = {"ps", "info", "modules", "which", "send", "kill", "purge", "softpurge", "load",
-        "delete", "release", "releases", "deadletters", "alerts", "await", "sleep"};
+        "update", "delete", "release", "releases", "deadletters", "alerts", "await", "sleep"};
     private static final int PS_ROWS = 50;
 
     private final ProcessTable processes;
@@ -238,6 +238,37 @@ public final class HotcodeCommands {
     @Descriptor("load a new version of a module from a jar URL (refused while the module has old code)")
     public String load(@Descriptor("module name") String module, @Descriptor("jar URL, e.g. file:/path/x.jar") String url) {
         return "loaded " + code.load(module, url);
+    }
+
+    /**
+     * {@code load} for a module named by its bundle, as Felix's {@code update <id> <url>} names it, but with the
+     * outcome returned: a failed upgrade (rolled back, the old version current again) throws, so a Gogo script stops
+     * there instead of going on as if the new version ran.
+     */
+    @Descriptor("update a module's bundle from a jar URL and say what came of it: loaded, or an error (and a script"
+            + " stops) when the upgrade rolled back or was refused (refused while the module has old code)")
+    public String update(@Descriptor("bundle id of a module bundle") long bundleId,
+                         @Descriptor("jar URL, e.g. file:/path/x.jar") String url) {
+        String module = moduleOfBundle(bundleId);
+        Optional<VersionInfo> before = code.which(module).flatMap(ModuleInfo::current);
+        VersionInfo now = code.load(module, url); // throws on a rollback, naming the cause
+        return "updated bundle " + bundleId + ": loaded " + module + " " + now.version() + " (vsn " + now.vsn() + ")"
+                + before.map(b -> "; " + module + " " + b.version() + " is now old").orElse("");
+    }
+
+    /** The module a bundle provides (its current version's, or else its old version's, bundle). */
+    private String moduleOfBundle(long bundleId) {
+        List<ModuleInfo> all = code.modules();
+        for (ModuleInfo m : all) {
+            if (m.current().or(m::old).map(VersionInfo::bundleId).orElse(-1L) == bundleId) {
+                return m.name();
+            }
+        }
+        throw new HotcodeException("update: bundle " + bundleId + " provides no module known to the code server"
+                + " (start a bundle with a Hotcode-Module header first; for other bundles use felix:update)"
+                + (all.isEmpty() ? "" : "; module bundles: " + String.join(", ", all.stream()
+                        .map(m -> m.name() + " " + m.current().or(m::old).map(VersionInfo::bundleId)
+                                .map(String::valueOf).orElse("-")).toList())));
     }
 
     @Descriptor("delete a module: its current version becomes old; calls to it fail with undef; nobody is killed")
