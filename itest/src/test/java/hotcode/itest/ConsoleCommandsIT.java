@@ -258,7 +258,7 @@ public class ConsoleCommandsIT {
 
         assertFailure(console.fails("hotcode:info 999999"), "no process <0.999999.0> is alive");
         assertFailure(console.fails("hotcode:info '<0.999999.0>'"), "no process <0.999999.0> is alive");
-        assertFailure(console.fails("hotcode:info notapid"), "\"notapid\" is not a pid");
+        assertFailure(console.fails("hotcode:info notapid"), "no process is registered as notapid (and it is not a pid)");
         assertFailure(console.fails("hotcode:kill 999999"), "no process <0.999999.0> is alive");
         assertFailure(console.fails("hotcode:send 999999 ping"), "no process <0.999999.0> is alive");
         assertFailure(console.fails("hotcode:send nosuchname ping"), "nosuchname");

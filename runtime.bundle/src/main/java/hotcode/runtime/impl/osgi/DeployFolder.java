@@ -250,7 +250,7 @@ public final class DeployFolder implements AutoCloseable {
             if (!earlier.blockers().equals(s.waitingFor)) {
                 s.waitingFor = earlier.blockers();
                 Log.info("deploy: " + file + " waits: module " + module + " still has old code run by "
-                        + earlier.blockers() + "; it is loaded once they leave it");
+                        + pids(earlier.blockers()) + "; it is loaded once they leave it");
             }
             return false;
         }
@@ -283,9 +283,15 @@ public final class DeployFolder implements AutoCloseable {
             ModuleSlot slot = registry.slot(module);
             ModuleVersion old = slot == null ? null : slot.old();
             Log.info("deploy: old code of module " + module + (old == null ? "" : " (" + old.label() + ")")
-                    + " is still run by " + r.blockers() + "; soft-purged once they leave it");
+                    + " is still run by " + pids(r.blockers()) + "; soft-purged once they leave it");
         }
         long next = Math.min(delay * 2, PURGE_MAX_MILLIS);
         thread.schedule(() -> softPurge(module, next, r.blockers()), delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** The pids, or their count and the first 20 when there are more: a log line, not a listing of thousands. */
+    private static String pids(List<Pid> pids) {
+        return pids.size() <= 20 ? pids.toString()
+                : pids.size() + " processes: " + pids.subList(0, 20).toString().replace("]", ", ...]");
     }
 }

@@ -36,6 +36,8 @@ public final class HotcodeCommands {
     static final String[] FUNCTIONS = {"ps", "info", "modules", "which", "send", "kill", "purge", "softpurge", "load",
         "update", "delete", "release", "releases", "deadletters", "alerts", "await", "sleep"};
     private static final int PS_ROWS = 50;
+    /** How many pids a purge's answer lists (a screenful); the rest are counted. */
+    static final int PIDS_SHOWN = 20;
 
     private final ProcessTable processes;
     private final Names names;
@@ -80,8 +82,12 @@ public final class HotcodeCommands {
     }
 
     @Descriptor("show one process: links, monitors, current function, the versions on its stack")
-    public Table info(@Descriptor("pid, as <0.N.0> (quoted) or N") String pid) {
-        ProcessInfo p = processes.info(TermParser.pid(pid, processes));
+    public Table info(@Descriptor("pid (<0.N.0> quoted, or N) or registered name") String process) {
+        Pid named = names.whereis(process);
+        if (named == null && !TermParser.isPid(process)) {
+            throw new HotcodeException("no process is registered as " + process + " (and it is not a pid)");
+        }
+        ProcessInfo p = processes.info(named != null ? named : TermParser.pid(process, processes));
         Table t = new Table("FIELD", "VALUE");
         List<String> frames = p.frames();
         t.row("pid", p.pid()).row("registered_name", orDash(p.registeredName())).row("state", p.status())
@@ -330,14 +336,26 @@ public final class HotcodeCommands {
 
     // ------------------------------------------------------------------ internals
 
-    private static String describe(PurgeResult r) {
+    static String describe(PurgeResult r) {
         if (!r.purged()) {
             return r.blockers().isEmpty() ? r.module() + " has no old code: nothing purged"
-                    : "not purged: " + r.module() + "'s old code is still run by " + r.blockers();
+                    : "not purged: " + r.module() + "'s old code is still run by " + pids(r.blockers());
         }
-        return "purged " + r.module() + (r.migrated().isEmpty() ? "" : ": moved " + r.migrated() + " to the current version")
-                + (r.killed().isEmpty() ? "" : (r.migrated().isEmpty() ? ": " : "; ") + "killed " + r.killed())
-                + (r.blockers().isEmpty() ? "" : "; still running after the purge bound: " + r.blockers());
+        return "purged " + r.module() + (r.migrated().isEmpty() ? "" : ": moved " + pids(r.migrated()) + " to the current version")
+                + (r.killed().isEmpty() ? "" : (r.migrated().isEmpty() ? ": " : "; ") + "killed " + pids(r.killed()))
+                + (r.blockers().isEmpty() ? "" : "; still running after the purge bound: " + pids(r.blockers()));
+    }
+
+    /** The pids, or when there are more than a screenful, their count and the first {@link #PIDS_SHOWN}. */
+    private static String pids(List<Pid> pids) {
+        if (pids.size() <= PIDS_SHOWN) {
+            return pids.toString();
+        }
+        StringBuilder b = new StringBuilder().append(pids.size()).append(" processes: [");
+        for (Pid p : pids.subList(0, PIDS_SHOWN)) {
+            b.append(p).append(", ");
+        }
+        return b.append("... ").append(pids.size() - PIDS_SHOWN).append(" more]").toString();
     }
 
     /** Erlang's answer for a module it has never heard of: non_existing, said plainly. */
