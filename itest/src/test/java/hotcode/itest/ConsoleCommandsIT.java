@@ -366,6 +366,29 @@ public class ConsoleCommandsIT {
                 + b.getBundleId());
     }
 
+    /** A missing argument got Gogo's "Cannot coerce info() to any of [(String)]": it says the usage instead. */
+    @Test
+    public void aMissingArgumentSaysTheUsage() {
+        String[][] cases = {
+            {"hotcode:info", "usage: hotcode:info <pid|name>"},
+            {"hotcode:which", "usage: hotcode:which <module>"},
+            {"hotcode:send", "usage: hotcode:send <pid|name> <term>"},
+            {"hotcode:send 7", "usage: hotcode:send <pid|name> <term>"},
+            {"hotcode:kill", "usage: hotcode:kill <pid> [reason]"},
+            {"hotcode:purge", "usage: hotcode:purge <module> [kill|migrate]"},
+            {"hotcode:softpurge", "usage: hotcode:softpurge <module>"},
+            {"hotcode:load", "usage: hotcode:load <module> <url>"},
+            {"hotcode:load m", "usage: hotcode:load <module> <url>"},
+            {"hotcode:update", "usage: hotcode:update <bundle id> <url>"},
+            {"hotcode:update 4", "usage: hotcode:update <bundle id> <url>"},
+            {"hotcode:delete", "usage: hotcode:delete <module>"},
+            {"hotcode:await", "usage: hotcode:await <pid> [ms]"},
+        };
+        for (String[] c : cases) {
+            assertFailure(console.fails(c[0]), c[1]);
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private static void assertRow(String table, String rowRegex) {

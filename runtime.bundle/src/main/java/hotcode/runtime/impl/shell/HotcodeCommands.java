@@ -334,6 +334,80 @@ public final class HotcodeCommands {
         return t;
     }
 
+    // ------------------------------------------------------------------ usage
+    // Gogo answers a call with too few arguments with "Cannot coerce info() to any of [(String)]"; these overloads,
+    // one per missing-argument count, answer with the command's usage instead (Gogo picks a method by argument count).
+
+    @Descriptor("with too few arguments: says the usage")
+    public Table info() {
+        throw usage("info <pid|name>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public Object which() {
+        throw usage("which <module>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String send() {
+        throw usage("send <pid|name> <term>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String send(@Descriptor("(the rest is missing)") String to) {
+        throw usage("send <pid|name> <term>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String kill() {
+        throw usage("kill <pid> [reason]");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String await() {
+        throw usage("await <pid> [ms]");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String purge() {
+        throw usage("purge <module> [kill|migrate]");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String softpurge() {
+        throw usage("softpurge <module>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String load() {
+        throw usage("load <module> <url>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String load(@Descriptor("(the rest is missing)") String module) {
+        throw usage("load <module> <url>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String update() {
+        throw usage("update <bundle id> <url>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String update(@Descriptor("(the rest is missing)") String bundleId) {
+        throw usage("update <bundle id> <url>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String delete() {
+        throw usage("delete <module>");
+    }
+
+    private static HotcodeException usage(String synopsis) {
+        return new HotcodeException("usage: hotcode:" + synopsis + " (help hotcode:" + synopsis.split(" ")[0]
+                + " says more)");
+    }
+
     // ------------------------------------------------------------------ internals
 
     static String describe(PurgeResult r) {
