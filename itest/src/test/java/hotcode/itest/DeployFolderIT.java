@@ -108,9 +108,13 @@ public class DeployFolderIT {
             assertTrue(code().which(module).isEmpty());
         }
 
-        Files.write(file, jar); // the copy finished: the file changed, so it is read again
+        try (LogCapture log = LogCapture.start()) {
+            Files.write(file, jar); // the copy finished: the file changed, so it is read again
 
-        await("the whole jar to be installed and loaded", () -> code().isLoaded(module));
+            await("the whole jar to be installed and loaded", () -> code().isLoaded(module));
+            // and its start to have returned, so the class does not end (stopping the framework) mid-start
+            await("the deploy to finish", () -> log.text().contains(file + " installed module " + module));
+        }
         assertEquals("1.0.0", currentVersion(module));
         assertEquals("installed from the deploy folder", file.toUri().toString(),
                 which(module).current().orElseThrow().location());
