@@ -258,7 +258,7 @@ public class ConsoleCommandsIT {
 
         assertFailure(console.fails("hotcode:info 999999"), "no process <0.999999.0> is alive");
         assertFailure(console.fails("hotcode:info '<0.999999.0>'"), "no process <0.999999.0> is alive");
-        assertFailure(console.fails("hotcode:info notapid"), "\"notapid\" is not a pid");
+        assertFailure(console.fails("hotcode:info notapid"), "no process is registered as notapid (and it is not a pid)");
         assertFailure(console.fails("hotcode:kill 999999"), "no process <0.999999.0> is alive");
         assertFailure(console.fails("hotcode:send 999999 ping"), "no process <0.999999.0> is alive");
         assertFailure(console.fails("hotcode:send nosuchname ping"), "nosuchname");
@@ -330,6 +330,63 @@ public class ConsoleCommandsIT {
         assertEquals("2.0.0", currentVersion("crel"));
         assertEquals("v2 from 3.0.0", hotcode.runtime.api.GenServer.call(s, "shape"));
         assertRow(console.text("hotcode:releases"), "crel +3\\.0\\.0 +old +hotcode\\.itest\\.crel 3\\.0\\.0");
+    }
+
+    // ------------------------------------------------------------------ update: the outcome, a script stops on rollback
+
+    @Test
+    public void updateSaysWhatItLoadedAndARollbackStopsTheScript() throws Exception {
+        String mod = "cupdate";
+        org.osgi.framework.Bundle b = TestModules.module("hotcode.itest." + mod, "1.0.0")
+                .module(mod, ServerUpgradeIT.ENTRY).classes("counter-entry", "counter-v1").start(context());
+        Pid refuser = (Pid) Hotcode.call(mod, "start", 1, "throw"); // its codeChange refuses while failOn is "throw"
+        java.nio.file.Path v2 = java.nio.file.Files.createTempFile("cupdate-2.0.0", ".jar");
+        java.nio.file.Files.write(v2, TestModules.module("hotcode.itest." + mod, "2.0.0")
+                .module(mod, ServerUpgradeIT.ENTRY).classes("counter-entry", "counter-v2").bytes());
+        String url = v2.toUri().toString();
+
+        System.setProperty("hotcode.itest.failOn", "throw");
+        try {
+            Throwable rolledBack = console.fails("hotcode:update " + b.getBundleId() + " '" + url + "'\n"
+                    + "after = reached");
+            assertFailure(rolledBack, mod + ": upgrade 1.0.0 -> 2.0.0 rolled back", refuser.toString(),
+                    "refuses mode throw");
+            assertEquals("the script stopped at the failed update", null, console.variable("after"));
+            assertEquals("1.0.0", currentVersion(mod));
+        } finally {
+            System.clearProperty("hotcode.itest.failOn");
+        }
+        Itest.await("the bundle restored to 1.0.0", () -> b.getVersion().toString().equals("1.0.0"));
+
+        // vsn 3: the rolled-back attempt had vsn 2
+        assertEquals("updated bundle " + b.getBundleId() + ": loaded " + mod + " 2.0.0 (vsn 3); " + mod
+                + " 1.0.0 is now old", console.text("hotcode:update " + b.getBundleId() + " '" + url + "'"));
+        assertEquals("2.0.0", currentVersion(mod));
+        assertFailure(console.fails("hotcode:update 0 '" + url + "'"), "bundle 0 provides no module", mod + " "
+                + b.getBundleId());
+    }
+
+    /** A missing argument got Gogo's "Cannot coerce info() to any of [(String)]": it says the usage instead. */
+    @Test
+    public void aMissingArgumentSaysTheUsage() {
+        String[][] cases = {
+            {"hotcode:info", "usage: hotcode:info <pid|name>"},
+            {"hotcode:which", "usage: hotcode:which <module>"},
+            {"hotcode:send", "usage: hotcode:send <pid|name> <term>"},
+            {"hotcode:send 7", "usage: hotcode:send <pid|name> <term>"},
+            {"hotcode:kill", "usage: hotcode:kill <pid> [reason]"},
+            {"hotcode:purge", "usage: hotcode:purge <module> [kill|migrate]"},
+            {"hotcode:softpurge", "usage: hotcode:softpurge <module>"},
+            {"hotcode:load", "usage: hotcode:load <module> <url>"},
+            {"hotcode:load m", "usage: hotcode:load <module> <url>"},
+            {"hotcode:update", "usage: hotcode:update <bundle id> <url>"},
+            {"hotcode:update 4", "usage: hotcode:update <bundle id> <url>"},
+            {"hotcode:delete", "usage: hotcode:delete <module>"},
+            {"hotcode:await", "usage: hotcode:await <pid> [ms]"},
+        };
+        for (String[] c : cases) {
+            assertFailure(console.fails(c[0]), c[1]);
+        }
     }
 
     // ------------------------------------------------------------------ helpers
@@ -404,6 +461,11 @@ public class ConsoleCommandsIT {
             }
             fail(line + " should have failed, but returned " + result);
             return null;
+        }
+
+        /** The session variable {@code name} (null when unset). */
+        Object variable(String name) throws ReflectiveOperationException {
+            return session.getClass().getMethod("get", String.class).invoke(session, name);
         }
 
         void close() {

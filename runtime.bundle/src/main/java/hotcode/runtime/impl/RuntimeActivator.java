@@ -1,6 +1,7 @@
 package hotcode.runtime.impl;
 
 import hotcode.runtime.api.CodeServer;
+import hotcode.runtime.impl.osgi.DeployFolder;
 import hotcode.runtime.impl.osgi.LogServiceSink;
 import hotcode.runtime.impl.osgi.ModuleExtender;
 import hotcode.runtime.impl.osgi.NamedProcessServices;
@@ -27,6 +28,7 @@ public final class RuntimeActivator implements BundleActivator {
     private AutoCloseable configuration;
     private Kernel kernel;
     private ModuleExtender extender;
+    private DeployFolder deploy; // null unless hotcode.deploy.dir is set
     private AutoCloseable shell;
     private Warmups warmups;
     private AutoCloseable logService;
@@ -56,6 +58,7 @@ public final class RuntimeActivator implements BundleActivator {
                 kernel.codeServer(), kernel.registry(), kernel.router());
         extender = new ModuleExtender(context, kernel.code());
         extender.open();
+        deploy = DeployFolder.open(context, kernel.codeServer(), kernel.registry());
         warmups = Warmups.start(kernel, config.warmup(), warmupSteps);
         configuration = RuntimeConfiguration.register(context, config, this::reconfigure);
     }
@@ -75,6 +78,9 @@ public final class RuntimeActivator implements BundleActivator {
         }
         warmups.close(); // first: no warm-up loads a module or starts a process while the runtime stops
         kernel.monitor().close();
+        if (deploy != null) {
+            deploy.close(); // before the extender: no deploy loads a module while it closes
+        }
         extender.close();
         kernel.processes().killAll(config.purgeTimeoutMillis());
         if (shell != null) {

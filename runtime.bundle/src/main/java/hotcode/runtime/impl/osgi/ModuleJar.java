@@ -7,6 +7,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.URL;
 import java.net.URLConnection;
 import java.nio.charset.StandardCharsets;
@@ -122,6 +123,35 @@ final class ModuleJar {
         } catch (IOException e) {
             throw new HotcodeException(prefix + "cannot read " + url + ": " + e);
         }
+    }
+
+    /**
+     * Checks that {@code jar} is a whole zip: its end record is there (a copy that stopped half way lacks it, though
+     * the manifest at the front may read fine) and every entry reads to its end with a matching checksum.
+     */
+    static void checkWhole(String prefix, String url, byte[] jar) {
+        if (!hasEndRecord(jar)) {
+            throw new HotcodeException(prefix + url + " is not a whole jar (" + size(jar.length)
+                    + " with no zip end record): perhaps still being written");
+        }
+        try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(jar))) {
+            while (in.getNextEntry() != null) {
+                in.transferTo(OutputStream.nullOutputStream()); // checks the entry's size and CRC at its end
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            throw new HotcodeException(prefix + url + " is not a whole jar: " + e);
+        }
+    }
+
+    /** Whether the zip end-of-central-directory signature (PK 5 6) is in the last 64 KiB + 22 bytes, where it must be. */
+    private static boolean hasEndRecord(byte[] jar) {
+        int stop = Math.max(0, jar.length - 0xFFFF - 22);
+        for (int i = jar.length - 22; i >= stop; i--) {
+            if (jar[i] == 'P' && jar[i + 1] == 'K' && jar[i + 2] == 5 && jar[i + 3] == 6) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Manifest manifest(String prefix, String url, byte[] jar) {

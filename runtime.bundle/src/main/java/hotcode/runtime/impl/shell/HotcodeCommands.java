@@ -34,8 +34,10 @@ import java.util.Optional;
  */
 public final class HotcodeCommands {
     static final String[] FUNCTIONS = {"ps", "info", "modules", "which", "send", "kill", "purge", "softpurge", "load",
-        "delete", "release", "releases", "deadletters", "alerts", "await", "sleep"};
+        "update", "delete", "release", "releases", "deadletters", "alerts", "await", "sleep"};
     private static final int PS_ROWS = 50;
+    /** How many pids a purge's answer lists (a screenful); the rest are counted. */
+    static final int PIDS_SHOWN = 20;
 
     private final ProcessTable processes;
     private final Names names;
@@ -80,8 +82,12 @@ public final class HotcodeCommands {
     }
 
     @Descriptor("show one process: links, monitors, current function, the versions on its stack")
-    public Table info(@Descriptor("pid, as <0.N.0> (quoted) or N") String pid) {
-        ProcessInfo p = processes.info(TermParser.pid(pid, processes));
+    public Table info(@Descriptor("pid (<0.N.0> quoted, or N) or registered name") String process) {
+        Pid named = names.whereis(process);
+        if (named == null && !TermParser.isPid(process)) {
+            throw new HotcodeException("no process is registered as " + process + " (and it is not a pid)");
+        }
+        ProcessInfo p = processes.info(named != null ? named : TermParser.pid(process, processes));
         Table t = new Table("FIELD", "VALUE");
         List<String> frames = p.frames();
         t.row("pid", p.pid()).row("registered_name", orDash(p.registeredName())).row("state", p.status())
@@ -240,6 +246,37 @@ public final class HotcodeCommands {
         return "loaded " + code.load(module, url);
     }
 
+    /**
+     * {@code load} for a module named by its bundle, as Felix's {@code update <id> <url>} names it, but with the
+     * outcome returned: a failed upgrade (rolled back, the old version current again) throws, so a Gogo script stops
+     * there instead of going on as if the new version ran.
+     */
+    @Descriptor("update a module's bundle from a jar URL and say what came of it: loaded, or an error (and a script"
+            + " stops) when the upgrade rolled back or was refused (refused while the module has old code)")
+    public String update(@Descriptor("bundle id of a module bundle") long bundleId,
+                         @Descriptor("jar URL, e.g. file:/path/x.jar") String url) {
+        String module = moduleOfBundle(bundleId);
+        Optional<VersionInfo> before = code.which(module).flatMap(ModuleInfo::current);
+        VersionInfo now = code.load(module, url); // throws on a rollback, naming the cause
+        return "updated bundle " + bundleId + ": loaded " + module + " " + now.version() + " (vsn " + now.vsn() + ")"
+                + before.map(b -> "; " + module + " " + b.version() + " is now old").orElse("");
+    }
+
+    /** The module a bundle provides (its current version's, or else its old version's, bundle). */
+    private String moduleOfBundle(long bundleId) {
+        List<ModuleInfo> all = code.modules();
+        for (ModuleInfo m : all) {
+            if (m.current().or(m::old).map(VersionInfo::bundleId).orElse(-1L) == bundleId) {
+                return m.name();
+            }
+        }
+        throw new HotcodeException("update: bundle " + bundleId + " provides no module known to the code server"
+                + " (start a bundle with a Hotcode-Module header first; for other bundles use felix:update)"
+                + (all.isEmpty() ? "" : "; module bundles: " + String.join(", ", all.stream()
+                        .map(m -> m.name() + " " + m.current().or(m::old).map(VersionInfo::bundleId)
+                                .map(String::valueOf).orElse("-")).toList())));
+    }
+
     @Descriptor("delete a module: its current version becomes old; calls to it fail with undef; nobody is killed")
     public String delete(@Descriptor("module name") String module) {
         Optional<ModuleInfo> before = code.which(module);
@@ -297,16 +334,102 @@ public final class HotcodeCommands {
         return t;
     }
 
+    // ------------------------------------------------------------------ usage
+    // Gogo answers a call with too few arguments with "Cannot coerce info() to any of [(String)]"; these overloads,
+    // one per missing-argument count, answer with the command's usage instead (Gogo picks a method by argument count).
+
+    @Descriptor("with too few arguments: says the usage")
+    public Table info() {
+        throw usage("info <pid|name>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public Object which() {
+        throw usage("which <module>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String send() {
+        throw usage("send <pid|name> <term>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String send(@Descriptor("(the rest is missing)") String to) {
+        throw usage("send <pid|name> <term>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String kill() {
+        throw usage("kill <pid> [reason]");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String await() {
+        throw usage("await <pid> [ms]");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String purge() {
+        throw usage("purge <module> [kill|migrate]");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String softpurge() {
+        throw usage("softpurge <module>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String load() {
+        throw usage("load <module> <url>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String load(@Descriptor("(the rest is missing)") String module) {
+        throw usage("load <module> <url>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String update() {
+        throw usage("update <bundle id> <url>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String update(@Descriptor("(the rest is missing)") String bundleId) {
+        throw usage("update <bundle id> <url>");
+    }
+
+    @Descriptor("with too few arguments: says the usage")
+    public String delete() {
+        throw usage("delete <module>");
+    }
+
+    private static HotcodeException usage(String synopsis) {
+        return new HotcodeException("usage: hotcode:" + synopsis + " (help hotcode:" + synopsis.split(" ")[0]
+                + " says more)");
+    }
+
     // ------------------------------------------------------------------ internals
 
-    private static String describe(PurgeResult r) {
+    static String describe(PurgeResult r) {
         if (!r.purged()) {
             return r.blockers().isEmpty() ? r.module() + " has no old code: nothing purged"
-                    : "not purged: " + r.module() + "'s old code is still run by " + r.blockers();
+                    : "not purged: " + r.module() + "'s old code is still run by " + pids(r.blockers());
         }
-        return "purged " + r.module() + (r.migrated().isEmpty() ? "" : ": moved " + r.migrated() + " to the current version")
-                + (r.killed().isEmpty() ? "" : (r.migrated().isEmpty() ? ": " : "; ") + "killed " + r.killed())
-                + (r.blockers().isEmpty() ? "" : "; still running after the purge bound: " + r.blockers());
+        return "purged " + r.module() + (r.migrated().isEmpty() ? "" : ": moved " + pids(r.migrated()) + " to the current version")
+                + (r.killed().isEmpty() ? "" : (r.migrated().isEmpty() ? ": " : "; ") + "killed " + pids(r.killed()))
+                + (r.blockers().isEmpty() ? "" : "; still running after the purge bound: " + pids(r.blockers()));
+    }
+
+    /** The pids, or when there are more than a screenful, their count and the first {@link #PIDS_SHOWN}. */
+    private static String pids(List<Pid> pids) {
+        if (pids.size() <= PIDS_SHOWN) {
+            return pids.toString();
+        }
+        StringBuilder b = new StringBuilder().append(pids.size()).append(" processes: [");
+        for (Pid p : pids.subList(0, PIDS_SHOWN)) {
+            b.append(p).append(", ");
+        }
+        return b.append("... ").append(pids.size() - PIDS_SHOWN).append(" more]").toString();
     }
 
     /** Erlang's answer for a module it has never heard of: non_existing, said plainly. */

@@ -72,6 +72,25 @@ public class ModuleJarTest {
     }
 
     @Test
+    public void aWholeJarPassesTheDeployCheck() throws IOException {
+        byte[] jar = jar(BSN, MODULE + ";class=hotcode.x.Echo");
+        ModuleJar.checkWhole("deploy: ", "x.jar", jar); // no exception
+    }
+
+    @Test
+    public void aJarCutShortIsNotWholeThoughItsManifestReads() throws IOException {
+        byte[] whole = jar(BSN, MODULE + ";class=hotcode.x.Echo");
+        for (int cut : new int[] {whole.length - 1, whole.length - 30, whole.length / 2}) {
+            byte[] half = java.util.Arrays.copyOf(whole, cut);
+            String url = file(half);
+            ModuleJar.readJar("deploy: ", url); // the manifest at the front reads: that alone is no check
+            HotcodeException e = assertThrows(HotcodeException.class, () -> ModuleJar.checkWhole("deploy: ", url, half));
+            assertTrue("names the url and says why: " + e.getMessage(), e.getMessage().contains(url)
+                    && e.getMessage().contains("not a whole jar"));
+        }
+    }
+
+    @Test
     public void theManifestIsFoundWhereverItIsInTheZip() throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (ZipOutputStream zip = new ZipOutputStream(out)) {

@@ -73,4 +73,48 @@ public class HotcodeCommandsTest extends KernelTest {
         assertEquals(atom("hello"), a.receive(atom("hello")));
         assertEquals(0, k.deadLetters().count());
     }
+
+    /** {@code info} took only a pid, while {@code send} and {@code call} take a registered name too. */
+    @Test(timeout = 60_000)
+    public void infoAcceptsARegisteredNameAsSendDoes() {
+        Agent a = Agent.spawn();
+        k.names().register("infoee", k.processes().lookup(a.pid()));
+        HotcodeCommands commands =
+                new HotcodeCommands(k.processes(), k.names(), k.deadLetters(), k.monitor(), k.codeServer());
+
+        Table byName = commands.info("infoee");
+        assertEquals(List.of("pid", a.pid()), byName.rows().get(0));
+        assertEquals(List.of("registered_name", "infoee"), byName.rows().get(1));
+        assertEquals(byName.toString(), commands.info(String.valueOf(a.pid().id())).toString());
+        HotcodeException e = assertThrows(HotcodeException.class, () -> commands.info("nobody"));
+        assertTrue(e.getMessage(), e.getMessage().contains("no process is registered as nobody"));
+    }
+
+    /** A purge that killed thousands of processes printed every pid: the output is capped, with the count. */
+    @Test
+    public void purgeOutputListsAScreenfulOfPidsAndTheCount() {
+        List<Pid> many = new java.util.ArrayList<>();
+        for (int i = 1; i <= 1000; i++) {
+            long id = i;
+            many.add(new Pid() { // a pid as a value: describe only prints it
+                public long id() {
+                    return id;
+                }
+
+                @Override
+                public String toString() {
+                    return "<0." + id + ".0>";
+                }
+            });
+        }
+        String killed = HotcodeCommands.describe(new hotcode.runtime.api.PurgeResult("m", true, many, List.of()));
+        assertTrue(killed, killed.startsWith("purged m: killed 1000 processes: [<0.1.0>, <0.2.0>, "));
+        assertTrue(killed, killed.endsWith(", <0.20.0>, ... 980 more]"));
+        String blocked = HotcodeCommands.describe(new hotcode.runtime.api.PurgeResult("m", false, List.of(), many));
+        assertTrue(blocked, blocked.startsWith("not purged: m's old code is still run by 1000 processes: [<0.1.0>, "));
+        assertTrue(blocked, blocked.endsWith("... 980 more]"));
+        List<Pid> few = many.subList(0, 3);
+        assertEquals("purged m: killed [<0.1.0>, <0.2.0>, <0.3.0>]",
+                HotcodeCommands.describe(new hotcode.runtime.api.PurgeResult("m", true, few, List.of())));
+    }
 }
