@@ -92,7 +92,7 @@ public final class HotcodeCommands {
         List<String> frames = p.frames();
         t.row("pid", p.pid()).row("registered_name", orDash(p.registeredName())).row("state", p.status())
                 .row("current_function", orDash(p.currentFunction()))
-                .row("stack (outermost first)", frames.isEmpty() ? "-" : String.join(" <- ", frames.reversed()))
+                .row("stack (innermost first)", frames.isEmpty() ? "-" : String.join(" <- ", frames.reversed()))
                 .row("old_code", p.oldCode())
                 .row("message_queue_len", p.messageQueueLen()).row("trap_exit", p.trapExit())
                 .row("links", p.links()).row("monitors", p.monitors()).row("monitored_by", p.monitoredBy());
