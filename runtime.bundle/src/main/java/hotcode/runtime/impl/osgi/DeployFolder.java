@@ -205,11 +205,18 @@ public final class DeployFolder implements AutoCloseable {
             return;
         }
         ModuleSlot slot = registry.slot(module);
-        if (slot == null || slot.current() == null) {
+        if (slot == null || slot.bundleGone()) { // no bundle provides the module: this jar's bundle will
             s.done = install(file, url, module, jar.bytes());
-        } else {
-            s.done = load(file, url, module, s);
+            return;
         }
+        String version = jar.manifest().getMainAttributes().getValue("Bundle-Version");
+        ModuleVersion cur = slot.current();
+        if (cur != null && version != null && org.osgi.framework.Version.parseVersion(version).toString()
+                .equals(cur.version())) {
+            s.done = true; // already the current version (e.g. loaded from this file before a restart): nothing to do
+            return;
+        }
+        s.done = load(file, url, module, s); // after a delete too: CodeServer.load loads the module again
     }
 
     /** A bundle installed from {@code url} whose last change is not older than the file. */

@@ -222,6 +222,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
             throw new HotcodeException("load: the bundle of module " + module + " [" + bundleId + "] is uninstalled");
         }
         OwnUpdate own = new OwnUpdate(false);
+        OwnUpdate previous = OWN_UPDATE.get(); // nested (a load inside a release's update): put back after
         OWN_UPDATE.set(own);
         try {
             b.update(new ByteArrayInputStream(jar));
@@ -232,7 +233,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
             throw new HotcodeException("load: " + describe(b) + " could not start the new version: "
                     + e.getMessage() + (e.getCause() == null ? "" : " (" + e.getCause() + ")"));
         } finally {
-            OWN_UPDATE.remove();
+            OWN_UPDATE.set(previous);
         }
         return own.outcome;
     }
@@ -276,6 +277,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
     boolean restoreNow(Bundle b, ModuleVersion keep, byte[] jar) {
         String module = keep.module();
         restoring.put(module, keep);
+        OwnUpdate previous = OWN_UPDATE.get(); // nested (a load inside a release's update): put back after
         OWN_UPDATE.set(new OwnUpdate(true));
         try {
             b.update(new ByteArrayInputStream(jar));
@@ -288,7 +290,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
                     + "; " + keep.label() + " stays current; update the bundle to a fixed version", e);
             return false;
         } finally {
-            OWN_UPDATE.remove();
+            OWN_UPDATE.set(previous);
             restoring.remove(module, keep);
         }
     }
@@ -304,11 +306,12 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
 
     /** Runs {@code update} with {@code own} telling this thread's bundle events that the runtime is doing it. */
     static void ownUpdate(OwnUpdate own, BundleAction update) throws BundleException {
+        OwnUpdate previous = OWN_UPDATE.get(); // nested (a load inside a release's update): put back after
         OWN_UPDATE.set(own);
         try {
             update.run();
         } finally {
-            OWN_UPDATE.remove();
+            OWN_UPDATE.set(previous);
         }
     }
 

@@ -29,6 +29,8 @@ public final class ServerMigration {
     /** The servers that had not staged when the wait ended (read before the verdict marks them all). */
     private final List<ServerProcess> late;
     private final long boundMillis;
+    /** The module whose start lock this holds (none for {@link #none()}). */
+    private final String module;
     private final AtomicBoolean ended = new AtomicBoolean();
 
     ServerMigration(StartLocks locks, Upgrade upgrade, BitSet claimed, long stamp, long beganNanos, long stagedNanos,
@@ -42,11 +44,33 @@ public final class ServerMigration {
         this.staged = staged;
         this.late = late;
         this.boundMillis = boundMillis;
+        this.module = upgrade != null ? upgrade.from.module() : null;
     }
 
-    /** A module without servers on the version being left: nothing to suspend, commit or abort. */
+    private ServerMigration(StartLocks locks, String module, long stamp) {
+        this.locks = locks;
+        this.upgrade = null;
+        this.claimed = null;
+        this.stamp = stamp;
+        this.beganNanos = 0;
+        this.stagedNanos = 0;
+        this.staged = true;
+        this.late = List.of();
+        this.boundMillis = 0;
+        this.module = module;
+    }
+
+    /** A module loaded for the first time: no version is being left, nothing to suspend, commit or abort. */
     public static ServerMigration none() {
         return new ServerMigration(null, null, null, 0, 0, 0, true, List.of(), 0);
+    }
+
+    /**
+     * No server runs {@code from}: nothing to migrate, but the module's start lock is held all the same until the
+     * upgrade ends, so no server starts on the version being left meanwhile.
+     */
+    static ServerMigration holding(StartLocks locks, ModuleVersion from, long stamp) {
+        return new ServerMigration(locks, from.module(), stamp);
     }
 
     public int servers() {
@@ -63,7 +87,11 @@ public final class ServerMigration {
      * current, so a released server's next qualified call and its next message already see it.
      */
     public void commit(boolean quiet) {
-        if (upgrade == null || !ended.compareAndSet(false, true)) {
+        if (!ended.compareAndSet(false, true)) {
+            return;
+        }
+        if (upgrade == null) {
+            unlock();
             return;
         }
         try {
@@ -77,22 +105,32 @@ public final class ServerMigration {
                         + (servers() - claimed.cardinality()) + " at the end of a callback)");
             }
         } finally {
-            locks.unlockWrite(upgrade.from.module(), stamp);
+            unlock();
         }
     }
 
     /** Abort: the staged states are dropped and every server runs again on the old version. Returns how long it took. */
     public long abort() {
-        if (upgrade == null || !ended.compareAndSet(false, true)) {
+        if (!ended.compareAndSet(false, true)) {
+            return 0;
+        }
+        if (upgrade == null) {
+            unlock();
             return 0;
         }
         long t = System.nanoTime();
         try {
             upgrade.decide(Upgrade.Verdict.ROLLBACK, claimed);
         } finally {
-            locks.unlockWrite(upgrade.from.module(), stamp);
+            unlock();
         }
         return System.nanoTime() - t;
+    }
+
+    private void unlock() {
+        if (locks != null) {
+            locks.unlockWrite(module, stamp);
+        }
     }
 
     /** Why the migration did not stage (after {@link #abort}, which measured {@code rollbackNanos}). */

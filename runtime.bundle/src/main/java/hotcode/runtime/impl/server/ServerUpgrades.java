@@ -56,21 +56,20 @@ public final class ServerUpgrades {
      * suspended, and no server of the module can start, until the returned migration is committed or aborted.
      */
     public ServerMigration suspendAndMigrate(ModuleVersion from, ModuleVersion to) {
-        Set<ServerProcess> all = servers.of(from.module());
-        if (all == null || all.isEmpty()) {
-            return ServerMigration.none();
-        }
+        // the start lock first, even when there is no server: none may start on the version being left until the end
         long stamp = locks.write(from.module());
         boolean handedOver = false;
         try {
+            Set<ServerProcess> all = servers.of(from.module());
             List<ServerProcess> list = new ArrayList<>();
-            for (ServerProcess s : all) {
+            for (ServerProcess s : all == null ? Set.<ServerProcess>of() : all) {
                 if (s.version() == from && s.proc().isAlive()) {
                     list.add(s);
                 }
             }
             if (list.isEmpty()) {
-                return ServerMigration.none();
+                handedOver = true;
+                return ServerMigration.holding(locks, from, stamp);
             }
             long t0 = System.nanoTime();
             long bound = migrationBoundMillis; // one bound for the whole upgrade, whatever a new configuration says meanwhile

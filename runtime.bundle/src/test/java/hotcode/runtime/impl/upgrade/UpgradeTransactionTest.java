@@ -165,6 +165,24 @@ public class UpgradeTransactionTest extends KernelTest {
     }
 
     @Test
+    public void noServerStartsOnTheVersionBeingLeftWhileAnUpgradeWithoutServersIsPrepared() throws Exception {
+        ModuleVersion v1 = Modules.load(k, "srv", Srv.class, "1.0.0"); // no server runs it yet
+        Class<?> counter = v1.loader().loadClass(Srv.Counter.class.getName());
+        ModuleUpgrade u = k.code().prepare(Modules.source("srv", Srv.class, "2.0.0"));
+        java.util.concurrent.CompletableFuture<Pid> started = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> k.servers().start(null, "srv", counter.getName(), 7, false));
+        try {
+            started.get(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+            fail("a server started on 1.0.0 while the upgrade to 2.0.0 was prepared");
+        } catch (java.util.concurrent.TimeoutException expected) {
+            // it waits for the upgrade's end
+        }
+        UpgradeOutcome o = u.commit();
+        Pid p = started.get(WAIT, java.util.concurrent.TimeUnit.SECONDS);
+        assertSame("started on the version the upgrade made current", o.to(), ((hotcode.runtime.impl.process.Proc) p).topVersion());
+    }
+
+    @Test
     public void theSameRevisionAgainIsUnchanged() {
         hotcode.runtime.impl.code.ModuleSource src = Modules.source("m", Srv.class, "1.0.0");
         assertEquals(UpgradeOutcome.Result.COMMITTED, k.code().upgrade(src).result());
