@@ -52,6 +52,24 @@ public final class ModuleRegistry {
     }
 
     /**
+     * The module's slot with its lock held (the caller unlocks it in a finally), or null when the code server does not
+     * know the module. A slot that a purge dropped between the lookup and the lock is never returned.
+     */
+    public ModuleSlot lockSlot(String module) {
+        for (;;) {
+            ModuleSlot m = modules.get(module);
+            if (m == null) {
+                return null;
+            }
+            m.lock();
+            if (modules.get(module) == m) {
+                return m;
+            }
+            m.unlock();
+        }
+    }
+
+    /**
      * The slot for {@code src}'s module, made if needed, with its lock held: the caller unlocks it in a finally. A
      * slot that a purge dropped between the lookup and the lock is never returned (a fresh one is made).
      */

@@ -220,11 +220,10 @@ public final class CodeServerImpl implements CodeServer {
      * newer version was loaded meanwhile).
      */
     public boolean restored(ModuleVersion v, ModuleSource src) {
-        ModuleSlot m = registry.slot(v.module());
+        ModuleSlot m = registry.lockSlot(v.module());
         if (m == null) {
             return false;
         }
-        m.lock();
         try {
             if (m.current() != v || !v.version().equals(src.version())) {
                 return false;
@@ -244,11 +243,10 @@ public final class CodeServerImpl implements CodeServer {
      * version's anchor may have lost its wire in an earlier refresh, after a refused update).
      */
     public void refreshing(ModuleVersion v) {
-        ModuleSlot m = registry.slot(v.module());
+        ModuleSlot m = registry.lockSlot(v.module());
         if (m == null) {
             return;
         }
-        m.lock();
         try {
             if (m.old() != null) {
                 purger.purge(m, "refresh", false);
@@ -261,11 +259,10 @@ public final class CodeServerImpl implements CodeServer {
 
     /** Bundle {@code bundleId} was uninstalled: if it provides the module, Erlang's delete (purging older old code). */
     public void uninstalled(String module, long bundleId) {
-        ModuleSlot m = registry.slot(module);
+        ModuleSlot m = registry.lockSlot(module);
         if (m == null) {
             return;
         }
-        m.lock();
         try {
             if (m.bundleId() != bundleId) {
                 return; // another bundle (e.g. one refused for claiming this module) leaves the module alone
@@ -316,12 +313,11 @@ public final class CodeServerImpl implements CodeServer {
     /** An unknown module has nothing to purge: {@code purged} is false, as Erlang's purge of it is. */
     @Override
     public PurgeResult purge(String module, PurgeMode mode) {
-        ModuleSlot m = registry.slot(module);
+        boolean migrate = mode == PurgeMode.MIGRATE;
+        ModuleSlot m = registry.lockSlot(module);
         if (m == null) {
             return new PurgeResult(module, false, List.of(), List.of());
         }
-        boolean migrate = mode == PurgeMode.MIGRATE;
-        m.lock();
         try {
             PurgeResult r = purger.purge(m, migrate ? "migrate purge" : "purge", migrate);
             registry.forgetIfEmpty(m);
@@ -334,11 +330,10 @@ public final class CodeServerImpl implements CodeServer {
     /** Nothing to purge, an unknown module included, is a success: {@code purged} is true, as in Erlang. */
     @Override
     public PurgeResult softPurge(String module) {
-        ModuleSlot m = registry.slot(module);
+        ModuleSlot m = registry.lockSlot(module);
         if (m == null) {
             return new PurgeResult(module, true, List.of(), List.of());
         }
-        m.lock();
         try {
             ModuleVersion old = m.old();
             if (old == null) {
@@ -408,11 +403,10 @@ public final class CodeServerImpl implements CodeServer {
     /** Refused (false) for an unknown module too, as Erlang's delete of it is. */
     @Override
     public boolean delete(String module) {
-        ModuleSlot m = registry.slot(module);
+        ModuleSlot m = registry.lockSlot(module);
         if (m == null) {
             return false;
         }
-        m.lock();
         try {
             if (m.current() == null || m.old() != null) {
                 return false;
