@@ -317,8 +317,11 @@ public class CodeServerIT {
         assertEquals("1.0.0", currentVersion(e.module));
         assertEquals("1.0.0", e.bundle.getVersion().toString());
 
-        VersionInfo v2 = code().load(e.module, jarFile(e.jar("2.0.0", TestModules.ECHO_V2)));
+        String v2Url = jarFile(e.jar("2.0.0", TestModules.ECHO_V2));
+        VersionInfo v2 = code().load(e.module, v2Url);
         assertEquals("2.0.0", v2.version());
+        assertEquals("which names each version's own jar", v2Url, v2.location());
+        assertEquals(e.bundle.getLocation(), which(e.module).old().orElseThrow().location());
         assertEquals(2, v2.vsn());
         assertEquals(e.bundle.getBundleId(), v2.bundleId());
         assertEquals("1.0.0", which(e.module).old().orElseThrow().version());
@@ -334,6 +337,29 @@ public class CodeServerIT {
         assertEquals("v3", Hotcode.call(e.module, "vsn"));
         assertEquals("2.0.0", which(e.module).old().orElseThrow().version());
         Itest.awaitExit(p);
+    }
+
+    /**
+     * OSGi keeps one location per bundle: after an update from a stream (Gogo's {@code update <id> <url>}) the
+     * location still names the first jar, so {@code which} says the new version came from a stream instead of
+     * showing that file for both versions.
+     */
+    @Test
+    public void whichTellsAVersionUpdatedFromAStreamFromTheOneAtTheBundlesLocation() throws Exception {
+        String module = "streamed";
+        TestModules.Spec v1 = TestModules.module("hotcode.itest." + module, "1.0.0").module(module, TestModules.ECHO_CLASS)
+                .classes(TestModules.ECHO_V1);
+        String file = jarFile(v1.bytes());
+        Bundle b = context().installBundle(file);
+        b.start();
+        assertEquals(file, which(module).current().orElseThrow().location());
+        TestModules.module("hotcode.itest." + module, "2.0.0").module(module, TestModules.ECHO_CLASS)
+                .classes(TestModules.ECHO_V2).updateOf(b);
+        ModuleInfo m = which(module);
+        assertEquals("2.0.0", m.current().orElseThrow().version());
+        assertEquals("updated from a stream (bundle location " + file + ")", m.current().orElseThrow().location());
+        assertEquals(file, m.old().orElseThrow().location());
+        b.uninstall();
     }
 
     // ------------------------------------------------------------------ concurrency

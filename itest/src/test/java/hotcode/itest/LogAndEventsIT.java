@@ -110,6 +110,20 @@ public class LogAndEventsIT {
         return out.toString();
     }
 
+    /** A release refused or rolled back is an event too, so a script or monitor sees it without reading the log. */
+    @Test
+    public void aFailedReleaseIsPostedWithItsCause() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("release");
+        java.nio.file.Path file = dir.resolve("bad.release");
+        java.nio.file.Files.writeString(file, "release: bad 1\nmodule hotcode.itest.nosuch missing.jar\n");
+        hotcode.runtime.api.HotcodeException e = Itest.assertThrows(hotcode.runtime.api.HotcodeException.class,
+                () -> Itest.code().installRelease(file.toString()));
+        Event failed = awaitEvent("hotcode/release/FAILED", x -> file.toString().equals(x.getProperty("source")));
+        assertEquals(e.getMessage(), failed.getProperty("cause"));
+        assertTrue(String.valueOf(failed.getProperty("cause")), String.valueOf(failed.getProperty("cause")).contains("missing.jar"));
+        assertTrue("no INSTALLED event for it", events.stream().noneMatch(x -> x.getTopic().equals("hotcode/release/INSTALLED")));
+    }
+
     @Test
     public void aLoadAndARollbackReachTheLogServiceAndEventAdmin() throws Exception {
         Bundle b = version("1.0.0").start(context());

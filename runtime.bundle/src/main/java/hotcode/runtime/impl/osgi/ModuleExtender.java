@@ -69,15 +69,18 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
         final boolean restore;
         /** Set while a release updates its bundles: a module bundle's STARTED prepares its upgrade, for the release. */
         final ReleaseInstaller.Collect release;
+        /** Where the new jar came from ({@code load}'s URL, a release's jar), shown by {@code which}; or null. */
+        final String source;
         UpgradeOutcome outcome;
 
         OwnUpdate(boolean restore) {
-            this(restore, null);
+            this(restore, null, null);
         }
 
-        OwnUpdate(boolean restore, ReleaseInstaller.Collect release) {
+        OwnUpdate(boolean restore, ReleaseInstaller.Collect release, String source) {
             this.restore = restore;
             this.release = release;
+            this.source = source;
         }
     }
 
@@ -221,7 +224,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
         if (b == null || b.getState() == Bundle.UNINSTALLED) {
             throw new HotcodeException("load: the bundle of module " + module + " [" + bundleId + "] is uninstalled");
         }
-        OwnUpdate own = new OwnUpdate(false);
+        OwnUpdate own = new OwnUpdate(false, null, url);
         OwnUpdate previous = OWN_UPDATE.get(); // nested (a load inside a release's update): put back after
         OWN_UPDATE.set(own);
         try {
@@ -352,9 +355,10 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
                 throw new BadModuleException(describe(b) + " is not resolved");
             }
             ModuleHeader h = ModuleHeader.parse(header, describe(b));
-            ModuleSource src = new ModuleSource(h, b.getSymbolicName(), b.getVersion().toString(), b.getBundleId(),
-                    b.getLocation(), new BundleModuleRevision(revision, wiring), wiring.getClassLoader());
             OwnUpdate own = OWN_UPDATE.get();
+            String source = own != null && own.source != null ? own.source : VersionSource.of(b);
+            ModuleSource src = new ModuleSource(h, b.getSymbolicName(), b.getVersion().toString(), b.getBundleId(),
+                    source, new BundleModuleRevision(revision, wiring), wiring.getClassLoader());
             if (own != null && own.restore) {
                 // this start is our own restore (the listener runs on the thread that called update): never a new load
                 ModuleVersion v = restoring.get(h.module());

@@ -304,7 +304,7 @@ final class ReleaseInstaller {
 
     /** Updates or installs, then starts, the step's bundle, marked as the release's own so its STARTED prepares. */
     private void touch(Step s, Collect collect) throws BundleException {
-        ModuleExtender.ownUpdate(new ModuleExtender.OwnUpdate(false, collect), () -> {
+        ModuleExtender.ownUpdate(new ModuleExtender.OwnUpdate(false, collect, s.entry.url()), () -> {
             s.touched = true;
             if (s.bundle == null) {
                 s.bundle = context.installBundle(s.entry.url(), new ByteArrayInputStream(s.entry.jar()));

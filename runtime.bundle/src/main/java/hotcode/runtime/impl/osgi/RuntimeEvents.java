@@ -29,6 +29,7 @@ public final class RuntimeEvents implements CodeServerImpl.Listener, LongConsume
     public static final String PURGED = "hotcode/code/PURGED";
     public static final String ROLLED_BACK = "hotcode/code/ROLLED_BACK";
     public static final String RELEASE_INSTALLED = "hotcode/release/INSTALLED";
+    public static final String RELEASE_FAILED = "hotcode/release/FAILED";
     public static final String DEAD_LETTER_BURST = "hotcode/deadletters/BURST";
 
     private final ServiceTracker<EventAdmin, EventAdmin> tracker;
@@ -95,6 +96,15 @@ public final class RuntimeEvents implements CodeServerImpl.Listener, LongConsume
         p.put("changed", result.changed());
         put(p, "summary", result.summary());
         post(RELEASE_INSTALLED, p);
+    }
+
+    @Override
+    public void releaseFailed(String release, RuntimeException why) {
+        Map<String, Object> p = new HashMap<>();
+        p.put("source", release);
+        put(p, "cause", why.getMessage());
+        p.put("exception", why);
+        post(RELEASE_FAILED, p);
     }
 
     /** A dead-letter burst: {@code notShown} dead letters of one second that the log did not show one by one. */

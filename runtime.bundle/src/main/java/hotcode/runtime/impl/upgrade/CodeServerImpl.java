@@ -93,6 +93,13 @@ public final class CodeServerImpl implements CodeServer {
         /** A release was installed ({@link ReleaseResult#changed()} false: it was current already). */
         default void releaseInstalled(ReleaseResult result) {
         }
+
+        /**
+         * A release was refused or rolled back: {@code release} is its file or URL as given, {@code why} the error
+         * the caller gets (it names the failing module and what was restored).
+         */
+        default void releaseFailed(String release, RuntimeException why) {
+        }
     }
 
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
@@ -420,7 +427,13 @@ public final class CodeServerImpl implements CodeServer {
 
     @Override
     public ReleaseResult installRelease(String fileOrUrl) {
-        ReleaseResult r = bundles.installRelease(fileOrUrl);
+        ReleaseResult r;
+        try {
+            r = bundles.installRelease(fileOrUrl);
+        } catch (RuntimeException e) {
+            announce(l -> l.releaseFailed(fileOrUrl, e));
+            throw e;
+        }
         announce(l -> l.releaseInstalled(r));
         return r;
     }
