@@ -67,6 +67,41 @@ public class ConsoleCommandsIT {
 
     // ------------------------------------------------------------------ servers, supervisors, migrate purge
 
+    /**
+     * Gogo's {@code help <scope:function>} (gogo.command and gogo.jline) reflects on the command service's class: the
+     * public methods named as the command and their {@code @Descriptor}. A module command's service must carry the
+     * module's {@code @Description}s that way, while running the command itself as a qualified call.
+     */
+    @Test
+    public void moduleCommandsCarryTheirDescriptionsForHelp() throws Exception {
+        ServiceReference<?>[] refs = context().getAllServiceReferences(null,
+                "(&(osgi.command.scope=pingpong)(osgi.command.function=start))");
+        assertNotNull("pingpong:start is registered", refs);
+        Object service = context().getService(refs[0]);
+        Method start = null;
+        for (Method m : service.getClass().getMethods()) {
+            if (m.getName().equals("start") && m.getParameterCount() == 1) { // start/2 (with the interval) too
+                start = m;
+            }
+        }
+        assertNotNull("a method start/1 for help on " + service.getClass(), start);
+        assertEquals(int.class, start.getParameterTypes()[0]);
+        assertEquals("spawns a server and a client that pings it n times, a second apart; returns the client's pid",
+                descriptor(start.getAnnotations()));
+        assertEquals("how many pings", descriptor(start.getParameterAnnotations()[0]));
+        context().ungetService(refs[0]);
+    }
+
+    /** The value of Gogo's {@code @Descriptor} among {@code annotations} (read by name: the probe does not import it). */
+    private static String descriptor(java.lang.annotation.Annotation[] annotations) throws Exception {
+        for (java.lang.annotation.Annotation a : annotations) {
+            if (a.annotationType().getName().equals("org.apache.felix.service.command.Descriptor")) {
+                return (String) a.annotationType().getMethod("value").invoke(a);
+            }
+        }
+        return null;
+    }
+
     @Test
     public void serverCommandsAndTheMigratePurge() throws Exception {
         org.osgi.framework.Bundle b = TestModules.module("hotcode.itest.ccount", "1.0.0")

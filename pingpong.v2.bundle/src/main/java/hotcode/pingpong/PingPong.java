@@ -1,6 +1,7 @@
 package hotcode.pingpong;
 
 import hotcode.runtime.api.Atom;
+import hotcode.runtime.api.Description;
 import hotcode.runtime.api.Module;
 import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
@@ -34,7 +35,8 @@ public final class PingPong {
     // ------------------------------------------------------------------ API
 
     /** {@code pingpong:start(N)}: spawns a server and a client that pings it N times; returns the client's pid. */
-    public static Pid start(int n) {
+    @Description("spawns a server and a client that pings it n times, a second apart; returns the client's pid")
+    public static Pid start(@Description("how many pings") int n) {
         return start(n, DEFAULT_INTERVAL_MS);
     }
 

@@ -3,6 +3,7 @@ package hotcode.kv;
 import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.GenServer;
 import hotcode.runtime.api.Hotcode;
+import hotcode.runtime.api.Description;
 import hotcode.runtime.api.Module;
 import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
@@ -64,6 +65,7 @@ public final class Kv {
     // ------------------------------------------------------------------ console commands
 
     /** {@code kv:start}: the supervisor and its two children; answers with the children. */
+    @Description("starts kv's supervisor, its server and audit worker; answers with the children")
     public static String start() {
         Supervisor.start(SUPERVISOR, Supervisor.Strategy.ONE_FOR_ONE, 3, Duration.ofSeconds(5),
                 Child.server("server", SERVER, KvServer.class, null),
@@ -72,16 +74,19 @@ public final class Kv {
     }
 
     /** {@code kv:put Key Value} → {@code {ok, Previous}}. */
-    public static Object put(String key, String value) {
+    @Description("stores value under key; answers {ok, Previous}")
+    public static Object put(@Description("the key") String key, @Description("the value") String value) {
         return GenServer.call(SERVER, tuple(KvServer.PUT, key, value));
     }
 
     /** {@code kv:get Key} → the value or {@code none}. */
+    @Description("the value under key, or none")
     public static Object get(String key) {
         return GenServer.call(SERVER, tuple(KvServer.GET, key));
     }
 
     /** {@code kv:del Key} → {@code {ok, Previous}}. */
+    @Description("deletes key; answers {ok, Previous}")
     public static Object del(String key) {
         return GenServer.call(SERVER, tuple(KvServer.DEL, key));
     }
@@ -91,16 +96,19 @@ public final class Kv {
      * counts them. New in 2.0.0: 1.0.0's header does not list the command, and its server answers
      * {@code {error, {unknown_request, stats}}}.
      */
+    @Description("the server's counters (new in 2.0.0)")
     public static Object stats() {
         return GenServer.call(SERVER, STATS);
     }
 
     /** {@code kv:keys} → the keys, sorted. */
+    @Description("the keys, sorted")
     public static Object keys() {
         return GenServer.call(SERVER, KvServer.KEYS);
     }
 
     /** {@code kv:state}: the server's state as its version holds it ({@link Sys#getState}), and who answers. */
+    @Description("the server's state as its version holds it, and which version answers")
     public static String state() {
         return Sys.getState(SERVER) + "   (server " + Hotcode.whereis(SERVER) + " runs kv "
                 + GenServer.call(SERVER, KvServer.VSN_REQUEST) + ")";
@@ -111,6 +119,7 @@ public final class Kv {
      * listed by {@code Supervisor.whichChildren}, with restart counts; this runtime's supervisor does not answer that
      * call yet, so the example reads the names.)
      */
+    @Description("the supervisor and its children, by registered name")
     public static String children() {
         StringBuilder sb = new StringBuilder();
         for (String name : new String[] {SUPERVISOR, SERVER, AUDIT}) {
@@ -124,6 +133,7 @@ public final class Kv {
      * {@code kv:migrate}: purges kv's old code in {@link PurgeMode#MIGRATE migrate} mode: processes parked at the start
      * of a qualified step move to the current version (same pid, same mailbox); the others running old code are killed.
      */
+    @Description("purges kv's old code in migrate mode: parked processes move to the current version")
     public static String migrate() {
         PurgeResult r = Hotcode.codeServer().purge(MODULE, PurgeMode.MIGRATE);
         if (!r.purged()) {
@@ -133,6 +143,7 @@ public final class Kv {
     }
 
     /** {@code kv:vsn}: the version of the module that runs this command (always the current one). */
+    @Description("the version of the module that runs this command")
     public static String vsn() {
         return VSN;
     }

@@ -52,6 +52,13 @@ final class FunctionTable {
         return fs != null && arity < fs.length ? fs[arity] : null;
     }
 
+    /** The functions named {@code name}, by arity. */
+    java.util.List<ModuleFunction> named(String name) {
+        ModuleFunction[] fs = byName.get(name);
+        return fs == null ? java.util.List.of()
+                : java.util.Arrays.stream(fs).filter(java.util.Objects::nonNull).toList();
+    }
+
     boolean hasName(String name) {
         return byName.containsKey(name);
     }

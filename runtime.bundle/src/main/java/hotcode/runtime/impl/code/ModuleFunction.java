@@ -48,6 +48,27 @@ public final class ModuleFunction {
         return method.getParameterTypes();
     }
 
+    /** The function's {@link hotcode.runtime.api.Description}, or null. */
+    public String description() {
+        hotcode.runtime.api.Description d = method.getAnnotation(hotcode.runtime.api.Description.class);
+        return d == null ? null : d.value();
+    }
+
+    /** Each parameter's {@link hotcode.runtime.api.Description}, null where it has none. */
+    public java.util.List<String> parameterDescriptions() {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (java.lang.annotation.Annotation[] as : method.getParameterAnnotations()) {
+            String d = null;
+            for (java.lang.annotation.Annotation a : as) {
+                if (a instanceof hotcode.runtime.api.Description desc) {
+                    d = desc.value();
+                }
+            }
+            out.add(d);
+        }
+        return out;
+    }
+
     public String signature() {
         return method.toGenericString();
     }

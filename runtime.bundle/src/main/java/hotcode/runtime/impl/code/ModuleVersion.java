@@ -102,6 +102,11 @@ public final class ModuleVersion {
     }
 
     /** The function, or Erlang's undef naming the module, function, arity and version. */
+    /** This version's functions named {@code name}, by arity (none when it has no such function). */
+    public java.util.List<ModuleFunction> functions(String name) {
+        return binding.functions().named(name);
+    }
+
     public ModuleFunction function(String name, int arity) {
         ModuleFunction f = binding.functions().find(name, arity);
         if (f == null) {

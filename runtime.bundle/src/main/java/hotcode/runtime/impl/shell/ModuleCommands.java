@@ -27,7 +27,9 @@ public final class ModuleCommands implements ModuleRegistry.Listener {
     private final Router router;
     private final Map<String, Registered> byModule = new ConcurrentHashMap<>();
 
-    private record Registered(List<String> commands, List<ServiceRegistration<?>> registrations) {
+    /** What was registered: the command names and their help (descriptions change with versions). */
+    private record Registered(List<String> commands, List<CommandHelp.Signature> help,
+                              List<ServiceRegistration<?>> registrations) {
         void unregister() {
             registrations.forEach(ServiceRegistration::unregister);
         }
@@ -47,7 +49,8 @@ public final class ModuleCommands implements ModuleRegistry.Listener {
     @Override
     public synchronized void loaded(ModuleVersion v, ModuleHeader header) {
         Registered before = byModule.get(v.module());
-        if (before != null && before.commands().equals(header.commands())) {
+        List<CommandHelp.Signature> help = help(v, header.commands());
+        if (before != null && before.commands().equals(header.commands()) && before.help().equals(help)) {
             return;
         }
         if (before != null) {
@@ -59,14 +62,27 @@ public final class ModuleCommands implements ModuleRegistry.Listener {
         }
         String module = v.module();
         List<ServiceRegistration<?>> registrations = new java.util.ArrayList<>();
+        Class<? extends CommandHelp> described = CommandHelp.define(help);
         for (String function : header.commands()) {
             Hashtable<String, Object> props = new Hashtable<>();
             props.put("osgi.command.scope", module);
             props.put("osgi.command.function", new String[] {function});
-            Function command = (session, args) -> run(module, function, args);
+            Function command = CommandHelp.of((session, args) -> run(module, function, args), described);
             registrations.add(context.registerService(Function.class, command, props));
         }
-        byModule.put(module, new Registered(header.commands(), registrations));
+        byModule.put(module, new Registered(header.commands(), help, registrations));
+    }
+
+    /** What {@code help} shows of {@code commands}: each function of that name in {@code v}, by arity. */
+    private static List<CommandHelp.Signature> help(ModuleVersion v, List<String> commands) {
+        List<CommandHelp.Signature> out = new java.util.ArrayList<>();
+        for (String name : commands) {
+            for (ModuleFunction f : v.functions(name)) {
+                List<Class<?>> shown = java.util.Arrays.stream(f.parameterTypes()).<Class<?>>map(CommandHelp::shown).toList();
+                out.add(new CommandHelp.Signature(name, shown, f.description(), f.parameterDescriptions()));
+            }
+        }
+        return out;
     }
 
     /** A module purged after a delete has no code left: its commands go with it (a later load registers them again). */
