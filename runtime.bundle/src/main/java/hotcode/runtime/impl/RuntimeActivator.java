@@ -29,6 +29,7 @@ public final class RuntimeActivator implements BundleActivator {
     private Kernel kernel;
     private ModuleExtender extender;
     private DeployFolder deploy; // null unless hotcode.deploy.dir is set
+    private AutoCloseable fileInstall; // null unless FileInstall's package is wired
     private AutoCloseable shell;
     private Warmups warmups;
     private AutoCloseable logService;
@@ -59,6 +60,7 @@ public final class RuntimeActivator implements BundleActivator {
         extender = new ModuleExtender(context, kernel.code());
         extender.open();
         deploy = DeployFolder.open(context, kernel.codeServer(), kernel.registry());
+        fileInstall = DeployFolder.openForFileInstall(context, kernel.codeServer(), kernel.registry());
         warmups = Warmups.start(kernel, config.warmup(), warmupSteps);
         configuration = RuntimeConfiguration.register(context, config, this::reconfigure);
     }
@@ -80,6 +82,9 @@ public final class RuntimeActivator implements BundleActivator {
         kernel.monitor().close();
         if (deploy != null) {
             deploy.close(); // before the extender: no deploy loads a module while it closes
+        }
+        if (fileInstall != null) {
+            fileInstall.close();
         }
         extender.close();
         kernel.processes().killAll(config.purgeTimeoutMillis());

@@ -42,6 +42,10 @@ import java.util.concurrent.TimeUnit;
  * in is not read half written. A file that still cannot be read as a bundle after {@value #ATTEMPTS} scans (not a
  * jar, a truncated one, no manifest) is reported and skipped until it changes; nothing of it is installed. Removing a
  * jar from the folder uninstalls nothing (an uninstall is a purge too).
+ *
+ * <p>The same deploy serves FileInstall's folders (Karaf's {@code deploy/} among them): {@link FileInstallDeployer}
+ * claims module jars there as an {@code ArtifactInstaller} and {@link #offer offers} them here, so FileInstall never
+ * installs, updates or refreshes them itself; plain bundles stay FileInstall's.
  */
 public final class DeployFolder implements AutoCloseable {
     /** The framework or system property naming the folder; unset (the default), no folder is watched. */
@@ -62,6 +66,8 @@ public final class DeployFolder implements AutoCloseable {
     private final ScheduledExecutorService thread;
     /** Each file's stamp when last seen, and how it went; only the scan thread touches it. */
     private final Map<Path, Seen> seen = new HashMap<>();
+    /** Files offered by FileInstall and not yet done (retried while a module's old code still runs); scan thread only. */
+    private final Map<Path, Seen> offered = new HashMap<>();
 
     private record Stamp(long size, long modified) {
     }
@@ -76,6 +82,65 @@ public final class DeployFolder implements AutoCloseable {
 
         Seen(Stamp stamp) {
             this.stamp = stamp;
+        }
+    }
+
+    /**
+     * Registers {@link FileInstallDeployer}, FileInstall's installer for module jars; returns what unregisters it, or
+     * null when the runtime is not wired to FileInstall's package (optional import). Checked here, by name, because
+     * loading the installer's class needs FileInstall's interface.
+     */
+    public static AutoCloseable openForFileInstall(BundleContext context, CodeServer code, ModuleRegistry registry) {
+        try {
+            Class.forName("org.apache.felix.fileinstall.ArtifactInstaller", false, DeployFolder.class.getClassLoader());
+        } catch (ClassNotFoundException | LinkageError e) {
+            return null;
+        }
+        return FileInstallDeployer.open(context, code, registry);
+    }
+
+    /** Deploys only what {@link #offer} is given (FileInstall's folders): no folder of its own is scanned. */
+    static DeployFolder forOffers(BundleContext context, CodeServer code, ModuleRegistry registry) {
+        return new DeployFolder(null, context, code, registry);
+    }
+
+    /**
+     * Deploys {@code file}, which its watcher (FileInstall) saw hold still: on this folder's thread, in the order
+     * offered; while the module's old code from an earlier load still runs, tried again every scan period until it is
+     * done or offered anew. A file that cannot be read is reported at once (the watcher waited for it already).
+     */
+    void offer(Path file) {
+        thread.execute(() -> {
+            Seen s = new Seen(stampOf(file));
+            s.failures = ATTEMPTS - 1;
+            offered.put(file, s);
+            attempt(file, s);
+        });
+    }
+
+    private void attempt(Path file, Seen s) {
+        if (offered.get(file) != s) {
+            return; // offered again since: that offer goes on
+        }
+        try {
+            deploy(file, s);
+        } catch (RuntimeException e) {
+            s.done = true;
+            Log.error("deploy: " + file + " failed: " + e, e);
+        }
+        if (s.done) {
+            offered.remove(file, s);
+        } else {
+            thread.schedule(() -> attempt(file, s), SCAN_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private static Stamp stampOf(Path file) {
+        try {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            return new Stamp(a.size(), a.lastModifiedTime().toMillis());
+        } catch (IOException e) {
+            return new Stamp(-1, -1);
         }
     }
 
