@@ -63,8 +63,9 @@ public final class HotcodeExam {
     public static final String RUNTIME_VERSION_PROPERTY = "hotcode.runtime.version";
     /** System property: this kit's bundle, as a URL or a file path (default: the jar this class was loaded from). */
     public static final String KIT_URL_PROPERTY = "hotcode.testing.url";
-    /** The runtime's Maven coordinates, without the version. */
+    /** The runtime's Maven groupId. */
     public static final String RUNTIME_GROUP_ID = "dev.hotcode";
+    /** The runtime's Maven artifactId. */
     public static final String RUNTIME_ARTIFACT_ID = "hotcode-runtime";
 
     private HotcodeExam() {
