@@ -73,7 +73,9 @@ public final class HotcodeExam {
 
     /**
      * Everything a Hotcode test needs: {@link #framework()}, {@link #runtime()}, {@link #kit()}, then {@code extra}
-     * (which Pax Exam installs after them, so a module bundle among them resolves against the runtime).
+     * (which Pax Exam installs after them, so a module bundle among them resolves against the runtime). A bundle whose
+     * packages the runtime imports optionally (Log Service, EventAdmin, ConfigAdmin, Gogo) must come before the runtime
+     * to be wired to it: compose {@code framework()}, that bundle, {@code runtime()} and {@code kit()} yourself.
      */
     public static Option[] options(Option... extra) {
         List<Option> options = new ArrayList<>();
