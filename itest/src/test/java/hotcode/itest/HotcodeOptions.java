@@ -2,8 +2,6 @@ package hotcode.itest;
 
 import static org.ops4j.pax.exam.CoreOptions.bundle;
 import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,11 +16,16 @@ import java.util.Properties;
 
 import org.ops4j.pax.exam.Option;
 
+import hotcode.testing.HotcodeExam;
+
 /**
  * Pax Exam configuration shared by all Hotcode integration tests: the real Felix framework
- * (org.apache.felix.framework from the test class path), JUnit bundles, Felix Log and EventAdmin
- * (from the local Maven repository: the runtime logs and posts events to them), and the bundles listed
- * in {@code cnf/run/itest.properties}, installed from the reactor's jar files by {@code file:} URL.
+ * (org.apache.felix.framework from the test class path) set up as the test kit sets it up
+ * ({@link HotcodeExam#framework()}: JUnit bundles among others), Felix Log and EventAdmin
+ * (from the local Maven repository: the runtime logs and posts events to them), the bundles listed
+ * in {@code cnf/run/itest.properties}, installed from the reactor's jar files by {@code file:} URL, and the
+ * test kit's bundle ({@link HotcodeExam#kit()}: the helpers of {@code hotcode.testing}, which {@link Itest} and the
+ * example tests call from inside the framework).
  *
  * <p>The reactor root comes from the system property {@value #ROOT_PROPERTY} (failsafe sets it);
  * without it the root is searched upwards from the working directory (for IDE runs).
@@ -44,25 +47,25 @@ public final class HotcodeOptions {
     private HotcodeOptions() {
     }
 
-    /** Framework, JUnit and the {@code itest.bundles} of itest.properties, plus {@code extra}. */
+    /** Framework, JUnit, the {@code itest.bundles} of itest.properties and the test kit, plus {@code extra}. */
     public static Option[] options(Option... extra) {
         Properties props = itestProperties();
         List<Option> options = new ArrayList<>();
+        options.add(HotcodeExam.framework());
+        // itest.properties may add framework properties or override the kit's (a later option wins)
         for (String key : props.stringPropertyNames()) {
             if (key.startsWith("framework.")) {
                 options.add(frameworkProperty(key.substring("framework.".length()))
                         .value(props.getProperty(key)));
             }
         }
-        // Pax Exam's own logging on the framework side: warnings only.
-        options.add(systemProperty("org.ops4j.pax.logging.DefaultServiceLog.level").value("WARN"));
-        options.add(junitBundles());
         // before the runtime, so that it resolves wired to their (optional) packages
         options.add(bundle(mavenJar("org.apache.felix", "org.apache.felix.log", "1.3.0")).start());
         options.add(bundle(mavenJar("org.apache.felix", "org.apache.felix.eventadmin", "1.6.4")).start());
         for (String path : list(props.getProperty("itest.bundles", ""))) {
             options.add(bundle(fileUrl(path)).start());
         }
+        options.add(HotcodeExam.kit());
         options.addAll(Arrays.asList(extra));
         return options.toArray(new Option[0]);
     }

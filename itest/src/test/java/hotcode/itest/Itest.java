@@ -1,12 +1,6 @@
 package hotcode.itest;
 
-import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertTrue;
-
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
 import org.osgi.framework.Bundle;
@@ -14,17 +8,23 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.wiring.BundleRevisions;
-import org.osgi.framework.wiring.FrameworkWiring;
 
 import hotcode.runtime.api.CodeServer;
-import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.ModuleInfo;
 import hotcode.runtime.api.Pid;
+import hotcode.testing.Await;
+import hotcode.testing.Modules;
 
-/** Helpers shared by the integration tests; they run inside the framework (in the probe bundle). */
+/**
+ * Helpers shared by the integration tests; they run inside the framework (in the probe bundle). The general ones
+ * delegate to the test kit ({@code hotcode.testing}: {@link Modules}, {@link Await}), which module authors use too.
+ */
 public final class Itest {
-    /** Every wait of the tests gives up after this long (a failure, never a sleep that decides anything). */
-    public static final long TIMEOUT_SECONDS = 20;
+    /**
+     * Every wait of the tests gives up after this long (a failure, never a sleep that decides anything): the kit's
+     * default ({@link Await#timeoutSeconds()} reads it unless {@code -Dhotcode.testing.timeout} says otherwise).
+     */
+    public static final long TIMEOUT_SECONDS = Await.DEFAULT_TIMEOUT_SECONDS;
 
     private Itest() {
     }
@@ -35,39 +35,25 @@ public final class Itest {
     }
 
     public static Bundle bundle(String symbolicName) {
-        for (Bundle b : context().getBundles()) {
-            if (symbolicName.equals(b.getSymbolicName())) {
-                return b;
-            }
-        }
-        throw new AssertionError(symbolicName + " is not installed");
+        return Modules.bundle(symbolicName);
     }
 
     public static CodeServer code() {
-        return Hotcode.codeServer();
+        return Modules.code();
     }
 
     public static ModuleInfo which(String module) {
-        return code().which(module).orElseThrow(() -> new AssertionError("the code server does not know " + module));
+        return Modules.which(module);
     }
 
     /** The current version's bundle version, e.g. "1.0.0". */
     public static String currentVersion(String module) {
-        return which(module).current().orElseThrow(() -> new AssertionError(module + " has no current version")).version();
+        return Modules.currentVersion(module);
     }
 
     /** Refreshes {@code bundles} (FrameworkWiring.refreshBundles) and waits for PACKAGES_REFRESHED. */
     public static void refresh(Bundle... bundles) throws InterruptedException {
-        FrameworkWiring wiring = context().getBundle(0).adapt(FrameworkWiring.class);
-        CountDownLatch done = new CountDownLatch(1);
-        AtomicReference<FrameworkEvent> event = new AtomicReference<>();
-        wiring.refreshBundles(List.of(bundles), e -> {
-            event.set(e);
-            done.countDown();
-        });
-        assertTrue("refresh did not finish within " + TIMEOUT_SECONDS + " s", done.await(TIMEOUT_SECONDS, TimeUnit.SECONDS));
-        assertEquals("refresh ended with " + event.get() + " " + event.get().getThrowable(),
-                FrameworkEvent.PACKAGES_REFRESHED, event.get().getType());
+        Modules.refresh(bundles);
     }
 
     /**
@@ -105,13 +91,7 @@ public final class Itest {
 
     /** Waits until {@code condition} holds; fails naming {@code what} after {@link #TIMEOUT_SECONDS}. */
     public static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + TIMEOUT_SECONDS + " s waiting for " + what);
-            }
-            Thread.sleep(10);
-        }
+        Await.until(what, condition);
     }
 
     /** What a test runs that may throw. */
@@ -138,6 +118,6 @@ public final class Itest {
     }
 
     public static void awaitExit(Pid pid) throws InterruptedException {
-        await(pid + " to exit", () -> !Hotcode.isAlive(pid));
+        Await.exit(pid);
     }
 }

@@ -5,8 +5,6 @@ import static hotcode.runtime.api.Hotcode.tuple;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
 
-import java.io.InputStream;
-import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -14,13 +12,13 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleException;
 
 import hotcode.itest.HotcodeOptions;
-import hotcode.itest.Itest;
 import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.GenServer;
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Records;
 import hotcode.runtime.api.Sys;
+import hotcode.testing.Modules;
 
 /**
  * The kv example (examples/) as the tests drive it: its jars (itest.properties keys {@code itest.bundle.kv.*}), its
@@ -62,9 +60,8 @@ final class KvExample {
 
     /** Installs and starts kv 1.0.0 (module {@code kv} becomes current). */
     static Bundle installV1() throws BundleException {
-        Bundle b = Itest.context().installBundle(HotcodeOptions.url(V1));
-        b.start();
-        assertEquals("1.0.0", Itest.currentVersion(MODULE));
+        Bundle b = Modules.install(HotcodeOptions.url(V1));
+        assertEquals("1.0.0", Modules.currentVersion(MODULE));
         return b;
     }
 
@@ -78,9 +75,7 @@ final class KvExample {
 
     /** {@code update} of the kv bundle with the jar of {@code key} (what the console's {@code update <id> <url>} does). */
     static void update(Bundle kv, String key) throws Exception {
-        try (InputStream in = URI.create(HotcodeOptions.url(key)).toURL().openStream()) {
-            kv.update(in);
-        }
+        Modules.update(kv, HotcodeOptions.url(key));
     }
 
     static Pid whereis(String name) {

@@ -30,13 +30,14 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 
 import hotcode.itest.HotcodeOptions;
-import hotcode.itest.Inbox;
-import hotcode.itest.Itest;
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.ModuleInfo;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.PurgeMode;
 import hotcode.runtime.api.PurgeResult;
+import hotcode.testing.DeadLetters;
+import hotcode.testing.Inbox;
+import hotcode.testing.Modules;
 
 /**
  * A migrate purge of the kv example's old code ({@code CodeServer.purge(kv, MIGRATE)}) after 1.0.0 → 2.0.0. Plain
@@ -80,17 +81,17 @@ public class KvMigratePurgeIT {
             Hotcode.send(parked, tuple(PING, i, inbox.pid()));
         }
         Hotcode.send(parked, tuple(REPORT, inbox.pid()));
-        long deadLetters = Hotcode.deadLetterCount();
+        DeadLetters deadLetters = DeadLetters.mark();
 
         KvExample.update(kv, KvExample.V2);
-        assertEquals("2.0.0", Itest.currentVersion(MODULE));
+        assertEquals("2.0.0", Modules.currentVersion(MODULE));
         for (Pid p : List.of(parked, busy, idle)) {
-            assertTrue(p + " runs 1.0.0 before the purge", Itest.code().checkProcessCode(p, MODULE));
+            assertTrue(p + " runs 1.0.0 before the purge", Modules.code().checkProcessCode(p, MODULE));
         }
-        assertFalse("the server was migrated by the update already", Itest.code().checkProcessCode(server, MODULE));
+        assertFalse("the server was migrated by the update already", Modules.code().checkProcessCode(server, MODULE));
 
         long t0 = System.nanoTime();
-        PurgeResult r = Itest.code().purge(MODULE, PurgeMode.MIGRATE);
+        PurgeResult r = Modules.code().purge(MODULE, PurgeMode.MIGRATE);
         long t1 = System.nanoTime();
         System.out.printf("[KvMigratePurgeIT] migrate purge took %.1f ms: %s%n", (t1 - t0) / 1e6, r);
         assertTrue(r.purged());
@@ -101,9 +102,9 @@ public class KvMigratePurgeIT {
         assertTrue(Hotcode.isAlive(parked));
         assertTrue(Hotcode.isAlive(idle));
         for (Pid p : List.of(parked, idle)) {
-            assertFalse(p + " runs no old code", Itest.code().checkProcessCode(p, MODULE));
+            assertFalse(p + " runs no old code", Modules.code().checkProcessCode(p, MODULE));
         }
-        ModuleInfo info = Itest.which(MODULE);
+        ModuleInfo info = Modules.which(MODULE);
         assertTrue("no old code left: " + info, info.old().isEmpty());
 
         // the parked worker still waits for resume, now in 2.0.0; then it serves its whole backlog, in order
@@ -120,7 +121,7 @@ public class KvMigratePurgeIT {
         assertEquals(server, Hotcode.whereis(SERVER));
         assertEquals("2.0.0", KvExample.call(KvExample.VSN));
         inbox.assertNoMore(200); // in particular no {slept, ...}: the busy worker died in its sleep
-        assertEquals("no dead letters: " + Hotcode.recentDeadLetters(), deadLetters, Hotcode.deadLetterCount());
+        deadLetters.assertNone();
         Hotcode.exit(parked, Hotcode.KILL);
         parkedDown.awaitDown();
     }

@@ -30,7 +30,6 @@ import org.osgi.framework.BundleListener;
 import org.osgi.framework.Version;
 
 import hotcode.itest.HotcodeOptions;
-import hotcode.itest.Itest;
 import hotcode.runtime.api.GenServer;
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.MigrationException;
@@ -38,6 +37,9 @@ import hotcode.runtime.api.ModuleInfo;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Sys;
 import hotcode.runtime.api.VersionInfo;
+import hotcode.testing.Await;
+import hotcode.testing.DeadLetters;
+import hotcode.testing.Modules;
 
 /**
  * The kv example's broken release (2.1.0, whose codeChange throws) loaded over a 1.0.0 server that holds a known
@@ -70,7 +72,7 @@ public class KvRollbackIT {
         assertEquals(KvExample.v1State(after), KvExample.state());
         assertEquals("1.0.0", KvExample.call(KvExample.VSN));
         assertEquals(s.server, Hotcode.whereis(SERVER));
-        assertEquals("no dead letters: " + Hotcode.recentDeadLetters(), s.deadLetters, Hotcode.deadLetterCount());
+        s.deadLetters.assertNone();
     }
 
     /**
@@ -90,17 +92,17 @@ public class KvRollbackIT {
         Setup s;
         try {
             s = rolledBack(listener);
-            assertTrue("the bundle was restored to its 1.0.0 jar within " + Itest.TIMEOUT_SECONDS + " s",
-                    restored.await(Itest.TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            assertTrue("the bundle was restored to its 1.0.0 jar within " + Await.timeoutSeconds() + " s",
+                    restored.await(Await.timeoutSeconds(), TimeUnit.SECONDS));
         } finally {
-            Itest.context().removeBundleListener(listener);
+            Modules.context().removeBundleListener(listener);
         }
         System.out.printf("[KvRollbackIT] the restored bundle had started %.1f ms after the failed load began%n",
                 (System.nanoTime() - s.loadStartNanos) / 1e6);
         assertEquals(Version.parseVersion("1.0.0"), s.kv.getVersion());
         assertEquals(Bundle.ACTIVE, s.kv.getState());
 
-        VersionInfo v3 = Itest.code().load(MODULE, HotcodeOptions.url(KvExample.V3));
+        VersionInfo v3 = Modules.code().load(MODULE, HotcodeOptions.url(KvExample.V3));
         assertEquals("3.0.0", v3.version());
         assertEquals(Version.parseVersion("3.0.0"), s.kv.getVersion());
         assertEquals("the suspended server was migrated too: 1.0.0's state in 3.0.0's shape",
@@ -109,11 +111,11 @@ public class KvRollbackIT {
         assertEquals(s.backlog, GenServer.call(SERVER, tuple(GET, "log")));
         assertEquals("3.0.0", KvExample.call(KvExample.VSN));
         assertEquals("the same server process, now on 3.0.0", s.server, Hotcode.whereis(SERVER));
-        assertFalse(Itest.code().checkProcessCode(s.server, MODULE));
+        assertFalse(Modules.code().checkProcessCode(s.server, MODULE));
     }
 
     /** What {@link #rolledBack} leaves: the bundle, the server (still suspended), the backlog's expected value. */
-    private record Setup(Bundle kv, Pid server, String backlog, long deadLetters, long loadStartNanos) {
+    private record Setup(Bundle kv, Pid server, String backlog, DeadLetters deadLetters, long loadStartNanos) {
     }
 
     /**
@@ -128,7 +130,7 @@ public class KvRollbackIT {
         DATA.forEach(KvExample::put);
         Object before = KvExample.state();
         assertEquals(KvExample.v1State(DATA), before);
-        long deadLetters = Hotcode.deadLetterCount();
+        DeadLetters deadLetters = DeadLetters.mark();
 
         Sys.suspend(SERVER);
         StringJoiner backlog = new StringJoiner(",");
@@ -138,11 +140,11 @@ public class KvRollbackIT {
         }
 
         if (listener != null) {
-            Itest.context().addBundleListener(listener);
+            Modules.context().addBundleListener(listener);
         }
         long t0 = System.nanoTime();
         MigrationException e = assertThrows(MigrationException.class,
-                () -> Itest.code().load(MODULE, HotcodeOptions.url(KvExample.V2_BROKEN)));
+                () -> Modules.code().load(MODULE, HotcodeOptions.url(KvExample.V2_BROKEN)));
         long t1 = System.nanoTime();
         System.out.printf("[KvRollbackIT] load of 2.1.0 failed and was rolled back in %.1f ms: %s%n", (t1 - t0) / 1e6,
                 e.getMessage());
@@ -157,13 +159,13 @@ public class KvRollbackIT {
         assertTrue("the cause is 2.1.0's bug, Records.convert of a 1.0.0 value: " + e.getCause(),
                 e.getCause().getMessage().startsWith("Records.convert:"));
 
-        ModuleInfo info = Itest.which(MODULE);
+        ModuleInfo info = Modules.which(MODULE);
         assertEquals("1.0.0 stays current", "1.0.0", info.current().orElseThrow().version());
         assertTrue("and nothing is old: " + info, info.old().isEmpty());
         assertEquals("the suspended server kept exactly its state (its backlog not served yet)", before, KvExample.state());
         assertEquals(server, Hotcode.whereis(SERVER));
         assertTrue(Hotcode.isAlive(server));
-        assertFalse(Itest.code().checkProcessCode(server, MODULE));
+        assertFalse(Modules.code().checkProcessCode(server, MODULE));
         return new Setup(kv, server, backlog.toString(), deadLetters, t0);
     }
 }

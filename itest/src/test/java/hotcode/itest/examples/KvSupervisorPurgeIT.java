@@ -27,12 +27,14 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 
 import hotcode.itest.HotcodeOptions;
-import hotcode.itest.Inbox;
-import hotcode.itest.Itest;
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.ModuleInfo;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.PurgeResult;
+import hotcode.testing.Await;
+import hotcode.testing.DeadLetters;
+import hotcode.testing.Inbox;
+import hotcode.testing.Modules;
 
 /**
  * The kv example's supervisor across upgrades and purges. Its server child is migrated on each update (same pid, state
@@ -59,37 +61,37 @@ public class KvSupervisorPurgeIT {
         data.forEach(KvExample::put);
         Inbox inbox = Inbox.open();
         assertEquals(report("1.0.0", worker, 2), ask(worker, inbox));
-        long deadLetters = Hotcode.deadLetterCount();
+        DeadLetters deadLetters = DeadLetters.mark();
 
         // 1.0.0 -> 2.0.0: the server migrates at once; the worker, idle in 1.0.0's receive, stays on old code
         KvExample.update(kv, KvExample.V2);
-        assertEquals("2.0.0", Itest.currentVersion(MODULE));
+        assertEquals("2.0.0", Modules.currentVersion(MODULE));
         assertEquals(KvExample.v2State(KvExample.migrated(data), 0), KvExample.state());
         assertEquals("2.0.0", KvExample.call(KvExample.VSN));
-        assertFalse("the server runs 2.0.0", Itest.code().checkProcessCode(server, MODULE));
-        assertTrue("the idle worker still runs 1.0.0", Itest.code().checkProcessCode(worker, MODULE));
+        assertFalse("the server runs 2.0.0", Modules.code().checkProcessCode(server, MODULE));
+        assertTrue("the idle worker still runs 1.0.0", Modules.code().checkProcessCode(worker, MODULE));
 
         // refresh = purge of 1.0.0: the worker is killed and restarted under its name on 2.0.0
         Inbox.Monitor workerDown = new Inbox.Monitor(worker);
-        Itest.refresh(kv);
+        Modules.refreshAndAwaitPurge(kv);
         assertEquals("the purge killed the worker", Hotcode.KILLED, workerDown.awaitDown());
         Pid worker2 = restarted(worker);
-        assertFalse(Itest.code().checkProcessCode(worker2, MODULE));
+        assertFalse(Modules.code().checkProcessCode(worker2, MODULE));
         assertEquals("the restarted worker runs 2.0.0, from scratch", report("2.0.0", worker2, 0), ask(worker2, inbox));
         assertEquals("the server was not restarted", server, Hotcode.whereis(SERVER));
         assertEquals(supervisor, Hotcode.whereis(SUPERVISOR));
         assertEquals("the server keeps serving after the refresh", tuple(OK, "red", 2), KvExample.put("apple", "yellow"));
         assertEquals(report("2.0.0", worker2, 1), ask(worker2, inbox));
-        ModuleInfo info = Itest.which(MODULE);
+        ModuleInfo info = Modules.which(MODULE);
         assertTrue("no old code after the refresh: " + info, info.old().isEmpty());
         assertEquals("server and worker run 2.0.0", 2, info.current().orElseThrow().processes());
 
         // 2.0.0 -> 3.0.0, then CodeServer.purge: the same again, without a refresh
         KvExample.update(kv, KvExample.V3);
-        assertTrue(Itest.code().checkProcessCode(worker2, MODULE));
-        assertFalse(Itest.code().checkProcessCode(server, MODULE));
+        assertTrue(Modules.code().checkProcessCode(worker2, MODULE));
+        assertFalse(Modules.code().checkProcessCode(server, MODULE));
         Inbox.Monitor worker2Down = new Inbox.Monitor(worker2);
-        PurgeResult purge = Itest.code().purge(MODULE);
+        PurgeResult purge = Modules.code().purge(MODULE);
         assertTrue(purge.purged());
         assertEquals("the purge killed exactly the idle worker", List.of(worker2), purge.killed());
         assertEquals(Hotcode.KILLED, worker2Down.awaitDown());
@@ -102,12 +104,12 @@ public class KvSupervisorPurgeIT {
         assertEquals("3.0.0", KvExample.call(KvExample.VSN));
         assertEquals(supervisor, Hotcode.whereis(SUPERVISOR));
         assertTrue(Hotcode.isAlive(supervisor));
-        assertEquals("no dead letters: " + Hotcode.recentDeadLetters(), deadLetters, Hotcode.deadLetterCount());
+        deadLetters.assertNone();
     }
 
     /** The worker registered under kv_audit once the supervisor has restarted it after {@code old} died. */
     private static Pid restarted(Pid old) throws InterruptedException {
-        Itest.await("the supervisor to restart " + AUDIT, () -> {
+        Await.until("the supervisor to restart " + AUDIT, () -> {
             Pid p = Hotcode.whereis(AUDIT);
             return p != null && !p.equals(old);
         });

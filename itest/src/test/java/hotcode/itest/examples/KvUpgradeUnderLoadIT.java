@@ -32,13 +32,15 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 
 import hotcode.itest.HotcodeOptions;
-import hotcode.itest.Inbox;
-import hotcode.itest.Itest;
 import hotcode.runtime.api.GenServer;
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Tuple;
+import hotcode.testing.Await;
+import hotcode.testing.DeadLetters;
+import hotcode.testing.Inbox;
+import hotcode.testing.Modules;
 
 /**
  * The kv example upgraded 1.0.0 → 2.0.0 under a steady stream of calls. Several clients (processes, and plain threads
@@ -113,7 +115,7 @@ public class KvUpgradeUnderLoadIT {
         KvExample.startSupervisor();
         Pid server = KvExample.whereis(SERVER);
         Pid audit = KvExample.whereis(AUDIT);
-        long deadLetters = Hotcode.deadLetterCount();
+        DeadLetters deadLetters = DeadLetters.mark();
 
         // keys no client touches: after the upgrade they must read exactly as 1.0.0 left them, in 2.0.0's shape
         Map<String, String> fixed = new TreeMap<>(Map.of("apple", "red", "pear", "green", "plum", "blue"));
@@ -139,14 +141,14 @@ public class KvUpgradeUnderLoadIT {
             t.start();
         }
 
-        Itest.await(CALLS_BEFORE + " calls by every client before the update",
+        Await.until(CALLS_BEFORE + " calls by every client before the update",
                 () -> clients.stream().allMatch(c -> c.done.get() >= CALLS_BEFORE || c.result.isDone()));
         long u0 = System.nanoTime();
         KvExample.update(kv, KvExample.V2);
         long u1 = System.nanoTime();
-        assertEquals("2.0.0", Itest.currentVersion(MODULE));
+        assertEquals("2.0.0", Modules.currentVersion(MODULE));
         int[] atUpdateEnd = clients.stream().mapToInt(c -> c.done.get()).toArray();
-        Itest.await(CALLS_AFTER + " calls by every client after the update", () -> {
+        Await.until(CALLS_AFTER + " calls by every client after the update", () -> {
             for (int i = 0; i < clients.size(); i++) {
                 Client c = clients.get(i);
                 if (c.done.get() < atUpdateEnd[i] + CALLS_AFTER && !c.result.isDone()) {
@@ -158,7 +160,7 @@ public class KvUpgradeUnderLoadIT {
         stop.set(true);
         List<Log> logs = new ArrayList<>();
         for (Client c : clients) {
-            logs.add(c.result.get(Itest.TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            logs.add(c.result.get(Await.timeoutSeconds(), TimeUnit.SECONDS));
         }
 
         // every call answered; each client's writes form an unbroken chain; versions switch once
@@ -197,13 +199,13 @@ public class KvUpgradeUnderLoadIT {
                 KvExample.v2State(expected, v2Writes), KvExample.state());
         assertEquals("the server was migrated, not restarted", server, Hotcode.whereis(SERVER));
         assertEquals("2.0.0", KvExample.call(KvExample.VSN));
-        assertFalse(Itest.code().checkProcessCode(server, MODULE));
+        assertFalse(Modules.code().checkProcessCode(server, MODULE));
 
         Inbox inbox = Inbox.open();
         Hotcode.send(audit, tuple(REPORT, inbox.pid()));
         assertEquals("the audit worker moved to 2.0.0 by its own qualified calls and counted every write",
                 tuple(REPORT, "2.0.0", audit, totalCalls + fixed.size()), inbox.next());
-        assertEquals("no dead letters: " + Hotcode.recentDeadLetters(), deadLetters, Hotcode.deadLetterCount());
+        deadLetters.assertNone();
 
         printLatencies(logs, u0, u1, totalCalls);
     }

@@ -1,7 +1,7 @@
 package hotcode.itest.examples;
 
-import static hotcode.itest.Itest.code;
-import static hotcode.itest.Itest.currentVersion;
+import static hotcode.testing.Modules.code;
+import static hotcode.testing.Modules.currentVersion;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
@@ -18,6 +18,7 @@ import hotcode.itest.HotcodeOptions;
 import hotcode.itest.Itest;
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.MigrationException;
+import hotcode.testing.Modules;
 
 /**
  * The shop release example (examples/shop/README.md) as its console session runs it: release 1 installs the
@@ -58,7 +59,7 @@ public class ShopReleaseIT {
         assertTrue(e.getMessage(), e.getMessage().startsWith("release shop 1.0.0 not installed, nothing changed")
                 && e.getMessage().contains("release shop 2.0.0 stays current"));
         assertEquals("2.0.0", currentVersion("stock"));
-        assertEquals("2.0.0", Itest.bundle("hotcode.shop.records").getVersion().toString());
+        assertEquals("2.0.0", Modules.bundle("hotcode.shop.records").getVersion().toString());
         assertEquals("[2 pcs apple, 2 pcs pear] (stock 2.0.0)", Hotcode.call("stock", "show"));
     }
 }
