@@ -165,6 +165,7 @@ public class KarafFeatureIT {
         try (Shell sh = new Shell(sessions); Events events = new Events(context)) {
             install(sh);
             atVersion(sh, "1.0.0", PINGPONG_V1);
+            sh.exec("log:set INFO hotcode"); // the IT runs Karaf at WARN; a user's Karaf logs INFO by default
             int mark = sh.length();
 
             sh.exec("client = pingpong:start 10 300");
@@ -175,6 +176,9 @@ public class KarafFeatureIT {
             assertEquals("2.0.0", pingpong().getVersion().toString());
             String awaited = sh.exec("hotcode:await $client 20000");
             assertTrue(awaited, awaited.contains("exited: normal"));
+            String log = sh.exec("log:display");
+            assertTrue("the runtime logs to Karaf's log (R7 LoggerFactory of pax-logging):\n" + log,
+                    log.contains("loaded pingpong 2.0.0"));
 
             List<String> lines = sh.lines(mark);
             assertEquals(sh.text(), 10, count(lines, "Received a PONG!"));
