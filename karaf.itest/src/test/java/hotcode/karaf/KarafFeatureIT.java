@@ -232,6 +232,19 @@ public class KarafFeatureIT {
         }
     }
 
+    /** The example features install and load their modules: kv, and the shop's stock and orders (with its library). */
+    @Test
+    public void exampleFeaturesLoadTheirModules() throws Exception {
+        try (Shell sh = new Shell(sessions)) {
+            install(sh);
+            sh.exec("feature:install hotcode-examples-kv hotcode-examples-shop");
+            for (String module : List.of("kv", "stock", "orders")) {
+                sh.await("module " + module + " loaded", () -> sh.quiet("hotcode:modules").lines()
+                        .anyMatch(l -> l.strip().matches(module + " +loaded +1\\.0\\.0 .*")));
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /** feature:repo-add and feature:install, as docs/INSTALL.md says (again, for the second test: no change). */
