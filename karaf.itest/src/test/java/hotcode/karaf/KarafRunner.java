@@ -1,5 +1,9 @@
 package hotcode.karaf;
 
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
 import org.junit.AssumptionViolatedException;
 import org.junit.runner.Description;
 import org.junit.runner.notification.Failure;
@@ -39,6 +43,27 @@ public class KarafRunner extends PaxExam {
             super.run(notifier);
         } finally {
             System.setProperty("java.home", own);
+            stopLeftoverKaraf();
         }
+    }
+
+    /**
+     * Pax Exam stops Karaf after the tests, but not when Karaf never came up (a bundle it could not resolve, say):
+     * then the Karaf JVM, a child of this one, would outlive the build. Only this JVM's own descendants are looked at.
+     */
+    private static void stopLeftoverKaraf() {
+        ProcessHandle.current().descendants()
+                .filter(p -> p.info().commandLine().map(c -> c.contains("-Dkaraf.base=")).orElse(false))
+                .forEach(p -> {
+                    try {
+                        p.onExit().get(10, TimeUnit.SECONDS); // Pax Exam's own stop may still be under way
+                    } catch (TimeoutException | ExecutionException e) {
+                        System.err.println("[karaf-itest] stopping Karaf left running, pid " + p.pid());
+                        p.destroyForcibly();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        p.destroyForcibly();
+                    }
+                });
     }
 }
