@@ -288,6 +288,11 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             local.deadLetter(to, message, INCOMPATIBLE);
             return;
         }
+        sendValue(p, to, message, value);
+    }
+
+    /** Sends an encoded message to {@code to} on {@code p}, numbered in the pair's sequence. */
+    void sendValue(Peer p, RemotePid to, Object message, byte[] value) {
         synchronized (p) { // one sequence per pair, handed to JGroups in that order
             if (p.gone) {
                 local.deadLetter(to, message, NOCONNECTION);
