@@ -92,6 +92,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
     private final JChannel channel;
     private final ScheduledExecutorService acks;
     private Pid net;
+    private boolean closed; // guarded by this
 
     /** Members that said hello, by address and by node name. */
     private final Map<Address, Peer> peers = new ConcurrentHashMap<>();
@@ -507,11 +508,16 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
     }
 
     private int rank(Pid a, Pid b) {
-        int c = a.node().compareTo(b.node());
+        int c = nodeOf(a).compareTo(nodeOf(b));
         if (c != 0) {
             return c;
         }
         return Long.compare(incarnationOf(a), incarnationOf(b));
+    }
+
+    /** Not {@code Pid.node()}: for a local pid that asks the installed runtime, which need not be this node's. */
+    private String nodeOf(Pid p) {
+        return p instanceof RemotePid r ? r.node() : name;
     }
 
     private long incarnationOf(Pid p) {
@@ -527,6 +533,18 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             if (!members.contains(p.address)) {
                 nodeDown(p, "left the view " + view.getViewId());
             }
+        }
+        List<Map.Entry<Address, Hello>> early = new ArrayList<>();
+        synchronized (earlyHellos) {
+            for (Address a : members) {
+                Hello h = earlyHellos.remove(a);
+                if (h != null) {
+                    early.add(Map.entry(a, h));
+                }
+            }
+        }
+        for (Map.Entry<Address, Hello> e : early) {
+            accept(e.getKey(), e.getValue());
         }
         Address me = channel.getAddress();
         for (Address a : members) {
@@ -579,7 +597,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
                         + (p == null ? " (no hello from it)" : " (it is incarnation " + p.incarnation + ")"));
                 return;
             }
-            if (dstInc != incarnation) {
+            if (dstInc != incarnation && !(dstInc == 0 && msg.getDest() == null)) { // 0: a multicast, to every member
                 refused(src, type, "addressed to incarnation " + dstInc + " of node " + name + ", which is "
                         + incarnation);
                 return;
@@ -630,11 +648,30 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         for (int i = 0; i < n; i++) {
             mods.put(in.readUTF(), in.readUTF());
         }
-        View v = channel.getView();
-        if (v == null || !v.containsMember(src)) {
-            refused(src, HELLO, "hello from " + peerName + " at " + src + ", which is not in the view " + v);
-            return;
+        synchronized (earlyHellos) { // the view check and the put under the lock viewAccepted drains under
+            View v = channel.getView();
+            if (v == null || !v.containsMember(src)) {
+                // a member whose view reached it before ours reached us: taken when our view has it (viewAccepted)
+                if (earlyHellos.size() < 1000) {
+                    earlyHellos.put(src, new Hello(peerName, inc, mods));
+                } else {
+                    refused(src, HELLO, "hello from " + peerName + " at " + src + ", which is not in the view " + v);
+                }
+                return;
+            }
         }
+        accept(src, new Hello(peerName, inc, mods));
+    }
+
+    record Hello(String name, long incarnation, Map<String, String> modules) {
+    }
+
+    private final Map<Address, Hello> earlyHellos = new LinkedHashMap<>();
+
+    private void accept(Address src, Hello h) {
+        String peerName = h.name();
+        long inc = h.incarnation();
+        Map<String, String> mods = h.modules();
         if (peerName.equals(name)) {
             refused(src, HELLO, "node name " + peerName + " is this node's own: names must be unique in the cluster");
             return;
@@ -1174,6 +1211,12 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
     /** Leaves the cluster: the other nodes see this one go; links and monitors to them fire noconnection here. */
     @Override
     public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
         local.detach(this);
         closeQuietly();
         for (Peer p : new ArrayList<>(peers.values())) {
