@@ -117,7 +117,8 @@ public record ClusterConfig(String cluster, String node, String secret, String b
         }
         ps.add(new MERGE3().setMinInterval(1000).setMaxInterval(3000).setCheckInterval(5000));
         if (!sharedLoopback()) {
-            ps.add(new FD_SOCK2());
+            // its own server socket: on the same address as the transport (by default it listens on every interface)
+            ps.add(new FD_SOCK2().setBindAddress(InetAddress.getByName(bind)));
         }
         ps.add(new FD_ALL3().setTimeout(failureTimeoutMillis).setInterval(Math.max(200, failureTimeoutMillis / 4)));
         ps.add(new VERIFY_SUSPECT2().setTimeout(Math.max(200, failureTimeoutMillis / 4)));

@@ -196,7 +196,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         } while (inc == 0);
         this.incarnation = inc;
         this.discard = withDiscard ? new DISCARD() : null;
-        this.channel = withBundleLoader(() -> new JChannel(config.stack(discard)));
+        this.channel = withBundleLoader(() -> new JChannel(config.stack(discard)).name(config.node()));
         this.acks = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "hotcode-cluster-acks " + name);
             t.setDaemon(true);
