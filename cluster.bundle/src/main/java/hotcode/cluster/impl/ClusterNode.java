@@ -81,6 +81,9 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
     /** The receiver acknowledges at once after this many messages, else within {@link #ACK_MILLIS}. */
     private static final int ACK_EVERY = 64;
     private static final long ACK_MILLIS = 20;
+    /** How much may wait for one member before its senders wait (back-pressure). */
+    private static final int MAX_OUTBOX_BYTES = 4 << 20;
+    static final byte BATCH = 15;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final LocalNode local;
@@ -91,6 +94,8 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
     private final DISCARD discard;
     private final JChannel channel;
     private final ScheduledExecutorService acks;
+    /** Takes over flushing from a sender that has flushed for others long enough (virtual threads: cheap, many). */
+    private final java.util.concurrent.ExecutorService flusher = Executors.newVirtualThreadPerTaskExecutor();
     private Pid net;
     private boolean closed; // guarded by this
 
@@ -155,6 +160,11 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         long nextSeq;
         final ArrayDeque<Pending> unacked = new ArrayDeque<>();
         boolean gone;
+        /** Frames not yet handed to JGroups, in order, and the messages among them; one thread flushes at a time. */
+        List<byte[]> outbox = new ArrayList<>();
+        List<Pending> outboxMessages = new ArrayList<>();
+        int outboxBytes;
+        boolean flushing;
         // receiving, guarded by in
         final Object in = new Object();
         long inEpoch;
@@ -294,23 +304,98 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
 
     /** Sends an encoded message to {@code to} on {@code p}, numbered in the pair's sequence. */
     void sendValue(Peer p, RemotePid to, Object message, byte[] value) {
-        synchronized (p) { // one sequence per pair, handed to JGroups in that order
+        boolean flushHere;
+        synchronized (p) { // one sequence per pair, queued in that order
             if (p.gone) {
                 local.deadLetter(to, message, NOCONNECTION);
                 return;
             }
             long seq = ++p.nextSeq;
-            p.unacked.add(new Pending(seq, to, message));
+            Pending m = new Pending(seq, to, message);
+            p.unacked.add(m);
+            p.outboxMessages.add(m);
+            flushHere = enqueue(p, msgFrame(p, p.epoch, seq, to.id(), value));
+        }
+        sent.incrementAndGet();
+        if (flushHere) {
+            flush(p);
+        }
+    }
+
+    /**
+     * Queues {@code frame} for {@code p} (the caller holds {@code p}'s lock); true when the caller is to flush. Every
+     * frame to a member goes through this queue, so messages and signals (links, exits, monitors) keep their order
+     * between two nodes, as Erlang keeps the order of signals between two processes. A sender that finds the queue
+     * full (a flusher is busy and 4 MB wait) waits for it: the back-pressure a fast sender needs.
+     */
+    private boolean enqueue(Peer p, byte[] frame) {
+        while (p.flushing && p.outboxBytes > MAX_OUTBOX_BYTES && !p.gone) {
             try {
-                channel.send(new BytesMessage(p.address, msgFrame(p, p.epoch, seq, to.id(), value)));
-                sent.incrementAndGet();
-            } catch (Exception e) {
-                p.unacked.pollLast();
-                p.nextSeq--;
-                LOG.log(System.Logger.Level.WARNING, "message to " + to + " on node " + to.node() + " not sent: " + e);
-                local.deadLetter(to, message, NOCONNECTION);
+                p.wait(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
         }
+        p.outbox.add(frame);
+        p.outboxBytes += frame.length;
+        if (p.flushing) {
+            return false;
+        }
+        p.flushing = true;
+        return true;
+    }
+
+    /**
+     * Hands what is queued for {@code p} to JGroups, several frames in one message when several are queued (what
+     * accumulated while the last one was being sent): the first sender to find the queue idle flushes, the others
+     * only queue. After a few rounds the flusher hands over to a pool thread, so a sending process is not kept
+     * flushing for others for long.
+     */
+    private void flush(Peer p) {
+        for (int round = 0; ; round++) {
+            List<byte[]> frames;
+            List<Pending> messages;
+            synchronized (p) {
+                if (p.outbox.isEmpty()) {
+                    p.flushing = false;
+                    p.notifyAll();
+                    return;
+                }
+                if (round == 8) {
+                    flusher.execute(() -> flush(p));
+                    return;
+                }
+                frames = p.outbox;
+                messages = p.outboxMessages;
+                p.outbox = new ArrayList<>();
+                p.outboxMessages = new ArrayList<>();
+                p.outboxBytes = 0;
+                p.notifyAll();
+            }
+            try {
+                channel.send(new BytesMessage(p.address, frames.size() == 1 ? frames.get(0) : batch(p, frames)));
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "node " + name + ": " + frames.size() + " frame(s) to " + p.name
+                        + " not sent: " + e);
+                synchronized (p) {
+                    p.unacked.removeAll(messages);
+                }
+                for (Pending m : messages) {
+                    local.deadLetter(m.to(), m.message(), NOCONNECTION);
+                }
+            }
+        }
+    }
+
+    private byte[] batch(Peer p, List<byte[]> frames) {
+        return frame(BATCH, p, out -> {
+            out.writeInt(frames.size());
+            for (byte[] f : frames) {
+                out.writeInt(f.length);
+                out.write(f);
+            }
+        });
     }
 
     @Override
@@ -556,31 +641,35 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
 
     private void sendHello(Address to) {
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            DataOutputStream out = new DataOutputStream(bytes);
-            header(out, HELLO, 0);
-            out.writeUTF(name);
-            out.writeLong(incarnation);
-            Map<String, String> mods = local.moduleVersions();
-            out.writeInt(mods.size());
-            for (Map.Entry<String, String> e : mods.entrySet()) {
-                out.writeUTF(e.getKey());
-                out.writeUTF(e.getValue());
-            }
-            channel.send(new BytesMessage(to, bytes.toByteArray()));
+            channel.send(new BytesMessage(to, helloFrame()));
         } catch (Exception e) {
             LOG.log(System.Logger.Level.WARNING, "node " + name + ": hello to " + to + " not sent: " + e);
         }
     }
 
+    private byte[] helloFrame() {
+        Map<String, String> mods = local.moduleVersions();
+        return frame(HELLO, null, out -> {
+            out.writeUTF(name);
+            out.writeLong(incarnation);
+            out.writeInt(mods.size());
+            for (Map.Entry<String, String> e : mods.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeUTF(e.getValue());
+            }
+        });
+    }
+
     @Override
     public void receive(Message msg) {
-        Address src = msg.getSrc();
+        handle(msg.getSrc(), msg.getArray(), msg.getOffset(), msg.getLength(), msg.getDest() == null, 0);
+    }
+
+    private void handle(Address src, byte[] bytes, int offset, int length, boolean multicast, int depth) {
         byte type = -1;
         try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(msg.getArray(), msg.getOffset(),
-                    msg.getLength()));
-            if (msg.getLength() < 19 || in.readByte() != MAGIC || in.readByte() != VERSION) {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, offset, length));
+            if (length < 19 || in.readByte() != MAGIC || in.readByte() != VERSION) {
                 malformed(src, "not a Hotcode frame of version " + VERSION);
                 return;
             }
@@ -591,13 +680,32 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
                 hello(src, in);
                 return;
             }
+            if (type == BATCH) { // frames one after the other, each checked on its own (the first may be a hello)
+                if (depth > 0) {
+                    malformed(src, "a batch inside a batch");
+                    return;
+                }
+                int n = in.readInt();
+                int at = offset + 19 + 4;
+                for (int i = 0; i < n; i++) {
+                    int len = in.readInt();
+                    if (len < 0 || at + 4 + len > offset + length) {
+                        malformed(src, "batch entry " + i + " of length " + len + " beyond the frame");
+                        return;
+                    }
+                    handle(src, bytes, at + 4, len, false, depth + 1);
+                    in.skipBytes(len);
+                    at += 4 + len;
+                }
+                return;
+            }
             Peer p = peers.get(src);
             if (p == null || p.incarnation != srcInc) {
                 refused(src, type, "from an unknown incarnation " + srcInc + " of member " + src
                         + (p == null ? " (no hello from it)" : " (it is incarnation " + p.incarnation + ")"));
                 return;
             }
-            if (dstInc != incarnation && !(dstInc == 0 && msg.getDest() == null)) { // 0: a multicast, to every member
+            if (dstInc != incarnation && !(dstInc == 0 && multicast)) { // 0: a multicast, to every member
                 refused(src, type, "addressed to incarnation " + dstInc + " of node " + name + ", which is "
                         + incarnation);
                 return;
@@ -687,11 +795,17 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             return;
         }
         Peer p = new Peer(src, peerName, inc, indexOf(peerName, inc), mods);
+        synchronized (p) {
+            // it may have missed our hello (it said hello first): queued first, before anything another thread
+            // sends it once the peer is published, since it refuses frames from a node that has not said hello
+            p.outbox.add(helloFrame());
+            p.flushing = true;
+        }
         peers.put(src, p);
         byName.put(peerName, p);
+        flush(p);
         LOG.log(System.Logger.Level.INFO, "node " + name + ": node " + peerName + " (incarnation " + inc + ", "
                 + src + ") is up, modules " + mods);
-        sendHello(src); // it may have missed ours (it said hello first): a second hello only refreshes its modules
         // what this node registered globally, for the newcomer (after the hello: UNICAST3 keeps the order)
         List<Map.Entry<String, Pid>> mine = new ArrayList<>();
         for (Map.Entry<String, Pid> e : globals.entrySet()) {
@@ -955,7 +1069,13 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         int doubt;
         synchronized (p) {
             p.gone = true;
+            // queued but never handed to JGroups: not delivered, for certain
+            Set<Pending> unsent = new java.util.HashSet<>(p.outboxMessages);
+            p.unacked.removeIf(unsent::contains);
             doubt = p.unacked.size();
+            for (Pending m : unsent) {
+                local.deadLetter(m.to(), m.message(), NOCONNECTION);
+            }
             for (Pending m : p.unacked) {
                 recentInDoubt.addLast(m.to() + " on " + p.name + ": " + m.message());
                 if (recentInDoubt.size() > 100) {
@@ -963,6 +1083,10 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
                 }
             }
             p.unacked.clear();
+            p.outbox.clear();
+            p.outboxMessages.clear();
+            p.outboxBytes = 0;
+            p.notifyAll();
         }
         inDoubt.addAndGet(doubt);
         peers.remove(p.address, p);
@@ -1141,11 +1265,17 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         out.write(b);
     }
 
+    /** Sends a frame to {@code p} after everything queued for it before (see {@link #enqueue}). */
     void send(Peer p, byte[] frame) {
-        try {
-            channel.send(new BytesMessage(p.address, frame));
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.WARNING, "node " + name + ": frame to " + p.name + " not sent: " + e);
+        boolean flushHere;
+        synchronized (p) {
+            if (p.gone) {
+                return; // its links and monitors have fired noconnection already
+            }
+            flushHere = enqueue(p, frame);
+        }
+        if (flushHere) {
+            flush(p);
         }
     }
 
@@ -1226,6 +1356,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
 
     private void closeQuietly() {
         acks.shutdownNow();
+        flusher.shutdown();
         try {
             withBundleLoader(() -> {
                 channel.close();

@@ -78,6 +78,7 @@ public class LinkMonitorTest extends Nodes {
         BlockingQueue<Object> q = queue();
         linker(b, a.remote(r), q, true);
         assertEquals("linked", next(q));
+        await("a has the link", () -> linkCount(a) == 1); // a link across nodes is set up asynchronously, as in Erlang
         a.kernel.send(r, BOOM);
         assertEquals(Tuple.of(Hotcode.EXIT, a.remote(r), BOOM), next(q));
     }
