@@ -314,7 +314,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             Pending m = new Pending(seq, to, message);
             p.unacked.add(m);
             p.outboxMessages.add(m);
-            flushHere = enqueue(p, msgFrame(p, p.epoch, seq, to.id(), value));
+            flushHere = enqueue(p, msgFrame(p, p.epoch, seq, to.id(), value), true);
         }
         sent.incrementAndGet();
         if (flushHere) {
@@ -326,10 +326,12 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
      * Queues {@code frame} for {@code p} (the caller holds {@code p}'s lock); true when the caller is to flush. Every
      * frame to a member goes through this queue, so messages and signals (links, exits, monitors) keep their order
      * between two nodes, as Erlang keeps the order of signals between two processes. A sender that finds the queue
-     * full (a flusher is busy and 4 MB wait) waits for it: the back-pressure a fast sender needs.
+     * full (a flusher is busy and 4 MB wait) waits for it: the back-pressure a fast sender needs. Only a process
+     * sending a message waits ({@code mayWait}); acknowledgements and signals, which JGroups' own threads send while
+     * they deliver, never do: two nodes sending hard to each other must not wait for each other's delivery threads.
      */
-    private boolean enqueue(Peer p, byte[] frame) {
-        while (p.flushing && p.outboxBytes > MAX_OUTBOX_BYTES && !p.gone) {
+    private boolean enqueue(Peer p, byte[] frame, boolean mayWait) {
+        while (mayWait && p.flushing && p.outboxBytes > MAX_OUTBOX_BYTES && !p.gone) {
             try {
                 p.wait(100);
             } catch (InterruptedException e) {
@@ -1272,7 +1274,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             if (p.gone) {
                 return; // its links and monitors have fired noconnection already
             }
-            flushHere = enqueue(p, frame);
+            flushHere = enqueue(p, frame, false);
         }
         if (flushHere) {
             flush(p);

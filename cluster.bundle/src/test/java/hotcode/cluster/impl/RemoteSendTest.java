@@ -52,6 +52,31 @@ public class RemoteSendTest extends Nodes {
         assertEquals(2L * n, b.cluster.stats().delivered());
     }
 
+    @Test
+    public void twoNodesSendingHardToEachOtherBothGetEverythingInOrder() throws Exception {
+        Node a = node("a"), b = node("b");
+        connected(a, b);
+        int n = 20_000;
+        BlockingQueue<Object> onA = queue(), onB = queue();
+        Pid ra = a.collector(onA), rb = b.collector(onB);
+        for (Node[] pair : new Node[][] {{a, b}, {b, a}}) {
+            Node from = pair[0];
+            RemotePid to = pair[1] == a ? a.remote(ra) : b.remote(rb);
+            from.kernel.spawn(() -> {
+                for (int i = 0; i < n; i++) {
+                    from.kernel.send(to, i);
+                }
+                return null;
+            }, false);
+        }
+        for (BlockingQueue<Object> q : List.of(onA, onB)) {
+            for (int i = 0; i < n; i++) {
+                assertEquals(i, next(q));
+            }
+        }
+        assertNull(onA.poll(100, TimeUnit.MILLISECONDS));
+    }
+
     private static int unacked(Node n, String to) {
         ClusterNode.Peer p = n.cluster.peer(to);
         synchronized (p) {
