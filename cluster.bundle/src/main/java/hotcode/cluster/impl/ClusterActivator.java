@@ -42,7 +42,7 @@ public final class ClusterActivator implements BundleActivator {
         }
         Hashtable<String, Object> props = new Hashtable<>();
         props.put("osgi.command.scope", "hotcode");
-        props.put("osgi.command.function", new String[] {"nodes"});
+        props.put("osgi.command.function", new String[] {"nodes", "cluster"});
         context.registerService(Object.class, new NodesCommand(() -> node), props);
         runtime = new ServiceTracker<>(context, LocalNode.class, null) {
             @Override

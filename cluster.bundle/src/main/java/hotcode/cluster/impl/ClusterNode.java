@@ -83,7 +83,9 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
     private static final long ACK_MILLIS = 20;
     /** How much may wait for one member before its senders wait (back-pressure). */
     private static final int MAX_OUTBOX_BYTES = 4 << 20;
-    static final byte BATCH = 15;
+    static final byte BATCH = 15, CLOAD = 16, VOTE = 17, VERDICT = 18, DONE = 19;
+    /** How long a coordinated load waits for the votes, and a prepared node for the verdict. */
+    static final long LOAD_TIMEOUT_MILLIS = Long.getLong("hotcode.cluster.loadTimeoutMillis", 60_000);
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final LocalNode local;
@@ -728,6 +730,18 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
                         f.complete(in.readBoolean());
                     }
                 }
+                case CLOAD -> {
+                    long id = in.readLong();
+                    String url = in.readUTF();
+                    startLocalInstall(id, url, p);
+                }
+                case VOTE -> recordVote(in.readLong(), p.name, in.readBoolean() ? null : in.readUTF());
+                case VERDICT -> {
+                    long id = in.readLong();
+                    String reason = in.readBoolean() ? null : in.readUTF();
+                    verdicts.computeIfAbsent(id, k -> new CompletableFuture<>()).complete(reason);
+                }
+                case DONE -> recordDone(in.readLong(), p.name, in.readBoolean(), in.readUTF());
                 case GADD -> applyGlobal(in.readUTF(), readPid(in));
                 case GDEL -> {
                     String gname = in.readUTF();
@@ -999,6 +1013,192 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         }));
     }
 
+    // ------------------------------------------------------------------ coordinated load (hotcode:cluster load)
+
+    /** On every node: the verdict of a load it has prepared (null: commit; else why to abort). */
+    private final Map<Long, CompletableFuture<String>> verdicts = new ConcurrentHashMap<>();
+    /** On the node that started a load: the votes and outcomes of its members. */
+    private final Map<Long, LoadRound> rounds = new ConcurrentHashMap<>();
+
+    static final class LoadRound {
+        final Set<String> members;
+        /** Node -> null when prepared, else why it could not. */
+        final Map<String, java.util.Optional<String>> votes = new TreeMap<>();
+        /** Node -> its installation's outcome. */
+        final Map<String, String> done = new TreeMap<>();
+        final Map<String, Boolean> ok = new TreeMap<>();
+
+        LoadRound(Set<String> members) {
+            this.members = members;
+        }
+    }
+
+    /**
+     * {@code hotcode:cluster load <release>}: installs the release at {@code url} on every node of the cluster, all or
+     * nothing. Every node prepares it (its local transaction: modules loaded, servers suspended and migrated, nothing
+     * current), votes, and waits at the barrier; when every node has prepared, all commit, else all roll back. A node
+     * that cannot prepare, that leaves the cluster, or that does not vote within the timeout aborts the load
+     * everywhere, and the report names it and why. Like any two-phase commit, a node that dies after voting and
+     * before it commits stays on the old release (it has nothing to commit when it comes back).
+     */
+    public String clusterLoad(String url) throws InterruptedException {
+        long id = RANDOM.nextLong();
+        Set<String> members = new java.util.TreeSet<>(byName.keySet());
+        members.add(name);
+        LoadRound round = new LoadRound(members);
+        rounds.put(id, round);
+        try {
+            for (Peer p : new ArrayList<>(peers.values())) {
+                send(p, frame(CLOAD, p, out -> {
+                    out.writeLong(id);
+                    out.writeUTF(url);
+                }));
+            }
+            startLocalInstall(id, url, null);
+            long deadline = System.currentTimeMillis() + LOAD_TIMEOUT_MILLIS;
+            String abort;
+            synchronized (round) {
+                while ((abort = refusal(round)) == null && round.votes.size() < members.size()
+                        && System.currentTimeMillis() < deadline) {
+                    round.wait(Math.max(1, deadline - System.currentTimeMillis()));
+                }
+                if (abort == null && round.votes.size() < members.size()) {
+                    Set<String> silent = new java.util.TreeSet<>(members);
+                    silent.removeAll(round.votes.keySet());
+                    abort = "no vote within " + LOAD_TIMEOUT_MILLIS + " ms from " + silent;
+                }
+            }
+            String verdict = abort;
+            LOG.log(System.Logger.Level.INFO, "cluster load " + url + ": " + (verdict == null ? "every node prepared:"
+                    + " commit" : "abort: " + verdict));
+            for (String m : members) {
+                Peer p = byName.get(m);
+                if (p != null) {
+                    send(p, frame(VERDICT, p, out -> {
+                        out.writeLong(id);
+                        out.writeBoolean(verdict == null);
+                        if (verdict != null) {
+                            out.writeUTF(verdict);
+                        }
+                    }));
+                }
+            }
+            verdicts.computeIfAbsent(id, k -> new CompletableFuture<>()).complete(verdict);
+            synchronized (round) {
+                while (round.done.size() < members.size() && System.currentTimeMillis() < deadline + LOAD_TIMEOUT_MILLIS) {
+                    round.wait(Math.max(1, deadline + LOAD_TIMEOUT_MILLIS - System.currentTimeMillis()));
+                }
+                StringBuilder report = new StringBuilder("cluster load " + url + " on " + members + ": "
+                        + (verdict == null ? "committed on every node" : "aborted on every node: " + verdict));
+                for (String m : members) {
+                    report.append("\n  ").append(m).append(": ")
+                            .append(round.done.getOrDefault(m, "no outcome reported (left the cluster?)"));
+                }
+                return report.toString();
+            }
+        } finally {
+            rounds.remove(id);
+        }
+    }
+
+    /** The first node that could not prepare, with why; null while none has refused. */
+    private static String refusal(LoadRound round) {
+        for (Map.Entry<String, java.util.Optional<String>> v : round.votes.entrySet()) {
+            if (v.getValue().isPresent()) {
+                return "node " + v.getKey() + ": " + v.getValue().get();
+            }
+        }
+        return null;
+    }
+
+    private void recordVote(long id, String node, String refusal) {
+        LoadRound round = rounds.get(id);
+        if (round != null) {
+            synchronized (round) {
+                round.votes.putIfAbsent(node, java.util.Optional.ofNullable(refusal));
+                round.notifyAll();
+            }
+        }
+    }
+
+    private void recordDone(long id, String node, boolean ok, String outcome) {
+        LoadRound round = rounds.get(id);
+        if (round != null) {
+            synchronized (round) {
+                round.done.putIfAbsent(node, outcome);
+                round.ok.putIfAbsent(node, ok);
+                round.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Installs a coordinated load here, on a thread of its own (never JGroups' delivery thread: preparing takes
+     * time, and the barrier waits for the verdict that JGroups delivers). {@code initiator} null: this node started it.
+     */
+    private void startLocalInstall(long id, String url, Peer initiator) {
+        CompletableFuture<String> verdict = verdicts.computeIfAbsent(id, k -> new CompletableFuture<>());
+        String from = initiator == null ? name : initiator.name;
+        Thread t = new Thread(() -> {
+            boolean[] voted = {false};
+            try {
+                hotcode.runtime.api.ReleaseResult r = local.installRelease(url, release -> {
+                    voted[0] = true;
+                    vote(initiator, id, null);
+                    try {
+                        return verdict.get(2 * LOAD_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+                    } catch (java.util.concurrent.TimeoutException e) {
+                        return "no verdict from node " + from + " within " + 2 * LOAD_TIMEOUT_MILLIS + " ms";
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return "interrupted while waiting for the verdict of node " + from;
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        return String.valueOf(e.getCause());
+                    }
+                });
+                if (!voted[0]) {
+                    vote(initiator, id, null); // nothing to prepare here (the release is current already)
+                }
+                done(initiator, id, true, String.valueOf(r));
+            } catch (RuntimeException e) {
+                if (!voted[0]) {
+                    vote(initiator, id, String.valueOf(e.getMessage()));
+                }
+                done(initiator, id, false, String.valueOf(e.getMessage()));
+            } finally {
+                verdicts.remove(id);
+            }
+        }, "hotcode-cluster-load " + url);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void vote(Peer initiator, long id, String refusal) {
+        if (initiator == null) {
+            recordVote(id, name, refusal);
+            return;
+        }
+        send(initiator, frame(VOTE, initiator, out -> {
+            out.writeLong(id);
+            out.writeBoolean(refusal == null);
+            if (refusal != null) {
+                out.writeUTF(refusal);
+            }
+        }));
+    }
+
+    private void done(Peer initiator, long id, boolean ok, String outcome) {
+        if (initiator == null) {
+            recordDone(id, name, ok, outcome);
+            return;
+        }
+        send(initiator, frame(DONE, initiator, out -> {
+            out.writeLong(id);
+            out.writeBoolean(ok);
+            out.writeUTF(outcome.length() > 60_000 ? outcome.substring(0, 60_000) : outcome);
+        }));
+    }
+
     // ------------------------------------------------------------------ local exits (the net process)
 
     private Next netLoop() {
@@ -1108,6 +1308,10 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             }
         }
         inMonitors.values().removeIf(m -> m.peer() == p);
+        for (Map.Entry<Long, LoadRound> e : rounds.entrySet()) { // a coordinated load it was part of aborts
+            recordVote(e.getKey(), p.name, "left the cluster during the load (" + why + ")");
+            recordDone(e.getKey(), p.name, false, "left the cluster during the load");
+        }
         for (NodeWatch w : nodeWatches) {
             if (w.node().equals(p.name) && nodeWatches.remove(w)) {
                 local.send(w.watcher(), Tuple.of(NODEDOWN, p.name));

@@ -31,6 +31,22 @@ public final class NodesCommand {
         return sb.toString();
     }
 
+    /**
+     * {@code hotcode:cluster load <release file or URL>}: installs the release on every node, all or nothing (every
+     * node prepares, then all commit or all roll back); says which node failed and why.
+     */
+    public String cluster(String action, String url) throws InterruptedException {
+        ClusterNode n = node.get();
+        if (n == null) {
+            return "this node is in no cluster (configure hotcode.cluster: name, node, secret)";
+        }
+        if (!"load".equals(action)) {
+            return "usage: hotcode:cluster load <release file or URL> (every node prepares it, then all commit or"
+                    + " all roll back)";
+        }
+        return n.clusterLoad(url);
+    }
+
     private static String modules(Map<String, String> mods) {
         if (mods.isEmpty()) {
             return "-";

@@ -67,9 +67,15 @@ public abstract class Nodes {
     }
 
     Node node(String name, ClusterConfig config, boolean discard) throws Exception {
+        return node(name, config, discard, l -> l);
+    }
+
+    /** A node whose runtime port is {@code wrap} of its kernel's (a test replaces what the kernel cannot do alone). */
+    Node node(String name, ClusterConfig config, boolean discard,
+              java.util.function.UnaryOperator<hotcode.runtime.spi.node.LocalNode> wrap) throws Exception {
         Node n = new Node(name);
         started.add(n);
-        n.cluster = ClusterNode.start(n.kernel.node(), config, discard);
+        n.cluster = ClusterNode.start(wrap.apply(n.kernel.node()), config, discard);
         return n;
     }
 

@@ -148,6 +148,16 @@ public final class NodeHooks implements LocalNode {
     }
 
     @Override
+    public hotcode.runtime.api.ReleaseResult installRelease(String url, hotcode.runtime.spi.node.ReleaseBarrier barrier) {
+        hotcode.runtime.spi.node.ReleaseBarrier.set(barrier);
+        try {
+            return kernel.codeServer().installRelease(url);
+        } finally {
+            hotcode.runtime.spi.node.ReleaseBarrier.set(null);
+        }
+    }
+
+    @Override
     public Map<String, Long> deadLettersByReason() {
         return kernel.deadLetters().countsByReason();
     }

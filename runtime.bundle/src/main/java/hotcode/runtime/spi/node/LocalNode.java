@@ -58,6 +58,13 @@ public interface LocalNode {
     /** Every loaded module with its current version. */
     Map<String, String> moduleVersions();
 
+    /**
+     * Installs the release at {@code url} as {@code CodeServer.installRelease} does, calling {@code barrier} once
+     * every module is prepared: it commits when the barrier returns null, else rolls back. Fails as installRelease
+     * does (a refused release, a module that could not be prepared, the barrier's abort).
+     */
+    hotcode.runtime.api.ReleaseResult installRelease(String url, ReleaseBarrier barrier);
+
     /** Dead letters so far, by reason. */
     Map<String, Long> deadLettersByReason();
 }
