@@ -124,6 +124,8 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
     record NodeWatch(Pid watcher, String node) {
     }
 
+    /** Per node and incarnation, the sessions from it that have ended (a few longs per partition it went through). */
+    private final Map<String, Set<Long>> endedSessions = new ConcurrentHashMap<>();
     private final Set<Link> links = ConcurrentHashMap.newKeySet();
     private final Map<Long, OutMonitor> outMonitors = new ConcurrentHashMap<>();
     private final Map<Ref, Long> monitorIds = new ConcurrentHashMap<>();
@@ -846,8 +848,20 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         long target = in.readLong();
         boolean ackNow;
         synchronized (p.in) {
-            if (epoch != p.inEpoch) { // a new session from that node (it saw this node anew): numbering restarts
-                p.inEpoch = epoch;
+            if (epoch != p.inEpoch) {
+                Set<Long> ended = endedSessions.computeIfAbsent(p.key(), k -> ConcurrentHashMap.newKeySet());
+                if (ended.contains(epoch)) {
+                    // a retransmission from a session that ended when a partition split us: its sender counted these
+                    // in doubt; delivering them now could deliver one twice, so they are dropped and counted
+                    refused.incrementAndGet();
+                    LOG.log(System.Logger.Level.WARNING, "node " + name + ": message " + seq + " from " + p.name
+                            + " of an ended session dropped (counted in doubt by its sender)");
+                    return;
+                }
+                if (p.inEpoch != 0) {
+                    ended.add(p.inEpoch);
+                }
+                p.inEpoch = epoch; // a new session from that node (it saw this node anew): numbering restarts
                 p.deliveredSeq = 0;
             }
             if (seq <= p.deliveredSeq) {
@@ -1293,6 +1307,11 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         inDoubt.addAndGet(doubt);
         peers.remove(p.address, p);
         byName.remove(p.name, p);
+        synchronized (p.in) {
+            if (p.inEpoch != 0) { // its session to us ends with it: late frames of it are never delivered (onMessage)
+                endedSessions.computeIfAbsent(p.key(), k -> ConcurrentHashMap.newKeySet()).add(p.inEpoch);
+            }
+        }
         LOG.log(System.Logger.Level.WARNING, "node " + name + ": node " + p.name + " (incarnation " + p.incarnation
                 + ") is down: " + why + (doubt == 0 ? "" : "; " + doubt + " message(s) to it in doubt"));
         for (Link l : links) {

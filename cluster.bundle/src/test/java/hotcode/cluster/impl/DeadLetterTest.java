@@ -103,7 +103,16 @@ public class DeadLetterTest extends Nodes {
         assertNull(got.poll(0, TimeUnit.MILLISECONDS));
         a.kernel.send(b.remote(receiver), "after"); // b is no longer connected
         assertEquals(1, a.deadLetters("noconnection"));
+        // the partition heals (MERGE3): a new session between a and b, numbered anew, nothing taken for a duplicate
         b.cluster.discard().discardAll(false);
+        connected(a, b);
+        for (int i = 0; i < 5; i++) {
+            a.kernel.send(b.remote(receiver), "healed " + i);
+        }
+        for (int i = 0; i < 5; i++) {
+            assertEquals("healed " + i, next(got));
+        }
+        assertEquals(0, b.cluster.stats().duplicates());
     }
 
     static Object receive() {

@@ -129,6 +129,27 @@ public class RemoteSendTest extends Nodes {
     }
 
     @Test
+    public void aFrameOfAnEndedSessionIsNeverDelivered() throws Exception {
+        Node a = node("a"), b = node("b");
+        connected(a, b);
+        BlockingQueue<Object> got = queue();
+        Pid receiver = b.collector(got);
+        a.kernel.send(b.remote(receiver), "first session");
+        assertEquals("first session", next(got));
+        ClusterNode.Peer pb = a.cluster.peer("b");
+        long ended = pb.epoch;
+        // a new session (as after a partition heals), then a late retransmission of the first session's message 1
+        byte[] value = {Codec.STRING, 0, 0, 0, 4, 'l', 'a', 't', 'e'};
+        a.cluster.send(pb, a.cluster.msgFrame(pb, ended + 1, 1, receiver.id(), value));
+        assertEquals("late", next(got)); // the new session's message 1
+        a.cluster.send(pb, a.cluster.msgFrame(pb, ended, 2, receiver.id(), value));
+        await("refused on b", () -> b.cluster.stats().refused() == 1);
+        a.cluster.send(pb, a.cluster.msgFrame(pb, ended + 1, 2, receiver.id(), value));
+        assertEquals("late", next(got));
+        assertNull(got.poll(100, TimeUnit.MILLISECONDS));
+    }
+
+    @Test
     public void messagesArriveInOrderThroughLoss() throws Exception {
         Node a = node("a", ClusterConfig.loopback(cluster, "a", SECRET), true);
         Node b = node("b");
