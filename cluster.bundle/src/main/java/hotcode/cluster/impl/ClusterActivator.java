@@ -31,6 +31,7 @@ public final class ClusterActivator implements BundleActivator {
     private volatile ClusterConfig config;
     private volatile ClusterNode node;
     private volatile boolean managed;
+    private LocalNode startedWith; // the runtime the node was started on; the starter thread's only
 
     @Override
     public void start(BundleContext context) {
@@ -89,16 +90,20 @@ public final class ClusterActivator implements BundleActivator {
     private void restart() {
         starter.execute(() -> {
             ClusterNode old = node;
+            LocalNode l = local;
+            ClusterConfig c = config;
+            if (old != null && l == startedWith && c != null && c.equals(old.config())) {
+                return; // the same runtime and configuration (ConfigAdmin's first update repeats the properties)
+            }
             node = null;
             if (old != null) {
                 old.close();
             }
-            LocalNode l = local;
-            ClusterConfig c = config;
             if (l == null || c == null) {
                 return;
             }
             try {
+                startedWith = l;
                 node = ClusterNode.start(l, c);
             } catch (Exception | LinkageError e) {
                 LOG.log(System.Logger.Level.ERROR, "node " + c.node() + " could not join " + c + ": " + e, e);

@@ -234,6 +234,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             n.channel.receiver(n);
             n.withBundleLoader(() -> n.channel.connect(config.cluster()));
             n.acks.scheduleWithFixedDelay(n::flushAcks, ACK_MILLIS, ACK_MILLIS, TimeUnit.MILLISECONDS);
+            n.acks.scheduleWithFixedDelay(n::announceModules, 2, 2, TimeUnit.SECONDS);
             local.attach(n);
             LOG.log(System.Logger.Level.INFO, "node " + n.name + " (incarnation " + n.incarnation + ") joined " + config
                     + " as " + n.channel.getAddress() + "; view " + n.channel.getView());
@@ -642,6 +643,30 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             if (!a.equals(me) && !peers.containsKey(a)) {
                 sendHello(a);
             }
+        }
+    }
+
+    private volatile Map<String, String> announced = Map.of();
+
+    /**
+     * Says hello again to every member when this node's modules changed (a load, an update, a purge), so that
+     * {@code hotcode:nodes} on every node shows the versions each node runs, within a few seconds.
+     */
+    private void announceModules() {
+        try {
+            Map<String, String> mods = local.moduleVersions();
+            if (mods.equals(announced)) {
+                return;
+            }
+            boolean first = announced.isEmpty() && peers.isEmpty();
+            announced = mods;
+            if (!first) {
+                Message m = new BytesMessage(null, helloFrame());
+                m.setFlag(Message.TransientFlag.DONT_LOOPBACK);
+                channel.send(m);
+            }
+        } catch (Exception | Error e) {
+            LOG.log(System.Logger.Level.WARNING, "node " + name + ": announcing its modules failed: " + e);
         }
     }
 
