@@ -646,6 +646,28 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         }
     }
 
+    /**
+     * Says which modules another node runs in another version than this one (a rolling upgrade in progress, or a node
+     * that joined with an older release): records of those modules do not cross between the two nodes (dead letter
+     * {@code incompatible}) until both run the same version. A log line, not a refusal: mixed versions are how a
+     * rolling upgrade goes.
+     */
+    private void compareVersions(String peerName, Map<String, String> theirs) {
+        Map<String, String> ours = local.moduleVersions();
+        List<String> differ = new ArrayList<>();
+        for (Map.Entry<String, String> e : theirs.entrySet()) {
+            String mine = ours.get(e.getKey());
+            if (mine != null && !mine.equals(e.getValue())) {
+                differ.add(e.getKey() + " " + e.getValue() + " there, " + mine + " here");
+            }
+        }
+        if (!differ.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "node " + name + ": node " + peerName + " runs other versions: "
+                    + String.join("; ", differ) + " (records of these modules do not cross between the two nodes"
+                    + " until they run the same version: dead letter incompatible)");
+        }
+    }
+
     private volatile Map<String, String> announced = Map.of();
 
     /**
@@ -829,6 +851,9 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         }
         Peer known = peers.get(src);
         if (known != null && known.incarnation == inc) {
+            if (!mods.equals(known.modules)) {
+                compareVersions(peerName, mods);
+            }
             known.modules = mods;
             return;
         }
@@ -849,6 +874,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         flush(p);
         LOG.log(System.Logger.Level.INFO, "node " + name + ": node " + peerName + " (incarnation " + inc + ", "
                 + src + ") is up, modules " + mods);
+        compareVersions(peerName, mods);
         // what this node registered globally, for the newcomer (after the hello: UNICAST3 keeps the order)
         List<Map.Entry<String, Pid>> mine = new ArrayList<>();
         for (Map.Entry<String, Pid> e : globals.entrySet()) {

@@ -32,4 +32,43 @@ public class NodesCommandTest extends Nodes {
         String none = new NodesCommand(() -> null).nodes();
         assertTrue(none, none.contains("in no cluster"));
     }
+
+    @Test
+    public void aNodeWithAnotherVersionOfAModuleIsNamedInTheLog() throws Exception {
+        java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger("hotcode.cluster");
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                lines.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        jul.addHandler(h);
+        try {
+            Node a = node("a", ClusterConfig.loopback(cluster, "a", SECRET), false, modules(Map.of("shop", "2.0.0")));
+            Node b = node("b", ClusterConfig.loopback(cluster, "b", SECRET), false, modules(Map.of("shop", "1.0.0")));
+            connected(a, b);
+            await("a names b's older shop", () -> lines.stream().anyMatch(l -> l.startsWith("node a: node b runs other"
+                    + " versions: shop 1.0.0 there, 2.0.0 here")));
+        } finally {
+            jul.removeHandler(h);
+        }
+    }
+
+    private static java.util.function.UnaryOperator<LocalNode> modules(Map<String, String> mods) {
+        return real -> new ClusterLoadTest.Delegating(real) {
+            @Override
+            public Map<String, String> moduleVersions() {
+                return mods;
+            }
+        };
+    }
 }
