@@ -179,6 +179,36 @@ public final class Hotcode {
         Access.get().unregister(name);
     }
 
+    /**
+     * This node's name, Erlang's {@code node()}: the cluster bundle's configured name, or {@code nonode@nohost} when
+     * the runtime runs alone.
+     *
+     * @since 0.6.0
+     */
+    public static String node() {
+        return Access.get().nodeName();
+    }
+
+    /**
+     * The other nodes of the cluster now, Erlang's {@code nodes()}; empty when the runtime runs alone.
+     *
+     * @since 0.6.0
+     */
+    public static List<String> nodes() {
+        return Access.get().nodes();
+    }
+
+    /**
+     * Erlang's {@code monitor_node(Node, Flag)}: with {@code on}, the caller gets {@code {nodedown, Node}} when
+     * {@code node} leaves the cluster (at once if it is not connected now), once per call; with {@code false}, one
+     * such monitor is removed.
+     *
+     * @since 0.6.0
+     */
+    public static void monitorNode(String node, boolean on) {
+        Access.get().monitorNode(node, on);
+    }
+
     /** The process registered under {@code name}, or {@code null}. */
     public static Pid whereis(String name) {
         return Access.get().whereis(name);

@@ -33,6 +33,15 @@
  * another version of the same module it is refused with an {@link hotcode.runtime.api.IncompatibleValueException}
  * naming its class and both versions (a message is then counted as a dead letter, never dropped silently).
  *
+ * <p><b>Nodes.</b> With the cluster bundle ({@code hotcode.cluster}) a runtime is a node of a named cluster
+ * ({@link hotcode.runtime.api.Hotcode#node()}, {@link hotcode.runtime.api.Hotcode#nodes()}): a {@link
+ * hotcode.runtime.api.Pid} may name a process on another node, and send, link, monitor and exit work across nodes as
+ * in distributed Erlang ({@code noconnection} when a node goes, {@link
+ * hotcode.runtime.api.Hotcode#monitorNode(String, boolean)}); {@link hotcode.runtime.api.Global} holds names that span
+ * the cluster. Messages between nodes are encoded in a neutral form (JDK types, the terms of this package, records of
+ * module classes by module, version, class and fields), never by Java serialization. Without the cluster bundle the
+ * runtime is the single node {@code nonode@nohost}.
+ *
  * <p><b>Versions of this package.</b> The package is versioned semantically. Module code implements the interfaces
  * marked {@code @ConsumerType} ({@link hotcode.runtime.api.Server}, {@link hotcode.runtime.api.Next}); only the
  * runtime implements those marked {@code @ProviderType} ({@link hotcode.runtime.api.Pid},

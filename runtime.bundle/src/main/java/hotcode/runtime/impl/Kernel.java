@@ -1,6 +1,9 @@
 package hotcode.runtime.impl;
 
+import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.CodeServer;
+import hotcode.runtime.api.Hotcode;
+import hotcode.runtime.api.Tuple;
 import hotcode.runtime.api.DeadLetter;
 import hotcode.runtime.api.From;
 import hotcode.runtime.api.HotcodeException;
@@ -21,6 +24,9 @@ import hotcode.runtime.impl.server.ServerCalls;
 import hotcode.runtime.impl.server.Servers;
 import hotcode.runtime.impl.server.Supervisors;
 import hotcode.runtime.impl.server.SysRequests;
+import hotcode.runtime.spi.node.LocalNode;
+import hotcode.runtime.spi.node.NodeTransport;
+import hotcode.runtime.spi.node.RemotePid;
 import hotcode.runtime.spi.Access;
 import hotcode.runtime.spi.RuntimeAccess;
 
@@ -52,6 +58,12 @@ public final class Kernel implements RuntimeAccess {
     private final SysRequests sys;
     private final Supervisors supervisors;
     private final SystemMonitor monitor;
+    /**
+     * The cluster's transport for {@link RemotePid}s, or null on a single node (no cluster bundle). Read only for a
+     * pid that is not local, so a local send never reads it.
+     */
+    private volatile NodeTransport transport;
+    private final NodeHooks node = new NodeHooks(this);
 
     public Kernel(long purgeBoundMillis) {
         this(purgeBoundMillis, purgeBoundMillis);
@@ -108,6 +120,10 @@ public final class Kernel implements RuntimeAccess {
 
     @Override
     public void send(Pid to, Object message) {
+        if (to instanceof RemotePid r) { // the one branch a local send pays for nodes: a type check of a final class
+            sendRemote(r, message);
+            return;
+        }
         processes.send(to, message);
     }
 
@@ -122,37 +138,160 @@ public final class Kernel implements RuntimeAccess {
 
     @Override
     public void exit(Pid pid, Object reason) {
+        if (pid instanceof RemotePid r) {
+            NodeTransport t = transport;
+            if (t != null) {
+                t.exit(Proc.currentOrNull(), r, reason);
+            } // else: no connection, the signal is lost as in Erlang (exit/2 to a node that is not connected)
+            return;
+        }
         processes.exit(pid, reason);
     }
 
     @Override
     public void link(Pid other) {
+        if (other instanceof RemotePid r) {
+            Proc self = Proc.current("link");
+            NodeTransport t = transport;
+            if (t == null) {
+                NodeHooks.exitFrom(this, self, r, NOCONNECTION, true);
+                self.checkExit();
+            } else {
+                t.link(self, r);
+            }
+            return;
+        }
         processes.link(Proc.current("link"), other);
     }
 
     @Override
     public void unlink(Pid other) {
+        if (other instanceof RemotePid r) {
+            NodeTransport t = transport;
+            if (t != null) {
+                t.unlink(Proc.current("unlink"), r);
+            }
+            return;
+        }
         processes.unlink(Proc.current("unlink"), other);
     }
 
     @Override
     public Ref monitor(Pid target) {
+        if (target instanceof RemotePid r) {
+            Proc self = Proc.current("monitor");
+            NodeTransport t = transport;
+            if (t != null) {
+                return t.monitor(self, r);
+            }
+            Ref ref = Ref.make();
+            self.deliver(Tuple.of(Hotcode.DOWN, ref, Atom.of("process"), r, NOCONNECTION));
+            return ref;
+        }
         return processes.monitor(Proc.current("monitor"), target);
     }
 
     @Override
     public void demonitor(Ref ref) {
+        NodeTransport t = transport;
+        if (t != null && t.demonitor(Proc.current("demonitor"), ref)) {
+            return;
+        }
         processes.demonitor(Proc.current("demonitor"), ref);
     }
 
     @Override
     public boolean isAlive(Pid pid) {
+        if (pid instanceof RemotePid r) {
+            throw new HotcodeException("badarg: isAlive is for local pids only, as Erlang's is_process_alive; "
+                    + r + " is on node " + r.node() + " (monitor it instead)");
+        }
         return processes.lookup(pid).isAlive();
     }
 
     @Override
     public List<Pid> pids() {
         return processes.pids();
+    }
+
+    // ------------------------------------------------------------------ nodes (the cluster bundle's transport)
+
+    /** Dead letter reason and exit reason when a remote pid's node is not connected. */
+    public static final Atom NOCONNECTION = Atom.of("noconnection");
+
+    private void sendRemote(RemotePid to, Object message) {
+        if (message == null) {
+            throw new HotcodeException("cannot send null to " + to + ": null is not a message");
+        }
+        NodeTransport t = transport;
+        if (t == null) {
+            deadLetters.record(to, message, NOCONNECTION);
+        } else {
+            t.send(to, message);
+        }
+    }
+
+    /** The cluster bundle's access to this kernel ({@link LocalNode}). */
+    public LocalNode node() {
+        return node;
+    }
+
+    void attach(NodeTransport t) {
+        transport = t;
+    }
+
+    void detach(NodeTransport t) {
+        if (transport == t) {
+            transport = null;
+        }
+    }
+
+    @Override
+    public String nodeName() {
+        NodeTransport t = transport;
+        return t == null ? "nonode@nohost" : t.node();
+    }
+
+    @Override
+    public List<String> nodes() {
+        NodeTransport t = transport;
+        return t == null ? List.of() : t.nodes();
+    }
+
+    @Override
+    public void monitorNode(String node, boolean on) {
+        Proc self = Proc.current("monitorNode");
+        NodeTransport t = transport;
+        if (t != null) {
+            t.monitorNode(self, node, on);
+        } else if (on) {
+            self.deliver(Tuple.of(Atom.of("nodedown"), node)); // not connected: at once, as Erlang's monitor_node
+        }
+    }
+
+    @Override
+    public boolean registerGlobal(String name, Pid pid) {
+        return cluster("Global.register").registerGlobal(name, pid);
+    }
+
+    @Override
+    public void unregisterGlobal(String name) {
+        cluster("Global.unregister").unregisterGlobal(name);
+    }
+
+    @Override
+    public Pid whereisGlobal(String name) {
+        NodeTransport t = transport;
+        return t == null ? null : t.whereisGlobal(name);
+    }
+
+    private NodeTransport cluster(String operation) {
+        NodeTransport t = transport;
+        if (t == null) {
+            throw new HotcodeException(operation + ": this node is in no cluster (the hotcode.cluster bundle is not"
+                    + " running or not configured)");
+        }
+        return t;
     }
 
     @Override

@@ -54,6 +54,7 @@ public final class RuntimeActivator implements BundleActivator {
         Kernel.install(kernel);
         kernel.monitor().start();
         context.registerService(CodeServer.class, kernel.codeServer(), null);
+        context.registerService(hotcode.runtime.spi.node.LocalNode.class, kernel.node(), null); // for the cluster bundle
         events = RuntimeEvents.open(context, kernel.code(), kernel.deadLetters());
         shell = Shell.open(context, kernel.processes(), kernel.names(), kernel.deadLetters(), kernel.monitor(),
                 kernel.codeServer(), kernel.registry(), kernel.router());

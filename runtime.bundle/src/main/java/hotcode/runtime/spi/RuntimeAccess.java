@@ -56,6 +56,23 @@ public interface RuntimeAccess {
 
     Pid whereis(String name);
 
+    // ------------------------------------------------------------------ nodes
+
+    /** This node's name; {@code nonode@nohost} without a cluster. */
+    String nodeName();
+
+    /** The other nodes of the cluster. */
+    List<String> nodes();
+
+    /** Erlang's {@code monitor_node(Node, Flag)} for the caller. */
+    void monitorNode(String node, boolean on);
+
+    boolean registerGlobal(String name, Pid pid);
+
+    void unregisterGlobal(String name);
+
+    Pid whereisGlobal(String name);
+
     // ------------------------------------------------------------------ code
 
     /** A qualified call: enters the current version of {@code module}. */

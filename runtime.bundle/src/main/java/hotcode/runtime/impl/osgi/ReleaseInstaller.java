@@ -270,6 +270,13 @@ final class ReleaseInstaller {
                 }
             }
             long prepareNanos = System.nanoTime() - t0;
+            hotcode.runtime.spi.node.ReleaseBarrier barrier = hotcode.runtime.spi.node.ReleaseBarrier.current();
+            if (failure == null && barrier != null) { // a load coordinated across nodes: every node prepared, or none commits
+                String no = barrier.prepared(r.label());
+                if (no != null) {
+                    failure = "prepared here, but the cluster aborted it: " + no;
+                }
+            }
             if (failure == null) {
                 // resumed in the reverse order of their prepare: a module ordered before another ("order: B before
                 // A", Erlang's DepMods) is suspended first and resumed last

@@ -1,0 +1,49 @@
+package hotcode.runtime.spi.node;
+
+import hotcode.runtime.api.Pid;
+import hotcode.runtime.api.Ref;
+
+import java.util.List;
+
+/**
+ * What the runtime asks of the cluster: implemented by the cluster bundle and attached with
+ * {@link LocalNode#attach}. Without one attached the runtime is a single node: a send to a {@link RemotePid} is a dead
+ * letter {@code noconnection}, a link or monitor of one fires {@code noconnection} at once.
+ *
+ * <p>Calls come from the calling process's thread: an implementation must not block it longer than handing the
+ * frame to the network takes.
+ */
+public interface NodeTransport {
+    /** This node's name. */
+    String node();
+
+    /** The names of the other nodes in the cluster now. */
+    List<String> nodes();
+
+    /** Sends {@code message} to {@code to}: delivered in order per sender and receiver, or accounted for. */
+    void send(RemotePid to, Object message);
+
+    /** {@code exit(to, reason)} from {@code from} (a local pid, or null for a thread that is not a process). */
+    void exit(Pid from, RemotePid to, Object reason);
+
+    /** Links local process {@code self} and {@code other}. */
+    void link(Pid self, RemotePid other);
+
+    void unlink(Pid self, RemotePid other);
+
+    /** Monitors {@code target} from local process {@code self}. */
+    Ref monitor(Pid self, RemotePid target);
+
+    /** Removes a monitor of a remote process; false when {@code ref} is not one (the runtime then looks locally). */
+    boolean demonitor(Pid self, Ref ref);
+
+    /** Erlang's {@code monitor_node(Node, Flag)} for local process {@code self}. */
+    void monitorNode(Pid self, String node, boolean on);
+
+    /** {@code global:register_name}: false when the name is taken. */
+    boolean registerGlobal(String name, Pid pid);
+
+    void unregisterGlobal(String name);
+
+    Pid whereisGlobal(String name);
+}
