@@ -283,19 +283,60 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
         OwnUpdate previous = OWN_UPDATE.get(); // nested (a load inside a release's update): put back after
         OWN_UPDATE.set(new OwnUpdate(true));
         try {
-            b.update(new ByteArrayInputStream(jar));
-            if (b.getState() != Bundle.ACTIVE) {
-                b.start();
+            try {
+                b.update(new ByteArrayInputStream(jar));
+            } catch (BundleException e) {
+                if (!b.getVersion().toString().equals(keep.version()) || !lockContention(e)) {
+                    throw e;
+                } // updated, but its restart could not take Felix's global lock: started below
             }
+            startRestored(b);
             return true;
         } catch (BundleException | IllegalStateException e) {
             Log.error("could not restore " + describe(b) + " to " + keep.version() + ": " + e
                     + "; " + keep.label() + " stays current; update the bundle to a fixed version", e);
             return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            Log.error("restore of " + describe(b) + " to " + keep.version() + " interrupted; " + keep.label()
+                    + " stays current; start the bundle", null);
+            return false;
         } finally {
             OWN_UPDATE.set(previous);
             restoring.remove(module, keep);
         }
+    }
+
+    /**
+     * Starts the restored bundle. A start resolves, and Felix refuses to wait for its global lock on a thread that
+     * holds a bundle's lock while another thread (a refresh, a resolve) holds the global one: "Unable to acquire global
+     * lock for resolve". That is contention, not a bad jar (it resolved before), so the start is
+     * tried again for up to {@value #RESTART_ATTEMPTS} times 100 ms; a restore left stopped would leave the module's
+     * bundle out of every later update (Felix restarts only active bundles).
+     */
+    private static void startRestored(Bundle b) throws BundleException, InterruptedException {
+        for (int attempt = 1; b.getState() != Bundle.ACTIVE; attempt++) {
+            try {
+                b.start();
+            } catch (BundleException e) {
+                if (!lockContention(e) || attempt >= RESTART_ATTEMPTS) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    static final int RESTART_ATTEMPTS = 100;
+
+    /** Felix's "Unable to acquire global lock for resolve" (in the exception or its cause). */
+    static boolean lockContention(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("global lock")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     Anchors anchors() {
