@@ -858,6 +858,20 @@ public final class Proc implements ProcessAccess, Runnable {
         return table;
     }
 
+    /**
+     * Its id's hash, so that the process table can key its processes by themselves and find one by number
+     * (ProcessTable's IdKey). Equality stays identity: two processes never share an id.
+     */
+    @Override
+    public int hashCode() {
+        return Long.hashCode(id);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return this == o;
+    }
+
     @Override
     public String toString() {
         return "<0." + id + ".0>";
