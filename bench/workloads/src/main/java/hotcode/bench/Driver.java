@@ -94,6 +94,9 @@ public final class Driver {
             report("ring_10k_create_s", "s", create);
             report("ring_10k_x100_hops_per_s", "hops/s", hops);
         }
+        if (on.contains("cpu")) { // opt-in (not in the default list): CPU time idle and under load (issue 16)
+            cpuGroup(intArg("cpu.n", 10_000), intArg("pp.n", 1_000_000));
+        }
         if (on.contains("spawn")) {
             spawnGroup(intArg("spawn.n", 1_000_000));
         }
@@ -250,6 +253,65 @@ public final class Driver {
             }
         }
         return new double[] {(t1 - t0) / 1e9, hops / ((t2 - t1) / 1e9)};
+    }
+
+    // ------------------------------------------------------------------ CPU time idle and under load
+
+    /** The JVM's user + system CPU time so far, in ns (Linux /proc/self/stat, 10 ms ticks). */
+    static long processCpuNanos() throws Exception {
+        String stat = Files.readString(Path.of("/proc/self/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L; // utime, stime (fields 14, 15)
+    }
+
+    /**
+     * CPU the whole JVM burns (a) while {@code n} processes wait in receive and nothing else happens: a receive's spin
+     * must end, so an idle runtime should use ~0; (b) per ping-pong round trip, and the cores busy meanwhile.
+     */
+    static void cpuGroup(int n, int ppN) throws Exception {
+        double[] idle = new double[reps];
+        double[] perRt = new double[reps];
+        double[] busy = new double[reps];
+        for (int r = 0; r < reps; r++) {
+            idle[r] = inProc(() -> {
+                Pid[] pids = new Pid[n];
+                for (int i = 0; i < n; i++) {
+                    pids[i] = spawn(Bench::waiter);
+                }
+                try {
+                    for (Pid p : pids) {
+                        while (!waiting(p)) {
+                            sleep(1);
+                        }
+                    }
+                } catch (Throwable t) {
+                    throw new Exception(t);
+                }
+                sleep(500); // let JIT and GC settle after the spawns
+                long c0 = processCpuNanos();
+                long t0 = System.nanoTime();
+                sleep(5000);
+                double ms = (processCpuNanos() - c0) / 1e6 / ((System.nanoTime() - t0) / 1e9);
+                for (Pid p : pids) {
+                    send(p, STOP);
+                }
+                return ms;
+            });
+            double[] rt = inProc(() -> {
+                pingpong(ppN / 10);
+                long c0 = processCpuNanos();
+                long t0 = System.nanoTime();
+                pingpong(ppN);
+                long cpu = processCpuNanos() - c0;
+                long wall = System.nanoTime() - t0;
+                return new double[] {(double) cpu / ppN, (double) cpu / wall};
+            });
+            perRt[r] = rt[0];
+            busy[r] = rt[1];
+        }
+        report("cpu_idle_" + n / 1000 + "k_waiting_ms_per_s", "ms/s", idle);
+        report("cpu_pingpong_ns_per_rt", "ns", perRt);
+        report("cpu_pingpong_cores_busy", "cores", busy);
     }
 
     // ------------------------------------------------------------------ (iii) spawn

@@ -63,9 +63,9 @@ public final class Proc implements ProcessAccess, Runnable {
         }
     }
     /**
-     * The ceiling of a receive's adaptive spin budget, in polls of the mailbox before parking
-     * ({@code hotcode.receive.spins}; 0 turns spinning off). A reply often arrives within a microsecond or two;
-     * waking a parked virtual thread costs more than that. Read once, when this class initializes (the runtime has
+     * The ceiling of a receive's adaptive spin budget, in yields (each followed by a poll of the mailbox) before
+     * parking ({@code hotcode.receive.spins}; 0 turns spinning off). A reply often arrives within a microsecond or
+     * two; waking a parked virtual thread costs more than that. Read once, when this class initializes (the runtime has
      * installed its configuration by then): a static final, so the JIT treats it as a constant on the receive path.
      */
     private static final int SPINS = ReceiveSpins.get();
@@ -728,7 +728,7 @@ public final class Proc implements ProcessAccess, Runnable {
     // ------------------------------------------------------------------ internals
 
     /**
-     * Waits for a matching message: spins up to this process's budget, then parks. One method on purpose: every
+     * Waits for a matching message: yields up to this process's budget (letting the sender run), then parks. One method on purpose: every
      * parked process keeps this frame in its stack chunk, so an extra frame costs memory per process. For the same
      * reason the protocols that wake a waiting process are tested here, inline, on their fields: the pending-exit slot
      * (exit signals, {@link StackCheck}s), {@code systemSignal} when {@code system} (tested and cleared here, as
@@ -742,7 +742,12 @@ public final class Proc implements ProcessAccess, Runnable {
         }
         long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
         for (int i = spinLimit; i > 0; i--) {
-            Thread.onSpinWait();
+            // Yield, not Thread.onSpinWait(): the sender we wait for is most often queued on this very carrier (a
+            // virtual thread's unpark pushes onto its own carrier's queue), so a busy spin would hold the carrier it
+            // needs, while a yield runs it here, hands the reply over without a park or unpark, and wakes no
+            // sleeping carrier. On this 2-vCPU machine with other load: ping-pong 78k -> 1.35M rt/s (BENCHMARKS.md,
+            // issue 16). A yield with nothing else to run comes straight back, so this is a bounded poll as before.
+            Thread.yield();
             if (system && systemSignal) {
                 systemSignal = false;
                 return SystemSignals.SYSTEM;
@@ -752,6 +757,9 @@ public final class Proc implements ProcessAccess, Runnable {
                 if (m != Mailbox.NONE) {
                     return m;
                 }
+            }
+            if (timeoutNanos > 0 && System.nanoTime() - deadline >= 0) {
+                break; // a yield may run other processes for a while: a timed receive must not overstay its timeout
             }
         }
         long parkedAt = System.nanoTime();
@@ -848,6 +856,20 @@ public final class Proc implements ProcessAccess, Runnable {
 
     ProcessTable owner() {
         return table;
+    }
+
+    /**
+     * Its id's hash, so that the process table can key its processes by themselves and find one by number
+     * (ProcessTable's IdKey). Equality stays identity: two processes never share an id.
+     */
+    @Override
+    public int hashCode() {
+        return Long.hashCode(id);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return this == o;
     }
 
     @Override

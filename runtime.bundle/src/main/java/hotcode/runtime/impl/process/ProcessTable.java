@@ -30,7 +30,12 @@ public final class ProcessTable {
      * processes do not depend on whether a warm-up ran first: the first user process is {@code <0.1.0>}.
      */
     private final AtomicLong internalIds = new AtomicLong();
-    private final ConcurrentHashMap<Long, Proc> live = new ConcurrentHashMap<>();
+    /**
+     * Every live process, each its own key: a {@code Long} key would cost 16 bytes per process (pids above 127 are not
+     * cached), and {@link #find} is the console's, not the message path's. {@link Proc#hashCode()} is its id's hash,
+     * and {@link IdKey} equals the process with its id, so a lookup by number needs no boxed key in the table.
+     */
+    private final ConcurrentHashMap<Object, Proc> live = new ConcurrentHashMap<>();
     private final ThreadFactory threads = Thread.ofVirtual().factory();
     private final DeadLetterOffice deadLetters;
     private final Names names;
@@ -56,7 +61,7 @@ public final class ProcessTable {
         long id = version != null && version.isInternal() ? internalIds.decrementAndGet() : ids.incrementAndGet();
         Proc p = new Proc(id, this, first, version, function, first.getClass().getClassLoader(), threads);
         p.behaviour(behaviour);
-        live.put(p.id(), p);
+        live.put(p, p);
         if (linkTo != null) {
             linkTo.link(p);
         }
@@ -122,7 +127,26 @@ public final class ProcessTable {
     }
 
     public Proc find(long id) {
-        return live.get(id);
+        return live.get(new IdKey(id));
+    }
+
+    /** Looks a process up in {@link #live} by its number: equal to the process with that id, and hashed alike. */
+    private static final class IdKey {
+        private final long id;
+
+        IdKey(long id) {
+            this.id = id;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Proc p && p.id() == id;
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(id);
+        }
     }
 
     /**
@@ -226,7 +250,7 @@ public final class ProcessTable {
     // ------------------------------------------------------------------ callbacks from Proc
 
     void exited(Proc p, Object reason, List<Object> undelivered) {
-        live.remove(p.id());
+        live.remove(p);
         names.exited(p);
         for (Object m : undelivered) {
             deadLetters.record(p, m, reason);

@@ -213,6 +213,24 @@ public class MailboxTest {
         assertEquals(0, mb.length());
     }
 
+    /**
+     * The mailbox is its queue's first stub (no node per empty mailbox); it lives as long as its process, so once the
+     * first message is taken it must let go of that node, or every node taken since would stay reachable through it.
+     */
+    @Test
+    public void theMailboxHoldsNoTakenNode() {
+        Mailbox mb = new Mailbox(Thread.currentThread());
+        assertTrue(mb.offer("a"));
+        assertTrue(mb.offer("b"));
+        assertEquals("a", mb.take(ALL, true));
+        assertNull("the mailbox still links the taken messages' nodes", ((MailboxNode) mb).next);
+        assertEquals("b", mb.take(ALL, true));
+        Mailbox closed = new Mailbox(Thread.currentThread());
+        assertTrue(closed.offer("c"));
+        assertEquals(List.of("c"), closed.close());
+        assertNull(((MailboxNode) closed).next);
+    }
+
     @Test
     public void noMatchLeavesEverythingQueued() {
         Mailbox mb = new Mailbox(Thread.currentThread());
