@@ -37,9 +37,15 @@ public final class Shell {
                 context.registerService(HotcodeCommands.class, new HotcodeCommands(processes, names, deadLetters, monitor, code), props);
         org.osgi.framework.ServiceRegistration<?> servers = context.registerService(ServerCommands.class,
                 new ServerCommands(processes, names), withFunctions(props, ServerCommands.FUNCTIONS));
+        ShellCompletion completion = new ShellCompletion(processes, names, code);
+        java.util.Hashtable<String, Object> cprops = withFunctions(props, new String[] {"completions"});
+        org.osgi.framework.ServiceRegistration<?> completions = context.registerService(
+                new String[] {ShellCompletion.class.getName(),
+                        org.apache.felix.service.command.CommandSessionListener.class.getName()}, completion, cprops);
         return () -> {
             commands.unregister();
             servers.unregister();
+            completions.unregister();
             modules.close();
         };
     }
