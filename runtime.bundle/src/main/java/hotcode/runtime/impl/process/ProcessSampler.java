@@ -1,0 +1,99 @@
+package hotcode.runtime.impl.process;
+
+import hotcode.runtime.impl.code.ModuleVersion;
+import hotcode.runtime.spi.Observation.ProcessDetail;
+import hotcode.runtime.spi.Observation.ProcessRow;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Reads the process table for an observer, on the observer's thread and only when asked: rows of every live process
+ * and the count of effects processes made. It reads what a process keeps already ({@code Proc.progress}, the frames,
+ * the mailbox), as the system monitor does, and adds nothing to a process or to the message path.
+ */
+public final class ProcessSampler {
+    private final ProcessTable table;
+    /** Each live process's effect count at the last {@link #effects()} call, by pid number; only the sampler's caller. */
+    private Map<Long, Integer> lastProgress = new HashMap<>();
+    private long effects;
+    /** True until the first {@link #effects()} call after creation or {@link #forget()}: that call only takes a base. */
+    private boolean rebase = true;
+
+    public ProcessSampler(ProcessTable table) {
+        this.table = table;
+    }
+
+    /** Every live user process as a row; mailboxes counted up to {@code mailboxCap}. */
+    public List<ProcessRow> rows(int mailboxCap) {
+        List<ProcessRow> out = new ArrayList<>(table.count());
+        table.forEachLive(p -> {
+            if (!p.isInternal() && p.isAlive()) {
+                out.add(row(p, mailboxCap));
+            }
+        });
+        return out;
+    }
+
+    /** The process numbered {@code id} in detail, or null when it is not live. */
+    public ProcessDetail detail(long id) {
+        Proc p = table.find(id);
+        if (p == null || p.isInternal() || !p.isAlive()) {
+            return null;
+        }
+        return new ProcessDetail(row(p, Integer.MAX_VALUE), p.trapsExits(), p.frames(), p.links(), p.monitors(),
+                p.monitoredBy());
+    }
+
+    /** The live user process numbered {@code id}, or null. */
+    public Proc live(long id) {
+        Proc p = table.find(id);
+        return p == null || p.isInternal() || !p.isAlive() ? null : p;
+    }
+
+    /**
+     * Effects counted so far: at each call, each live process adds what its counter moved since the previous call
+     * (all of it for a process not seen before); the first call, and the first after {@link #forget()}, only takes
+     * the base. Counters are ints that wrap; a difference of ints is right across a wrap. Synchronized: two observers asking at once must not count one move twice.
+     */
+    public synchronized long effects() {
+        Map<Long, Integer> now = new HashMap<>(Math.max(16, lastProgress.size() * 2));
+        long[] added = {0};
+        Map<Long, Integer> before = lastProgress;
+        table.forEachLive(p -> {
+            if (!p.isInternal()) {
+                int progress = p.progress();
+                Integer was = before.get(p.id());
+                added[0] += Integer.toUnsignedLong(was == null ? progress : progress - was);
+                now.put(p.id(), progress);
+            }
+        });
+        lastProgress = now;
+        if (!rebase) {
+            effects += added[0];
+        }
+        rebase = false;
+        return effects;
+    }
+
+    /** Forgets the counts kept between {@link #effects()} calls (no one has looked for a while): frees their memory. */
+    public synchronized void forget() {
+        lastProgress = new HashMap<>();
+        rebase = true;
+    }
+
+    private static ProcessRow row(Proc p, int mailboxCap) {
+        ModuleVersion v = p.topVersion();
+        String function = null;
+        if (v != null) {
+            List<String> frames = p.frames();
+            function = frames.isEmpty() ? null : frames.get(frames.size() - 1);
+        }
+        return new ProcessRow(p.id(), p.toString(), p.registeredName(), v == null ? null : v.module(),
+                v == null ? null : v.version(), p.runsOldCode(), p.mailboxLength(mailboxCap),
+                p.state().name().toLowerCase(Locale.ROOT), function, p.behaviour() != null);
+    }
+}
