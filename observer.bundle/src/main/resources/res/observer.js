@@ -105,8 +105,10 @@
         var b = r.body, l = b.latest;
         b.samples.forEach(function (s) { samples.push(s); since = Math.max(since, s.at); });
         b.events.forEach(function (e) { events.push(e); after = Math.max(after, e.seq); });
-        var horizon = b.now - 5 * 60000;
-        samples = samples.filter(function (s) { return s.at >= horizon; });
+        var modulesNow = JSON.stringify(b.modules);
+        samples = samples.filter(function (s) { return s.at >= b.now - 5 * 60000; });
+        // the charts span the samples there are (at least a minute, at most five), so a fresh page is not all blank
+        var horizon = Math.min(b.now - 60000, samples.length ? samples[0].at : b.now);
         document.getElementById('hc-stat-processes').textContent = fmt(l.processes, 0);
         document.getElementById('hc-stat-spawned').textContent = fmt(l.spawnedPerSec);
         document.getElementById('hc-stat-exited').textContent = fmt(l.exitedPerSec);
@@ -127,6 +129,8 @@
         charts.appendChild(chart('Spawned / s', 'spawnedPerSec', horizon, b.now));
         charts.appendChild(chart('Dead letters / s', 'deadLettersPerSec', horizon, b.now));
         charts.appendChild(chart('Heap used (MB)', 'memoryUsed', horizon, b.now, 1 / (1024 * 1024)));
+        if (modulesNow === mods.getAttribute('data-shown')) { return; }
+        mods.setAttribute('data-shown', modulesNow);
         var tb = clear(mods.tBodies[0]);
         b.modules.forEach(function (m) {
           tb.appendChild(h('tr', {'data-module': m.name},
@@ -184,9 +188,13 @@
   function modules(one) {
     var t = table('hc-modules', ['Module', 'Status', 'Current', 'Processes', 'Old', 'Processes on old', '']);
     main.appendChild(t);
+    var shown = null;
     poll(function () {
       return get(one ? '/modules/' + encodeURIComponent(ARG) : '/modules').then(function (r) {
         if (r.status !== 200) { say(r.body.error, true); clear(t.tBodies[0]); return; }
+        var now = JSON.stringify(r.body);
+        if (now === shown) { return; } // unchanged: the buttons stay where the user may be about to click
+        shown = now;
         var tb = clear(t.tBodies[0]);
         r.body.modules.forEach(function (m) {
           var actions = h('td');

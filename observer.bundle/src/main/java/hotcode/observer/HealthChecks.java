@@ -123,11 +123,13 @@ final class HealthChecks {
     Result mailboxes() {
         FormattingResultLog log = new FormattingResultLog();
         int n = 0;
-        for (ProcessRow r : Access.get().observation().processes(mailboxLimit + 1)) {
+        for (ProcessRow r : Access.get().observation().processes(mailboxLimit + 1,
+                java.util.EnumSet.of(Observation.Column.MAILBOX))) {
             if (r.mailbox() > mailboxLimit && n++ < 20) {
+                ProcessRow whole = Access.get().observation().row(r.id(), mailboxLimit + 1);
                 log.warn("{}{} has more than {} messages waiting ({})", r.pid(),
-                        r.name() == null ? "" : " (" + r.name() + ")", mailboxLimit,
-                        r.function() == null ? "no module code" : r.function());
+                        whole == null || whole.name() == null ? "" : " (" + whole.name() + ")", mailboxLimit,
+                        whole == null || whole.function() == null ? "no module code" : whole.function());
             }
         }
         if (n == 0) {

@@ -17,6 +17,7 @@ import hotcode.runtime.spi.Observation.ProcessRow;
 import hotcode.runtime.spi.RuntimeAccess;
 
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,7 +74,8 @@ final class Observer {
         RuntimeAccess rt = runtime();
         List<ModuleInfo> modules = rt.codeServer().modules();
         List<ProcessRow> rows = modules.stream().anyMatch(m -> m.old().isPresent())
-                ? rt.observation().processes(1) : List.of(); // the pids on old code, only when some module has it
+                ? rt.observation().processes(1, EnumSet.of(Observation.Column.MODULE, Observation.Column.OLD_CODE))
+                : List.of(); // the pids on old code, only when some module has it
         List<Object> out = new ArrayList<>();
         for (ModuleInfo m : modules) {
             Map<String, Object> mm = module(m);
@@ -95,8 +97,14 @@ final class Observer {
 
     Answer processes(ProcessQuery q) {
         long t0 = System.nanoTime();
-        List<ProcessRow> all = runtime().observation().processes(MAILBOX_CAP);
-        ProcessQuery.Result r = q.run(all);
+        Observation obs = runtime().observation();
+        // two passes: every process for the columns the query filters and sorts by, then the page's rows whole
+        ProcessQuery.Result r = q.run(obs.processes(MAILBOX_CAP, q.columns()));
+        List<ProcessRow> page = new ArrayList<>(r.rows().size());
+        for (ProcessRow partial : r.rows()) {
+            ProcessRow whole = obs.row(partial.id(), MAILBOX_CAP);
+            page.add(whole != null ? whole : new ProcessRow(partial.id(), null, null, null, false, 0, "exited", null, false));
+        }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("total", r.total());
         out.put("matched", r.matched());
@@ -105,7 +113,7 @@ final class Observer {
         out.put("size", q.size());
         out.put("sort", q.sort());
         out.put("descending", q.descending());
-        out.put("rows", r.rows().stream().map(Observer::row).toList());
+        out.put("rows", page.stream().map(Observer::row).toList());
         out.put("millis", (System.nanoTime() - t0) / 1_000_000);
         return Answer.ok(out);
     }

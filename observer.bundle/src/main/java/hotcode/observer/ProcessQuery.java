@@ -1,13 +1,16 @@
 package hotcode.observer;
 
+import hotcode.runtime.spi.Observation.Column;
 import hotcode.runtime.spi.Observation.ProcessRow;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -39,6 +42,27 @@ record ProcessQuery(Map<String, String> filters, String sort, boolean descending
         sort = sort != null && COLUMNS.contains(sort) ? sort : "pid";
         page = Math.max(0, page);
         size = Math.min(MAX_SIZE, Math.max(1, size));
+    }
+
+    /** The columns the query reads for every process: those it filters or sorts by (the page's rows are read whole). */
+    Set<Column> columns() {
+        Set<Column> out = EnumSet.noneOf(Column.class);
+        List<String> used = new ArrayList<>(filters.keySet());
+        used.add(sort);
+        for (String c : used) {
+            switch (c) {
+                case "name" -> out.add(Column.NAME);
+                case "module", "version" -> out.add(Column.MODULE);
+                case "old" -> out.add(Column.OLD_CODE);
+                case "mailbox" -> out.add(Column.MAILBOX);
+                case "status" -> out.add(Column.STATUS);
+                case "function" -> out.add(Column.FUNCTION);
+                default -> {
+                    // pid: the id every row has
+                }
+            }
+        }
+        return out;
     }
 
     /** One page of the answer: the rows, and how many processes there are and how many match. */

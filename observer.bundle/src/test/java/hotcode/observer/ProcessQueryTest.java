@@ -1,5 +1,6 @@
 package hotcode.observer;
 
+import hotcode.runtime.spi.Observation;
 import hotcode.runtime.spi.Observation.ProcessRow;
 import org.junit.Test;
 
@@ -14,7 +15,7 @@ import static org.junit.Assert.assertTrue;
 /** The process table's server-side query: filters as plain text, sorting, paging; and the JSON and pid parsing. */
 public class ProcessQueryTest {
     private static ProcessRow row(long id, String name, String module, int mailbox, boolean old) {
-        return new ProcessRow(id, "<0." + id + ".0>", name, module, module == null ? null : "1.0.0", old, mailbox,
+        return new ProcessRow(id, name, module, module == null ? null : "1.0.0", old, mailbox,
                 "waiting", module == null ? null : module + ":loop (" + module + " 1.0.0)", false);
     }
 
@@ -72,6 +73,13 @@ public class ProcessQueryTest {
         ProcessQuery.Result r = q(f, "mailbox", false, 0, 500).run(rows(5000));
         assertTrue(r.matched() > 0);
         r.rows().forEach(x -> assertTrue(x.mailbox() >= 990 && x.module().equals("pingpong")));
+    }
+
+    @Test
+    public void aQueryReadsOnlyTheColumnsItFiltersOrSortsBy() {
+        assertEquals(java.util.EnumSet.noneOf(Observation.Column.class), q(Map.of(), "pid", false, 0, 50).columns());
+        assertEquals(java.util.EnumSet.of(Observation.Column.MAILBOX, Observation.Column.NAME),
+                q(Map.of("name", "x"), "mailbox", true, 0, 50).columns());
     }
 
     @Test

@@ -12,6 +12,7 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.NoAlertPresentException;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -95,11 +96,35 @@ public class ObserverBrowserIT {
     private static WebDriverWait waiting(int seconds) {
         WebDriverWait w = new WebDriverWait(driver, Duration.ofSeconds(seconds));
         w.pollingEvery(Duration.ofMillis(20));
+        w.ignoring(StaleElementReferenceException.class); // the page redraws its tables at every poll
         return w;
     }
 
+    /** Clicks the element; found again if the page redrew it between the lookup and the click. */
+    private static void click(By by) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                driver.findElement(by).click();
+                return;
+            } catch (StaleElementReferenceException e) {
+                if (attempt == 10) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** The element's text; found again if the page redrew it between the lookup and the read. */
     private static String text(By by) {
-        return driver.findElement(by).getText();
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return driver.findElement(by).getText();
+            } catch (StaleElementReferenceException e) {
+                if (attempt == 10) {
+                    throw e;
+                }
+            }
+        }
     }
 
     // ------------------------------------------------------------------ security
@@ -124,10 +149,9 @@ public class ObserverBrowserIT {
     @Test
     public void a2_overviewShowsPingpongsProcesses() {
         open("");
-        WebElement row = waiting(30).until(ExpectedConditions.presenceOfElementLocated(
-                By.cssSelector("#hc-overview-modules tr[data-module='pingpong']")));
-        waiting(30).until(d -> number(row.findElement(By.className("hc-current-processes")).getText()) >= 2);
-        assertEquals("1.0.0", row.findElement(By.className("hc-current")).getText());
+        waiting(30).until(d -> number(text(By.cssSelector(
+                "#hc-overview-modules tr[data-module='pingpong'] .hc-current-processes"))) >= 2);
+        assertEquals("1.0.0", text(By.cssSelector("#hc-overview-modules tr[data-module='pingpong'] .hc-current")));
         waiting(30).until(d -> number(text(By.id("hc-stat-processes"))) >= 2);
         // live: the rate tiles fill in from the second sample on, with no reload
         waiting(30).until(d -> number(text(By.id("hc-stat-effects"))) > 0);
@@ -138,7 +162,7 @@ public class ObserverBrowserIT {
     @Test
     public void a3_afterAnUpdateModulesShowNewAndOldWithoutReloadAndPurgeAsksFirst() throws Exception {
         open("/modules");
-        WebElement row = waiting(30).until(ExpectedConditions.presenceOfElementLocated(
+        waiting(30).until(ExpectedConditions.presenceOfElementLocated(
                 By.cssSelector("#hc-modules tr[data-module='pingpong']")));
         assertTrue(text(By.cssSelector("#hc-modules tr[data-module='pingpong'] .hc-current")).startsWith("1.0.0"));
         ((JavascriptExecutor) driver).executeScript("window.hcNoReload = 'still the same page';");
@@ -155,9 +179,9 @@ public class ObserverBrowserIT {
         screenshotOfTheOverview();
 
         open("/modules");
-        WebElement purge = waiting(30).until(ExpectedConditions.elementToBeClickable(
-                By.cssSelector("#hc-modules tr[data-module='pingpong'] button.hc-purge")));
-        purge.click();
+        By purge = By.cssSelector("#hc-modules tr[data-module='pingpong'] button.hc-purge");
+        waiting(30).until(ExpectedConditions.elementToBeClickable(purge));
+        click(purge);
         Alert confirm = waiting(10).until(ExpectedConditions.alertIsPresent());
         String question = confirm.getText();
         assertTrue(question, question.startsWith("Purge pingpong 1.0.0?"));
@@ -166,7 +190,7 @@ public class ObserverBrowserIT {
         waiting(10).until(d -> text(By.id("hc-message")).contains("cancelled"));
         assertTrue(text(By.cssSelector("#hc-modules tr[data-module='pingpong'] .hc-old")).startsWith("1.0.0"));
 
-        driver.findElement(By.cssSelector("#hc-modules tr[data-module='pingpong'] button.hc-purge")).click();
+        click(purge);
         waiting(10).until(ExpectedConditions.alertIsPresent()).accept();
         waiting(30).until(d -> text(By.id("hc-message")).startsWith("purged pingpong 1.0.0"));
         waiting(30).until(d -> text(By.cssSelector("#hc-modules tr[data-module='pingpong'] .hc-old")).equals("–"));
@@ -194,9 +218,8 @@ public class ObserverBrowserIT {
         awaitTrue("100,000 load processes", 180, () -> total() >= 100_000);
         open("/processes");
         waiting(60).until(d -> d.findElement(By.id("hc-processes")).getAttribute("data-sort") != null);
-        WebElement header = driver.findElement(By.id("hc-sort-mailbox"));
         long t0 = System.nanoTime();
-        header.click();
+        click(By.id("hc-sort-mailbox"));
         waiting(20).until(d -> "mailbox".equals(d.findElement(By.id("hc-processes")).getAttribute("data-sort"))
                 && "5000".equals(firstMailbox()));
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -204,7 +227,7 @@ public class ObserverBrowserIT {
                 + " ms from the click to the redrawn table (" + text(By.id("hc-pageinfo")).trim() + ")");
         assertTrue("sorted by mailbox in " + millis + " ms, not under 1 s", millis < 1000);
         // the next page goes on in the same order
-        driver.findElement(By.id("hc-next")).click();
+        click(By.id("hc-next"));
         waiting(20).until(d -> text(By.id("hc-pageinfo")).startsWith("51"));
         assertTrue(Integer.parseInt(firstMailbox()) <= 90);
     }

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -41,8 +42,13 @@ final class KernelObservation implements Observation, CodeServerImpl.Listener {
     }
 
     @Override
-    public List<ProcessRow> processes(int mailboxCap) {
-        return sampler.rows(Math.max(1, mailboxCap));
+    public List<ProcessRow> processes(int mailboxCap, Set<Column> columns) {
+        return sampler.rows(Math.max(1, mailboxCap), columns);
+    }
+
+    @Override
+    public ProcessRow row(long id, int mailboxCap) {
+        return sampler.row(id, Math.max(1, mailboxCap));
     }
 
     @Override

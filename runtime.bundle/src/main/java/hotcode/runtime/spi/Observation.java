@@ -3,8 +3,10 @@ package hotcode.runtime.spi;
 import hotcode.runtime.api.Pid;
 
 import java.time.Instant;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What an observer (the Web Console's Hotcode page, {@code hotcode.observer}) reads of the running runtime beyond the
@@ -19,10 +21,10 @@ import java.util.Map;
  */
 public interface Observation {
     /**
-     * One live process as a row of the process table.
+     * One live process as a row of the process table. A row read for a query holds only the columns the query asked
+     * for ({@link #processes(int, Set)}); the others are null, false or -1.
      *
-     * @param id       the pid's number ({@code <0.id.0>})
-     * @param pid      the pid as printed
+     * @param id       the pid's number ({@code <0.id.0>}; {@link #pid()} prints it)
      * @param name     its registered name, or null
      * @param module   the module of its innermost qualified call in progress, or null
      * @param version  that version's version string, or null
@@ -33,9 +35,16 @@ public interface Observation {
      * @param function its innermost qualified call in progress as {@code module:function (module version)}, or null
      * @param server   whether it runs a behaviour (a server or supervisor): {@code Sys} calls reach it
      */
-    record ProcessRow(long id, String pid, String name, String module, String version, boolean oldCode, int mailbox,
+    record ProcessRow(long id, String name, String module, String version, boolean oldCode, int mailbox,
                       String status, String function, boolean server) {
+        /** The pid as printed, {@code <0.id.0>}. */
+        public String pid() {
+            return "<0." + id + ".0>";
+        }
     }
+
+    /** The columns of a {@link ProcessRow} beyond its id, for a query that needs only some of them. */
+    enum Column { NAME, MODULE, OLD_CODE, MAILBOX, STATUS, FUNCTION, SERVER }
 
     /**
      * Counters, each since the runtime started, to derive rates from (two calls, a known time apart).
@@ -71,8 +80,20 @@ public interface Observation {
                      int servers, String detail) {
     }
 
-    /** Every live process (the runtime's own excluded), in no particular order; mailboxes counted up to {@code mailboxCap}. */
-    List<ProcessRow> processes(int mailboxCap);
+    /**
+     * Every live process (the runtime's own excluded), in no particular order, with only {@code columns} read (the
+     * others null, false or -1): a table of 100,000 processes sorted by one column reads that column only, and the
+     * page's rows are read in full with {@link #row}. Mailboxes are counted up to {@code mailboxCap}.
+     */
+    List<ProcessRow> processes(int mailboxCap, Set<Column> columns);
+
+    /** Every live process with every column. */
+    default List<ProcessRow> processes(int mailboxCap) {
+        return processes(mailboxCap, EnumSet.allOf(Column.class));
+    }
+
+    /** The live process numbered {@code id} as a full row, or null when there is none. */
+    ProcessRow row(long id, int mailboxCap);
 
     /** The counters now; see {@link Totals}. */
     Totals totals();

@@ -48,6 +48,12 @@ public class KernelObservationTest extends KernelTest {
         assertFalse(r.oldCode());
         assertTrue(r.function(), r.function().startsWith("m:loop"));
 
+        ProcessRow onlyMailbox = obs().processes(1000, java.util.EnumSet.of(Observation.Column.MAILBOX)).stream()
+                .filter(x -> x.pid().equals(p.toString())).findFirst().orElseThrow();
+        assertEquals(5, onlyMailbox.mailbox());
+        assertNull("a column not asked for is not read", onlyMailbox.module());
+        assertEquals(r, obs().row(r.id(), 1000));
+
         Modules.load(k, "m", Mod.class, "2.0.0");
         assertTrue("after the load, " + p + " runs old code", row(p, 10).oldCode());
         assertEquals(p.toString(), obs().process(Long.parseLong(p.toString().split("\\.")[1])).row().pid());

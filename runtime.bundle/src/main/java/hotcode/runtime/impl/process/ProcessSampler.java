@@ -2,6 +2,7 @@ package hotcode.runtime.impl.process;
 
 import hotcode.runtime.impl.code.ModuleVersion;
 import hotcode.runtime.spi.Observation.ProcessDetail;
+import hotcode.runtime.spi.Observation.Column;
 import hotcode.runtime.spi.Observation.ProcessRow;
 
 import java.util.ArrayList;
@@ -9,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads the process table for an observer, on the observer's thread and only when asked: rows of every live process
@@ -27,15 +29,31 @@ public final class ProcessSampler {
         this.table = table;
     }
 
-    /** Every live user process as a row; mailboxes counted up to {@code mailboxCap}. */
-    public List<ProcessRow> rows(int mailboxCap) {
+    /** Every live user process as a row of {@code columns} only; mailboxes counted up to {@code mailboxCap}. */
+    public List<ProcessRow> rows(int mailboxCap, Set<Column> columns) {
         List<ProcessRow> out = new ArrayList<>(table.count());
+        boolean name = columns.contains(Column.NAME);
+        boolean module = columns.contains(Column.MODULE);
+        boolean old = columns.contains(Column.OLD_CODE);
+        boolean mailbox = columns.contains(Column.MAILBOX);
+        boolean status = columns.contains(Column.STATUS);
+        boolean function = columns.contains(Column.FUNCTION);
+        boolean server = columns.contains(Column.SERVER);
         table.forEachLive(p -> {
             if (!p.isInternal() && p.isAlive()) {
-                out.add(row(p, mailboxCap));
+                ModuleVersion v = module ? p.topVersion() : null;
+                out.add(new ProcessRow(p.id(), name ? p.registeredName() : null, v == null ? null : v.module(),
+                        v == null ? null : v.version(), old && p.runsOldCode(), mailbox ? p.mailboxLength(mailboxCap) : -1,
+                        status ? status(p) : null, function ? function(p) : null, server && p.behaviour() != null));
             }
         });
         return out;
+    }
+
+    /** The live user process numbered {@code id} as a full row, or null. */
+    public ProcessRow row(long id, int mailboxCap) {
+        Proc p = live(id);
+        return p == null ? null : row(p, mailboxCap);
     }
 
     /** The process numbered {@code id} in detail, or null when it is not live. */
@@ -87,13 +105,20 @@ public final class ProcessSampler {
 
     private static ProcessRow row(Proc p, int mailboxCap) {
         ModuleVersion v = p.topVersion();
-        String function = null;
-        if (v != null) {
-            List<String> frames = p.frames();
-            function = frames.isEmpty() ? null : frames.get(frames.size() - 1);
+        return new ProcessRow(p.id(), p.registeredName(), v == null ? null : v.module(),
+                v == null ? null : v.version(), p.runsOldCode(), p.mailboxLength(mailboxCap), status(p), function(p),
+                p.behaviour() != null);
+    }
+
+    private static String status(Proc p) {
+        return p.state().name().toLowerCase(Locale.ROOT);
+    }
+
+    private static String function(Proc p) {
+        if (p.topVersion() == null) {
+            return null;
         }
-        return new ProcessRow(p.id(), p.toString(), p.registeredName(), v == null ? null : v.module(),
-                v == null ? null : v.version(), p.runsOldCode(), p.mailboxLength(mailboxCap),
-                p.state().name().toLowerCase(Locale.ROOT), function, p.behaviour() != null);
+        List<String> frames = p.frames();
+        return frames.isEmpty() ? null : frames.get(frames.size() - 1);
     }
 }
