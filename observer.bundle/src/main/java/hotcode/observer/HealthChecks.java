@@ -163,8 +163,9 @@ final class HealthChecks {
         return new Result(log);
     }
 
+    /** A framework property ({@code ctx} null: the defaults, as in unit tests). */
     private static long longProperty(BundleContext ctx, String key, long dflt) {
-        String v = ctx.getProperty(key);
+        String v = ctx == null ? null : ctx.getProperty(key);
         try {
             return v == null ? dflt : Long.parseLong(v.strip());
         } catch (NumberFormatException e) {
