@@ -55,6 +55,7 @@ final class Observer {
     // ------------------------------------------------------------------ views
 
     Answer overview(long sinceMillis, long afterSeq) {
+        long t0 = System.nanoTime();
         RuntimeAccess rt = runtime();
         Observation obs = rt.observation();
         History.Sample latest = history.sample(obs);
@@ -67,6 +68,7 @@ final class Observer {
         out.put("modulesWithOldCode", modules.stream().filter(m -> m.old().isPresent()).count());
         out.put("modules", modules.stream().map(Observer::module).toList());
         out.put("events", obs.codeEvents(afterSeq).stream().map(Observer::event).toList());
+        out.put("answerMicros", (System.nanoTime() - t0) / 1000); // what this answer cost the server (the cost bench reads it)
         return Answer.ok(out);
     }
 
@@ -115,6 +117,7 @@ final class Observer {
         out.put("descending", q.descending());
         out.put("rows", page.stream().map(Observer::row).toList());
         out.put("millis", (System.nanoTime() - t0) / 1_000_000);
+        out.put("answerMicros", (System.nanoTime() - t0) / 1000);
         return Answer.ok(out);
     }
 

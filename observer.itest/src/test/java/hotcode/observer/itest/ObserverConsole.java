@@ -34,8 +34,11 @@ final class ObserverConsole implements AutoCloseable {
     private final OutputStream shell;
     private final StringBuffer output = new StringBuffer();
 
-    private ObserverConsole(int port, Process process) {
+    private final Path storage;
+
+    private ObserverConsole(int port, Process process, Path storage) {
         this.port = port;
+        this.storage = storage;
         this.process = process;
         this.shell = process.getOutputStream();
         Thread reader = new Thread(() -> {
@@ -115,7 +118,7 @@ final class ObserverConsole implements AutoCloseable {
         Path storage = Files.createTempDirectory("observer-it-felix");
         ProcessBuilder pb = new ProcessBuilder(command(root, port, storage, extraBundles))
                 .directory(root.toFile()).redirectErrorStream(true);
-        ObserverConsole c = new ObserverConsole(port, pb.start());
+        ObserverConsole c = new ObserverConsole(port, pb.start(), storage);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (System.nanoTime() < deadline) {
             if (!c.process.isAlive()) {
@@ -185,7 +188,11 @@ final class ObserverConsole implements AutoCloseable {
             process.destroy();
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
             }
+        }
+        try (var files = Files.walk(storage)) { // the framework cache of this run
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
         }
     }
 }
