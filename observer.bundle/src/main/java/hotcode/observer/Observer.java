@@ -63,14 +63,37 @@ final class Observer {
         out.put("now", System.currentTimeMillis());
         out.put("latest", latest.toMap());
         out.put("samples", history.since(sinceMillis).stream().map(History.Sample::toMap).toList());
-        List<ModuleInfo> modules = rt.codeServer().modules();
+        List<CodeEvent> events = obs.codeEvents(afterSeq);
+        List<ModuleInfo> modules = modulesForOverview(rt, obs);
         out.put("modulesLoaded", modules.stream().filter(m -> m.current().isPresent()).count());
         out.put("modulesWithOldCode", modules.stream().filter(m -> m.old().isPresent()).count());
         out.put("modules", modules.stream().map(Observer::module).toList());
-        out.put("events", obs.codeEvents(afterSeq).stream().map(Observer::event).toList());
+        out.put("events", events.stream().map(Observer::event).toList());
         out.put("answerMicros", (System.nanoTime() - t0) / 1000); // what this answer cost the server (the cost bench reads it)
         return Answer.ok(out);
     }
+
+    /**
+     * The overview's module table, read again when code changed (a new code event) or every
+     * {@link #MODULES_MAX_AGE_MILLIS}: counting the processes on each version walks every process once per version,
+     * too much for each second's sample of a runtime with 100,000 processes.
+     */
+    private synchronized List<ModuleInfo> modulesForOverview(RuntimeAccess rt, Observation obs) {
+        List<CodeEvent> latest = obs.codeEvents(modulesSeq);
+        long seq = latest.isEmpty() ? modulesSeq : latest.get(latest.size() - 1).seq();
+        long now = System.currentTimeMillis();
+        if (modulesCache == null || seq != modulesSeq || now - modulesAt > MODULES_MAX_AGE_MILLIS) {
+            modulesCache = rt.codeServer().modules();
+            modulesSeq = seq;
+            modulesAt = now;
+        }
+        return modulesCache;
+    }
+
+    static final long MODULES_MAX_AGE_MILLIS = 5000;
+    private List<ModuleInfo> modulesCache; // guarded by this
+    private long modulesSeq = -1;
+    private long modulesAt;
 
     Answer modules() {
         RuntimeAccess rt = runtime();

@@ -58,9 +58,8 @@ final class KernelObservation implements Observation, CodeServerImpl.Listener {
             sampler.forget();
         }
         lastTotals = now;
-        long effects = sampler.effects();
-        int live = processes.select(p -> !p.isInternal()).size(); // as pids() counts, without sorting
-        return new Totals(live, processes.spawned(), effects, deadLetters.count(), deadLetters.countsByReason());
+        ProcessSampler.Effects e = sampler.effects(); // one pass: effects and the live count
+        return new Totals(e.live(), processes.spawned(), e.effects(), deadLetters.count(), deadLetters.countsByReason());
     }
 
     @Override
