@@ -10,7 +10,9 @@ import java.util.Map;
 
 /**
  * The overview's charts: samples of the runtime's counters, taken when a page asks for the overview (never by a
- * thread of its own), at most one per {@link #MIN_GAP_MILLIS}, the last {@link #KEEP_MILLIS} kept. Rates are the
+ * thread of its own), at most one per {@link #MIN_GAP_MILLIS}, the last {@link #KEEP_MILLIS} kept. A sample walks
+ * every process, so the gap also grows with what the last one cost: at least {@link #COST_FACTOR} times its CPU
+ * time, so that however many processes there are, sampling takes no more than 1 % of one core. Rates are the
  * difference to the previous sample over the time between them; after a gap longer than {@link #MAX_GAP_MILLIS}
  * (nobody looked) a sample only takes a new base, so no rate spans the time nobody looked.
  */
@@ -18,6 +20,9 @@ final class History {
     static final long MIN_GAP_MILLIS = 500;
     static final long MAX_GAP_MILLIS = 10_000;
     static final long KEEP_MILLIS = 10 * 60_000;
+    static final long COST_FACTOR = 100;
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+    private long lastCostMillis; // guarded by this
 
     /** One sample: counters at {@code at}, and rates per second since the previous one (null for a base). */
     record Sample(long at, int processes, long spawned, long effects, long deadLetters, Map<String, Long> byReason,
@@ -46,10 +51,12 @@ final class History {
     synchronized Sample sample(Observation obs) {
         long now = System.currentTimeMillis();
         Sample last = samples.peekLast();
-        if (last != null && now - last.at() < MIN_GAP_MILLIS) {
+        if (last != null && now - last.at() < Math.max(MIN_GAP_MILLIS, COST_FACTOR * lastCostMillis)) {
             return last;
         }
+        long cpu0 = THREADS.getCurrentThreadCpuTime();
         Observation.Totals t = obs.totals();
+        lastCostMillis = (THREADS.getCurrentThreadCpuTime() - cpu0) / 1_000_000;
         Runtime jvm = Runtime.getRuntime();
         long used = jvm.totalMemory() - jvm.freeMemory();
         Sample s;
