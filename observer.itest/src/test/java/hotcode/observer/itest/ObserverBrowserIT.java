@@ -297,6 +297,23 @@ public class ObserverBrowserIT {
         waiting(20).until(d -> text(By.id("hc-notfound")).contains("process <0." + m.group(1) + ".0> has exited"));
     }
 
+    // ------------------------------------------------------------------ health checks
+
+    @Test
+    public void a7_theHealthChecksAreRegisteredWithTheHealthCheckApiInstalled() throws Exception {
+        int from = console.output().length();
+        console.type("lb -s hotcode.observer");
+        awaitTrue("lb answers", 30, () -> Pattern.compile("(?m)^(?:g! )*\\s*(\\d+)\\|Active.*\\|hotcode\\.observer")
+                .matcher(console.output().substring(from)).find());
+        Matcher id = Pattern.compile("(?m)^(?:g! )*\\s*(\\d+)\\|Active.*\\|hotcode\\.observer").matcher(console.output().substring(from));
+        assertTrue(id.find());
+        int at = console.output().length();
+        console.type("inspect capability service " + id.group(1));
+        for (String check : List.of("Hotcode old code", "Hotcode purge blockers", "Hotcode mailboxes", "Hotcode dead letters")) {
+            awaitTrue("health check " + check + " registered", 30, () -> console.output().substring(at).contains(check));
+        }
+    }
+
     private static HttpResponse<String> kill(String pid, String token, String origin) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(console.base() + PAGE + "/api/kill"))
                 .POST(HttpRequest.BodyPublishers.ofString("pid=" + java.net.URLEncoder.encode(pid, "UTF-8")))
