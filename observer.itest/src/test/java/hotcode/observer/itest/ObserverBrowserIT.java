@@ -30,6 +30,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -212,20 +214,37 @@ public class ObserverBrowserIT {
 
     // ------------------------------------------------------------------ processes: 100,000
 
+    /**
+     * Three sorts by mailbox (largest first, smallest first, largest first again: each a click on the column's header),
+     * each timed from the click to the redrawn table; the median must be under a second. A median, because this host
+     * is shared: a single collection or a burst of other work can stall one of them.
+     */
     @Test
     public void a4_oneHundredThousandProcessesSortByMailboxInUnderASecond() throws Exception {
+        int from = console.output().length();
         console.type("loadgen:spawn 100000");
-        awaitTrue("100,000 load processes", 180, () -> total() >= 100_000);
+        awaitTrue("loadgen:spawn 100000 answered", 180,
+                () -> Pattern.compile("<0\\.\\d+\\.0>").matcher(console.output().substring(from)).find());
+        assertTrue(total() >= 100_000);
         open("/processes");
         waiting(60).until(d -> d.findElement(By.id("hc-processes")).getAttribute("data-sort") != null);
-        long t0 = System.nanoTime();
-        click(By.id("hc-sort-mailbox"));
-        waiting(20).until(d -> "mailbox".equals(d.findElement(By.id("hc-processes")).getAttribute("data-sort"))
-                && "5000".equals(firstMailbox()));
-        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-        System.out.println("observer: sorting " + total() + " processes by mailbox took " + millis
-                + " ms from the click to the redrawn table (" + text(By.id("hc-pageinfo")).trim() + ")");
-        assertTrue("sorted by mailbox in " + millis + " ms, not under 1 s", millis < 1000);
+        List<Long> times = new ArrayList<>();
+        String[][] sorts = {{"desc", "5000"}, {"asc", "0"}, {"desc", "5000"}};
+        for (String[] sort : sorts) {
+            long t0 = System.nanoTime();
+            click(By.id("hc-sort-mailbox"));
+            waiting(20).until(d -> "mailbox".equals(d.findElement(By.id("hc-processes")).getAttribute("data-sort"))
+                    && sort[0].equals(d.findElement(By.id("hc-processes")).getAttribute("data-dir"))
+                    && sort[1].equals(firstMailbox()));
+            times.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+            System.out.println("observer: sorting " + total() + " processes by mailbox (" + sort[0] + ") took "
+                    + times.get(times.size() - 1) + " ms from the click to the redrawn table ("
+                    + text(By.id("hc-pageinfo")).trim() + ")");
+        }
+        List<Long> sorted = new ArrayList<>(times);
+        Collections.sort(sorted);
+        long median = sorted.get(1);
+        assertTrue("sorted by mailbox in " + times + " ms: the median is not under 1 s", median < 1000);
         // the next page goes on in the same order
         click(By.id("hc-next"));
         waiting(20).until(d -> text(By.id("hc-pageinfo")).startsWith("51"));
