@@ -305,6 +305,8 @@ public class ObserverBrowserIT {
         assertEquals(405, console.get(PAGE + "/api/kill?pid=" + m.group(1), true).statusCode());
         assertEquals("no token", 403, kill(pid, null, null).statusCode());
         assertEquals("another site's page", 403, kill(pid, token, "http://evil.example").statusCode());
+        HttpResponse<String> suspend = post("/api/suspend", pid, token);
+        assertEquals("a plain process is no server: " + suspend.body(), 409, suspend.statusCode());
         HttpResponse<String> killed = kill(pid, token, null);
         assertEquals(killed.body(), 200, killed.statusCode());
         awaitTrue(pid + " gone", 30, () -> console.get(PAGE + "/api/process/" + m.group(1), true).statusCode() == 404);
@@ -334,7 +336,15 @@ public class ObserverBrowserIT {
     }
 
     private static HttpResponse<String> kill(String pid, String token, String origin) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(console.base() + PAGE + "/api/kill"))
+        return post("/api/kill", pid, token, origin);
+    }
+
+    private static HttpResponse<String> post(String action, String pid, String token) throws Exception {
+        return post(action, pid, token, null);
+    }
+
+    private static HttpResponse<String> post(String action, String pid, String token, String origin) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(console.base() + PAGE + action))
                 .POST(HttpRequest.BodyPublishers.ofString("pid=" + java.net.URLEncoder.encode(pid, "UTF-8")))
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .header("Authorization", ObserverConsole.basic(ObserverConsole.USER, ObserverConsole.PASSWORD));
