@@ -149,7 +149,7 @@ public class ObserverBrowserIT {
     // ------------------------------------------------------------------ overview
 
     @Test
-    public void a2_overviewShowsPingpongsProcesses() {
+    public void a2_overviewShowsPingpongsProcesses() throws Exception {
         open("");
         waiting(30).until(d -> number(text(By.cssSelector(
                 "#hc-overview-modules tr[data-module='pingpong'] .hc-current-processes"))) >= 2);
@@ -157,6 +157,15 @@ public class ObserverBrowserIT {
         waiting(30).until(d -> number(text(By.id("hc-stat-processes"))) >= 2);
         // live: the rate tiles fill in from the second sample on, with no reload
         waiting(30).until(d -> number(text(By.id("hc-stat-effects"))) > 0);
+
+        // one of them, on its own page: its module and version, the versions on its stack
+        String body = console.get(PAGE + "/api/processes?f_module=pingpong&size=1", true).body();
+        Matcher m = Pattern.compile("\"pid\":\"\\\\u003c0\\.(\\d+)\\.0\\\\u003e\"").matcher(body);
+        assertTrue(body, m.find());
+        open("/process/" + m.group(1));
+        waiting(30).until(d -> text(By.id("hc-p-module")).startsWith("pingpong 1.0.0"));
+        assertTrue(text(By.id("hc-p-frames")), text(By.id("hc-p-frames")).contains("pingpong:"));
+        assertEquals("<0." + m.group(1) + ".0>", text(By.id("hc-p-pid")));
     }
 
     // ------------------------------------------------------------------ modules: update, purge
@@ -197,6 +206,18 @@ public class ObserverBrowserIT {
         waiting(30).until(d -> text(By.id("hc-message")).startsWith("purged pingpong 1.0.0"));
         waiting(30).until(d -> text(By.cssSelector("#hc-modules tr[data-module='pingpong'] .hc-old")).equals("–"));
         assertTrue(driver.findElements(By.cssSelector("#hc-modules tr[data-module='pingpong'] button.hc-purge")).isEmpty());
+    }
+
+    @Test
+    public void a3b_theUpgradesPageHasTheLoadAndThePurge() {
+        open("/upgrades");
+        waiting(30).until(d -> d.findElements(By.cssSelector("#hc-upgrades tr.hc-kind-purged")).size() >= 1);
+        String purge = text(By.cssSelector("#hc-upgrades tr.hc-kind-purged"));
+        assertTrue(purge, purge.contains("pingpong 1.0.0") && purge.contains("killed <0."));
+        List<WebElement> loads = driver.findElements(By.cssSelector("#hc-upgrades tr.hc-kind-loaded"));
+        assertTrue(loads.stream().anyMatch(r -> r.getText().contains("pingpong 2.0.0")));
+        open("/deadletters");
+        waiting(30).until(d -> text(By.id("hc-dl-total")).endsWith("dead letters since the runtime started"));
     }
 
     /** The overview during the upgrade, with the loads marked on the charts: README's picture. */
