@@ -146,6 +146,23 @@ public class ObserverBrowserIT {
         assertEquals(200, console.get(PAGE + "/api/overview", true).statusCode());
     }
 
+    /** HTTP listens on the loopback interface only: from this host's other addresses nothing answers. */
+    @Test
+    public void a1b_httpListensOnLoopbackOnly() throws Exception {
+        List<java.net.InetAddress> others = java.net.NetworkInterface.networkInterfaces()
+                .flatMap(java.net.NetworkInterface::inetAddresses)
+                .filter(a -> !a.isLoopbackAddress() && !a.isLinkLocalAddress()).toList();
+        Assume.assumeFalse("no address but loopback on this host: nothing to check", others.isEmpty());
+        for (java.net.InetAddress a : others) {
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(new java.net.InetSocketAddress(a, console.port), 2000);
+                fail("the console's HTTP port " + console.port + " answers on " + a + ", not only on 127.0.0.1");
+            } catch (java.io.IOException expected) {
+                // refused: not listening there
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ overview
 
     @Test

@@ -98,7 +98,7 @@ final class ObserverConsole implements AutoCloseable {
         cmd.add("-Dorg.osgi.framework.storage=" + storage);
         cmd.add("-Dorg.osgi.framework.startlevel.beginning=5");
         cmd.add("-Dfelix.auto.start.5=" + start);
-        cmd.add("-Dorg.osgi.service.http.host=127.0.0.1");
+        cmd.add("-Dorg.apache.felix.http.host=127.0.0.1");
         cmd.add("-Dorg.osgi.service.http.port=" + port);
         cmd.add("-Dfelix.webconsole.username=" + USER);
         cmd.add("-Dfelix.webconsole.password=" + PASSWORD);
