@@ -64,6 +64,7 @@ public final class Kernel implements RuntimeAccess {
      */
     private volatile NodeTransport transport;
     private final NodeHooks node = new NodeHooks(this);
+    private final KernelObservation observation;
 
     public Kernel(long purgeBoundMillis) {
         this(purgeBoundMillis, purgeBoundMillis);
@@ -83,6 +84,8 @@ public final class Kernel implements RuntimeAccess {
         this.supervisors = new Supervisors(servers);
         this.monitor = new SystemMonitor(processes, monitorSettings);
         registry.addListener(monitor); // told of every purge: processes the purge could not stop run purged code
+        this.observation = new KernelObservation(processes, deadLetters);
+        code.addListener(observation); // the observer's upgrade timeline
     }
 
     /** The installed kernel; fails, as the API does, when the runtime is not running. */
@@ -339,6 +342,11 @@ public final class Kernel implements RuntimeAccess {
     @Override
     public List<SystemAlert> systemAlerts() {
         return monitor.alerts();
+    }
+
+    @Override
+    public hotcode.runtime.spi.Observation observation() {
+        return observation;
     }
 
     // ------------------------------------------------------------------ servers (start, calls, sys), supervisors

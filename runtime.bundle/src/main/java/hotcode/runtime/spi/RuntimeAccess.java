@@ -93,6 +93,9 @@ public interface RuntimeAccess {
 
     List<SystemAlert> systemAlerts();
 
+    /** What an observer (the Web Console page) reads beyond the API; costs nothing until asked. */
+    Observation observation();
+
     // ------------------------------------------------------------------ servers (GenServer, Sys)
 
     /** Starts a server of {@code type} (registered as {@code name} unless null), linked to the caller when {@code link}. */

@@ -173,6 +173,11 @@ public final class ProcessTable {
         }
     }
 
+    /** Processes spawned so far, the runtime's own (internal) ones excluded: the highest pid number given out. */
+    public long spawned() {
+        return ids.get();
+    }
+
     /** Live processes, the runtime's own (internal) ones included. */
     public int count() {
         return live.size();
