@@ -84,6 +84,8 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
     /** How much may wait for one member before its senders wait (back-pressure). */
     private static final int MAX_OUTBOX_BYTES = 4 << 20;
     static final byte BATCH = 15, CLOAD = 16, VOTE = 17, VERDICT = 18, DONE = 19;
+    /** The console's requests to another node ({@link #call}) and their answers. */
+    static final byte CALL = 20, REPLY = 21;
     /** How long a coordinated load waits for the votes, and a prepared node for the verdict. */
     static final long LOAD_TIMEOUT_MILLIS = Long.getLong("hotcode.cluster.loadTimeoutMillis", 60_000);
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -791,6 +793,8 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
                     verdicts.computeIfAbsent(id, k -> new CompletableFuture<>()).complete(reason);
                 }
                 case DONE -> recordDone(in.readLong(), p.name, in.readBoolean(), in.readUTF());
+                case CALL -> onCall(p, in);
+                case REPLY -> onReply(p, in);
                 case GADD -> applyGlobal(in.readUTF(), readPid(in));
                 case GDEL -> {
                     String gname = in.readUTF();
@@ -1264,6 +1268,119 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         }));
     }
 
+    // ------------------------------------------------------------------ the console's requests (rpc:call)
+
+    /** A request of this node's console to another node, waiting for its answer. */
+    record PendingCall(Peer peer, CompletableFuture<Object> answer) {
+    }
+
+    private final Map<Long, PendingCall> calls = new ConcurrentHashMap<>();
+
+    @Override
+    public RemotePid pid(int index, long id) {
+        for (Map.Entry<String, Integer> e : indices.entrySet()) {
+            if (e.getValue() == index) {
+                String key = e.getKey(); // node#incarnation, as indexOf makes it
+                int at = key.lastIndexOf('#');
+                return new RemotePid(key.substring(0, at), Long.parseLong(key.substring(at + 1)), id, index);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Erlang's {@code rpc:call} for the console: the request travels as a frame after everything this node sent to
+     * {@code node} before (a {@code ps} there sees the messages sent to it from here), and is answered on a thread of
+     * that node's own, never JGroups' delivery thread.
+     */
+    @Override
+    public Object call(String node, String request, List<Object> args, long timeoutMillis) {
+        if (node.equals(name)) {
+            return local.serve(request, args);
+        }
+        Peer p = byName.get(node);
+        if (p == null) {
+            throw new HotcodeException(request + ": node " + node + " is not connected to node " + name
+                    + " (connected: " + nodes() + ")");
+        }
+        byte[] value = encode(args);
+        long id = nextRequest.incrementAndGet();
+        PendingCall c = new PendingCall(p, new CompletableFuture<>());
+        calls.put(id, c);
+        try {
+            synchronized (p) {
+                if (p.gone) { // it went before the call was registered, so nodeDown did not see it
+                    throw new HotcodeException(request + ": node " + node + " left the cluster");
+                }
+            }
+            send(p, frame(CALL, p, out -> {
+                out.writeLong(id);
+                out.writeUTF(request);
+                out.write(value);
+            }));
+            return c.answer().get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new HotcodeException(request + ": node " + node + " did not answer within " + timeoutMillis + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HotcodeException(request + ": interrupted while waiting for node " + node);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new HotcodeException(request + " on node " + node + ": " + e.getCause().getMessage());
+        } finally {
+            calls.remove(id);
+        }
+    }
+
+    private void onCall(Peer p, DataInput in) throws IOException {
+        long id = in.readLong();
+        String request = in.readUTF();
+        Object args = codec.read(in);
+        try {
+            flusher.execute(() -> {
+                byte[] answer;
+                String error = null;
+                try {
+                    answer = encode(local.serve(request, args instanceof List<?> l ? new ArrayList<>(l) : List.of()));
+                } catch (RuntimeException e) {
+                    answer = null;
+                    error = String.valueOf(e.getMessage());
+                }
+                byte[] a = answer;
+                String err = error;
+                send(p, frame(REPLY, p, out -> {
+                    out.writeLong(id);
+                    out.writeBoolean(err == null);
+                    if (err == null) {
+                        out.write(a);
+                    } else {
+                        out.writeUTF(err.length() > 60_000 ? err.substring(0, 60_000) : err);
+                    }
+                }));
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // this node is closing: the caller sees it leave and fails the call
+        }
+    }
+
+    private void onReply(Peer p, DataInput in) throws IOException {
+        long id = in.readLong();
+        PendingCall c = calls.get(id);
+        if (c == null || c.peer() != p) {
+            refused(p.address, REPLY, "an answer to request " + id + ", which this node did not send to " + p.name
+                    + " or no longer waits for");
+            return;
+        }
+        if (in.readBoolean()) {
+            try {
+                c.answer().complete(codec.read(in));
+            } catch (IncompatibleValueException e) {
+                c.answer().completeExceptionally(new HotcodeException("its answer cannot be read here: " + e.getMessage()));
+            }
+        } else {
+            c.answer().completeExceptionally(new HotcodeException(in.readUTF()));
+        }
+    }
+
     // ------------------------------------------------------------------ local exits (the net process)
 
     private Next netLoop() {
@@ -1378,6 +1495,12 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             }
         }
         inMonitors.values().removeIf(m -> m.peer() == p);
+        for (PendingCall c : calls.values()) {
+            if (c.peer() == p) {
+                c.answer().completeExceptionally(new HotcodeException("node " + p.name + " left the cluster before it"
+                        + " answered (" + why + ")"));
+            }
+        }
         for (Map.Entry<Long, LoadRound> e : rounds.entrySet()) { // a coordinated load it was part of aborts
             recordVote(e.getKey(), p.name, "left the cluster during the load (" + why + ")");
             recordDone(e.getKey(), p.name, false, "left the cluster during the load");

@@ -157,5 +157,9 @@ public class ClusterLoadTest extends Nodes {
         public Map<String, Long> deadLettersByReason() {
             return d.deadLettersByReason();
         }
+
+        public Object serve(String request, List<Object> args) {
+            return d.serve(request, args);
+        }
     }
 }

@@ -67,4 +67,12 @@ public interface LocalNode {
 
     /** Dead letters so far, by reason. */
     Map<String, Long> deadLettersByReason();
+
+    /**
+     * Answers another node's console ({@link NodeTransport#call}): {@code ps} ({@code [All]}), {@code info}
+     * ({@code [ProcessNumber]}) and {@code modules} ({@code []}), each as a table {@code [Columns, Rows, Notes]} of JDK
+     * types and pids. Only these: a node reads, it does not run what another node names. Throws a
+     * {@code HotcodeException} for an unknown request, bad arguments or a process that is not alive.
+     */
+    Object serve(String request, java.util.List<Object> args);
 }
