@@ -86,6 +86,8 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
     static final byte BATCH = 15, CLOAD = 16, VOTE = 17, VERDICT = 18, DONE = 19;
     /** The console's requests to another node ({@link #call}) and their answers. */
     static final byte CALL = 20, REPLY = 21;
+    /** A coordinated load of one module (CLOAD is a release's): the same votes, verdict and outcomes follow. */
+    static final byte CLOAD_MODULE = 22;
     /** How long a coordinated load waits for the votes, and a prepared node for the verdict. */
     static final long LOAD_TIMEOUT_MILLIS = Long.getLong("hotcode.cluster.loadTimeoutMillis", 60_000);
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -784,7 +786,13 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
                 case CLOAD -> {
                     long id = in.readLong();
                     String url = in.readUTF();
-                    startLocalInstall(id, url, p);
+                    startLocalInstall(id, null, url, p);
+                }
+                case CLOAD_MODULE -> {
+                    long id = in.readLong();
+                    String module = in.readUTF();
+                    String url = in.readUTF();
+                    startLocalInstall(id, module, url, p);
                 }
                 case VOTE -> recordVote(in.readLong(), p.name, in.readBoolean() ? null : in.readUTF());
                 case VERDICT -> {
@@ -1111,6 +1119,18 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
      * before it commits stays on the old release (it has nothing to commit when it comes back).
      */
     public String clusterLoad(String url) throws InterruptedException {
+        return clusterLoad(null, url);
+    }
+
+    /**
+     * {@code hotcode:cluster load <module> <url>}: loads version {@code url} of {@code module} on every node, all or
+     * nothing, as {@link #clusterLoad(String)} installs a release: every node prepares it (its local {@code load}: new
+     * version loaded, not current; servers suspended, every {@code codeChange} run and staged), votes and waits; all
+     * commit, or all roll back (every server on its old version with its state and mailbox). {@code module} null: a
+     * release.
+     */
+    public String clusterLoad(String module, String url) throws InterruptedException {
+        String what = module == null ? url : module + " " + url;
         long id = RANDOM.nextLong();
         Set<String> members = new java.util.TreeSet<>(byName.keySet());
         members.add(name);
@@ -1118,12 +1138,15 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         rounds.put(id, round);
         try {
             for (Peer p : new ArrayList<>(peers.values())) {
-                send(p, frame(CLOAD, p, out -> {
+                send(p, frame(module == null ? CLOAD : CLOAD_MODULE, p, out -> {
                     out.writeLong(id);
+                    if (module != null) {
+                        out.writeUTF(module);
+                    }
                     out.writeUTF(url);
                 }));
             }
-            startLocalInstall(id, url, null);
+            startLocalInstall(id, module, url, null);
             long deadline = System.currentTimeMillis() + LOAD_TIMEOUT_MILLIS;
             String abort;
             synchronized (round) {
@@ -1138,7 +1161,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
                 }
             }
             String verdict = abort;
-            LOG.log(System.Logger.Level.INFO, "cluster load " + url + ": " + (verdict == null ? "every node prepared:"
+            LOG.log(System.Logger.Level.INFO, "cluster load " + what + ": " + (verdict == null ? "every node prepared:"
                     + " commit" : "abort: " + verdict));
             for (String m : members) {
                 Peer p = byName.get(m);
@@ -1157,7 +1180,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
                 while (round.done.size() < members.size() && System.currentTimeMillis() < deadline + LOAD_TIMEOUT_MILLIS) {
                     round.wait(Math.max(1, deadline + LOAD_TIMEOUT_MILLIS - System.currentTimeMillis()));
                 }
-                StringBuilder report = new StringBuilder("cluster load " + url + " on " + members + ": "
+                StringBuilder report = new StringBuilder("cluster load " + what + " on " + members + ": "
                         + (verdict == null ? "committed on every node" : "aborted on every node: " + verdict));
                 for (String m : members) {
                     report.append("\n  ").append(m).append(": ")
@@ -1205,13 +1228,13 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
      * Installs a coordinated load here, on a thread of its own (never JGroups' delivery thread: preparing takes
      * time, and the barrier waits for the verdict that JGroups delivers). {@code initiator} null: this node started it.
      */
-    private void startLocalInstall(long id, String url, Peer initiator) {
+    private void startLocalInstall(long id, String module, String url, Peer initiator) {
         CompletableFuture<String> verdict = verdicts.computeIfAbsent(id, k -> new CompletableFuture<>());
         String from = initiator == null ? name : initiator.name;
         Thread t = new Thread(() -> {
             boolean[] voted = {false};
             try {
-                hotcode.runtime.api.ReleaseResult r = local.installRelease(url, release -> {
+                hotcode.runtime.spi.node.ReleaseBarrier barrier = prepared -> {
                     voted[0] = true;
                     vote(initiator, id, null);
                     try {
@@ -1224,7 +1247,9 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
                     } catch (java.util.concurrent.ExecutionException e) {
                         return String.valueOf(e.getCause());
                     }
-                });
+                };
+                Object r = module == null ? local.installRelease(url, barrier)
+                        : "loaded " + local.load(module, url, barrier);
                 if (!voted[0]) {
                     vote(initiator, id, null); // nothing to prepare here (the release is current already)
                 }
@@ -1237,7 +1262,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             } finally {
                 verdicts.remove(id);
             }
-        }, "hotcode-cluster-load " + url);
+        }, "hotcode-cluster-load " + (module == null ? "" : module + " ") + url);
         t.setDaemon(true);
         t.start();
     }

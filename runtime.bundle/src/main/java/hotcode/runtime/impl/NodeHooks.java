@@ -158,6 +158,17 @@ public final class NodeHooks implements LocalNode {
     }
 
     @Override
+    public hotcode.runtime.api.VersionInfo load(String module, String url, hotcode.runtime.spi.node.ReleaseBarrier barrier) {
+        // the module's bundle starts on this thread (Felix delivers STARTED synchronously), so its upgrade sees it
+        hotcode.runtime.spi.node.ReleaseBarrier.set(barrier);
+        try {
+            return kernel.codeServer().load(module, url);
+        } finally {
+            hotcode.runtime.spi.node.ReleaseBarrier.set(null);
+        }
+    }
+
+    @Override
     public Map<String, Long> deadLettersByReason() {
         return kernel.deadLetters().countsByReason();
     }

@@ -65,6 +65,13 @@ public interface LocalNode {
      */
     hotcode.runtime.api.ReleaseResult installRelease(String url, ReleaseBarrier barrier);
 
+    /**
+     * Loads version {@code url} of {@code module} as {@code CodeServer.load} does, calling {@code barrier} once the
+     * module is prepared: it commits when the barrier returns null, else rolls back. Fails as load does (an unknown
+     * module, old code not purged, a codeChange that fails, the barrier's abort).
+     */
+    hotcode.runtime.api.VersionInfo load(String module, String url, ReleaseBarrier barrier);
+
     /** Dead letters so far, by reason. */
     Map<String, Long> deadLettersByReason();
 
