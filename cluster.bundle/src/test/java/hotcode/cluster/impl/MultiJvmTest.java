@@ -137,13 +137,17 @@ public class MultiJvmTest extends Nodes {
 
     /**
      * Senders on every node to receivers on every node, by pid and by global name, while module {@code storm} is
-     * updated node by node (b, then c, then a: mixed versions meanwhile). Per sender and receiver: every message sent
+     * updated node by node (b, then c, then a: mixed versions meanwhile), then loaded on every node at once by two
+     * coordinated loads ({@code hotcode:cluster load storm <version>}, through the real upgrade transaction of each
+     * JVM's kernel): 3.0.0 commits everywhere; 4.0.0, whose codeChange fails on node c only, rolls back everywhere, and
+     * every node stays on 3.0.0. Per sender and receiver: every message sent
      * is delivered exactly once and in order; no node counts a dead letter or a message in doubt, since no node fails
      * here (kill -9 and its accounting are {@link #threeJvmsKillAndRestart}'s, partitions DeadLetterTest's).
      */
     @Test
     public void aStormAcrossThreeJvmsWithNodeByNodeUpdates() throws Exception {
-        Node a = node("a", new ClusterConfig(cluster, "a", SECRET, "127.0.0.1", base, hosts, "tcp", 3000), false);
+        Node a = node("a", new ClusterConfig(cluster, "a", SECRET, "127.0.0.1", base, hosts, "tcp", 3000), false,
+                Storm::node);
         hotcode.runtime.impl.Kernel.install(a.kernel);
         try {
             Storm.start(a.kernel, a.cluster, "a");
@@ -177,6 +181,25 @@ public class MultiJvmTest extends Nodes {
             }
             reportsUntil(a, nodes, reportsTo, reports, "every receiver took messages at 2.0.0",
                     r -> everyReceiver(r, "@2.0.0", 100));
+
+            // coordinated loads: all commit, or all roll back
+            String ok = a.cluster.clusterLoad("storm", "3.0.0");
+            assertTrue(ok, ok.contains("committed on every node"));
+            seen = reportsUntil(a, nodes, reportsTo, reports, "every receiver took messages at 3.0.0",
+                    r -> everyReceiver(r, "@3.0.0", 100));
+            String no = a.cluster.clusterLoad("storm", Storm.FAILING_VERSION);
+            assertTrue(no, no.contains("aborted on every node: node c: ") && no.contains("refuses the state of 3.0.0"));
+            Map<String, Map<String, List<Long>>> before = seen;
+            reportsUntil(a, nodes, reportsTo, reports, "every receiver goes on at 3.0.0 after the rollback", r -> {
+                for (Map.Entry<String, Map<String, List<Long>>> e : r.entrySet()) {
+                    assertTrue("no receiver ever ran " + Storm.FAILING_VERSION + ": " + e,
+                            !e.getValue().containsKey("@" + Storm.FAILING_VERSION));
+                    if (e.getValue().get("@3.0.0").get(0) < before.get(e.getKey()).get("@3.0.0").get(0) + 100) {
+                        return false;
+                    }
+                }
+                return true;
+            });
             for (String n : nodes) {
                 a.kernel.send(a.kernel.whereisGlobal("storm-" + n), Tuple.of(Storm.STOP, sentTo));
             }
@@ -216,7 +239,8 @@ public class MultiJvmTest extends Nodes {
                 assertEquals("node " + n.getKey() + ": nothing in doubt", 0L, n.getValue()[1]);
             }
             System.out.println("storm: " + total + " messages from " + sentBy.size() + " senders to " + targets.size()
-                    + " receivers on 3 JVMs, every one delivered once and in order through 3 node-by-node updates");
+                    + " receivers on 3 JVMs, every one delivered once and in order through 3 node-by-node updates, a"
+                    + " coordinated load and a coordinated load rolled back");
         } finally {
             hotcode.runtime.impl.Kernel.uninstall(a.kernel);
         }

@@ -18,7 +18,8 @@ public final class NodeMain {
         String cluster = args[0], node = args[1], hosts = args[3];
         int port = Integer.parseInt(args[2]);
         Kernel k = new Kernel(2000);
-        ClusterNode n = ClusterNode.start(k.node(),
+        boolean storm = args.length > 4 && args[4].equals("storm");
+        ClusterNode n = ClusterNode.start(storm ? Storm.node(k.node()) : k.node(),
                 new ClusterConfig(cluster, node, Nodes.SECRET, "127.0.0.1", port, hosts, "tcp", 3000));
         Pid echo = k.spawn(new Next() {
             @Override
@@ -35,7 +36,7 @@ public final class NodeMain {
             }
             Thread.sleep(50); // taken by this node's previous incarnation until the cluster sees it gone
         }
-        if (args.length > 4 && args[4].equals("storm")) {
+        if (storm) {
             Kernel.install(k); // the storm's receivers are GenServers, its senders use Global.send
             Storm.start(k, n, node);
         }

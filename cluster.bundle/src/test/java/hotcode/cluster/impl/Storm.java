@@ -39,6 +39,8 @@ import java.util.Map;
 public final class Storm {
     static final int RECEIVERS = 2;
     static final int SENDERS = 2;
+    /** The version whose codeChange fails on node {@link #FAILING_NODE} (only there). */
+    public static final String FAILING_VERSION = "4.0.0", FAILING_NODE = "c";
     static final Atom GO = Atom.of("go"), STOP = Atom.of("stop"), UPDATE = Atom.of("update"), REPORT = Atom.of("report");
 
     private Storm() {
@@ -143,6 +145,32 @@ public final class Storm {
             }
             Hotcode.send(to, Tuple.of(Atom.of("sent"), me, sent));
             return null;
+        };
+    }
+
+    /**
+     * The runtime's port of a storm node, whose {@code load(storm, Version, barrier)} (a coordinated load,
+     * {@code hotcode:cluster load}) loads version Version of module storm in the installed kernel through its upgrade
+     * transaction, which asks the barrier once prepared: a kernel without OSGi has no bundle to update, the rest is
+     * the runtime's own.
+     */
+    static hotcode.runtime.spi.node.LocalNode node(hotcode.runtime.spi.node.LocalNode real) {
+        return new ClusterLoadTest.Delegating(real) {
+            @Override
+            public hotcode.runtime.api.VersionInfo load(String module, String version,
+                                                        hotcode.runtime.spi.node.ReleaseBarrier barrier) {
+                hotcode.runtime.spi.node.ReleaseBarrier.set(barrier);
+                try {
+                    hotcode.runtime.impl.upgrade.UpgradeOutcome o = Kernel.get().code().upgrade(source(version));
+                    if (o.result() != hotcode.runtime.impl.upgrade.UpgradeOutcome.Result.COMMITTED) {
+                        throw o.cause() != null ? o.cause()
+                                : new hotcode.runtime.api.HotcodeException("storm " + version + ": " + o.result());
+                    }
+                    return Kernel.get().codeServer().which(module).orElseThrow().current().orElseThrow();
+                } finally {
+                    hotcode.runtime.spi.node.ReleaseBarrier.set(null);
+                }
+            }
         };
     }
 

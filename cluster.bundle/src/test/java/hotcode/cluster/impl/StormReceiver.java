@@ -38,6 +38,20 @@ public final class StormReceiver implements Server<Map<String, long[]>> {
         return s;
     }
 
+    /**
+     * Keeps the state (JDK types: every version reads it), except in version {@link Storm#FAILING_VERSION} on node
+     * {@link Storm#FAILING_NODE}, which refuses it: the storm's coordinated load that must roll back everywhere.
+     */
+    @Override
+    public Object codeChange(String oldVersion, Object oldState, Object extra) {
+        String version = Storm.versionOf(getClass());
+        if (version.equals(Storm.FAILING_VERSION) && hotcode.runtime.api.Hotcode.node().equals(Storm.FAILING_NODE)) {
+            throw new IllegalStateException("storm " + version + " refuses the state of " + oldVersion + " on node "
+                    + Storm.FAILING_NODE);
+        }
+        return oldState;
+    }
+
     /** {@code report}: the state as sender -> [count, last, violations, gaps] and "@version" -> [count]. */
     @Override
     public Reply<Map<String, long[]>> handleCall(Object request, From from, Map<String, long[]> s) {
