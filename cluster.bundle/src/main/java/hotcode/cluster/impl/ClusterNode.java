@@ -1313,6 +1313,11 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         return null;
     }
 
+    @Override
+    public boolean connected(RemotePid pid) {
+        return peerOf(pid) != null;
+    }
+
     /**
      * Erlang's {@code rpc:call} for the console: the request travels as a frame after everything this node sent to
      * {@code node} before (a {@code ps} there sees the messages sent to it from here), and is answered on a thread of

@@ -126,6 +126,22 @@ public class ConsoleTest extends Nodes {
     }
 
     @Test
+    public void infoOfAPidOfAnEarlierIncarnationIsNeverAskedOfTheNewOne() throws Exception {
+        Node a = node("a"), b = node("b");
+        connected(a, b);
+        Pid old = b.collector(queue());
+        String oldText = "<" + indexOfB(a) + "." + old.id() + ".0>";
+        assertEquals(List.of("pid", b.remote(old)), console(a.kernel).info(oldText).rows().get(0));
+        b.cluster.close();
+        await("a sees b go", () -> !a.cluster.nodes().contains("b"));
+        Node b2 = node("b"); // b restarted: a new incarnation, whose process numbers start again
+        connected(a, b2);
+        b2.collector(queue());
+        HotcodeException e = assertThrows(HotcodeException.class, () -> console(a.kernel).info(oldText));
+        assertTrue(e.getMessage(), e.getMessage().contains("earlier incarnation of node b"));
+    }
+
+    @Test
     public void modulesOfAnotherNodeIsItsTable() throws Exception {
         Node a = node("a"), b = node("b");
         connected(a, b);

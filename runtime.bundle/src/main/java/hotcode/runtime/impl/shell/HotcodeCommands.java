@@ -99,7 +99,12 @@ public final class HotcodeCommands {
             throw new HotcodeException("no process is registered as " + process + " (and it is not a pid)");
         }
         if (named == null && TermParser.isRemotePid(process)) {
-            RemotePid r = TermParser.remotePid(process, nodes.get());
+            NodeTransport t = nodes.get();
+            RemotePid r = TermParser.remotePid(process, t);
+            if (!t.connected(r) && t.nodes().contains(r.node())) { // asked by name, the new incarnation would answer
+                throw new HotcodeException("info: " + r + " is a pid of an earlier incarnation of node " + r.node()
+                        + ", which has restarted since: that process is gone");
+            }
             return Inspect.table(call(r.node(), "info", List.of(r.id())), r.node());
         }
         return Inspect.info(processes.info(named != null ? named : TermParser.pid(process, processes)));

@@ -53,6 +53,9 @@ public interface NodeTransport {
      */
     RemotePid pid(int index, long id);
 
+    /** Whether {@code pid}'s node is connected in the incarnation the pid names (not a pid of an earlier one). */
+    boolean connected(RemotePid pid);
+
     /**
      * Erlang's {@code rpc:call(Node, ...)} for the console: has {@code node} answer {@code request} with {@code args}
      * ({@link LocalNode#serve} there) and returns its answer, in the neutral form of values between nodes. Waits at
