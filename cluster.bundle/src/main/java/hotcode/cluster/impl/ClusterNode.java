@@ -115,6 +115,8 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
     private final AtomicLong sent = new AtomicLong(), delivered = new AtomicLong(), duplicates = new AtomicLong(),
             inDoubt = new AtomicLong(), refused = new AtomicLong(), malformed = new AtomicLong();
     private final Deque<String> recentInDoubt = new ConcurrentLinkedDeque<>();
+    /** Told every message counted in doubt (tests check each against the receiver's record); null: nobody. */
+    volatile java.util.function.BiConsumer<Pid, Object> inDoubtListener;
 
     record Link(Pid local, RemotePid remote) {
     }
@@ -917,7 +919,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
                     // a retransmission from a session that ended when a partition split us: its sender counted these
                     // in doubt; delivering them now could deliver one twice, so they are dropped and counted
                     refused.incrementAndGet();
-                    LOG.log(System.Logger.Level.WARNING, "node " + name + ": message " + seq + " from " + p.name
+                    warnLimited("node " + name + ": message " + seq + " from " + p.name
                             + " of an ended session dropped (counted in doubt by its sender)");
                     return;
                 }
@@ -1490,7 +1492,11 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             for (Pending m : unsent) {
                 local.deadLetter(m.to(), m.message(), NOCONNECTION);
             }
+            java.util.function.BiConsumer<Pid, Object> listener = inDoubtListener;
             for (Pending m : p.unacked) {
+                if (listener != null) {
+                    listener.accept(m.to(), m.message());
+                }
                 recentInDoubt.addLast(m.to() + " on " + p.name + ": " + m.message());
                 if (recentInDoubt.size() > 100) {
                     recentInDoubt.pollFirst();
@@ -1720,12 +1726,32 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
 
     private void refused(Address src, byte type, String why) {
         refused.incrementAndGet();
-        LOG.log(System.Logger.Level.WARNING, "node " + name + ": refused frame type " + type + " from " + src + ": " + why);
+        warnLimited("node " + name + ": refused frame type " + type + " from " + src + ": " + why);
     }
 
     private void malformed(Address src, String why) {
         malformed.incrementAndGet();
-        LOG.log(System.Logger.Level.WARNING, "node " + name + ": malformed frame from " + src + " dropped: " + why);
+        warnLimited("node " + name + ": malformed frame from " + src + " dropped: " + why);
+    }
+
+    private final AtomicLong warnedAt = new AtomicLong(), unwarned = new AtomicLong();
+
+    /**
+     * Logs at most one refused or dropped frame a second, with how many were not logged since: after a partition
+     * heals, JGroups retransmits everything in flight when it began (tens of thousands of frames under load), each
+     * refused here; a line for each would flood the log and slow the node down while it merges. The counts in
+     * {@link #stats()} stay exact.
+     */
+    private void warnLimited(String line) {
+        long now = System.nanoTime();
+        long last = warnedAt.get();
+        if ((last == 0 || now - last >= 1_000_000_000L) && warnedAt.compareAndSet(last, now == 0 ? 1 : now)) {
+            long more = unwarned.getAndSet(0);
+            LOG.log(System.Logger.Level.WARNING, line + (more == 0 ? "" : " (and " + more + " more refused or dropped"
+                    + " frame(s) not logged in the last second: hotcode:nodes counts them all)"));
+        } else {
+            unwarned.incrementAndGet();
+        }
     }
 
     // ------------------------------------------------------------------ for the console and tests
