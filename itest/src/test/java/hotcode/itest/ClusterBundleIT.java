@@ -126,4 +126,46 @@ public class ClusterBundleIT {
             System.clearProperty("hotcode.itest.failOn");
         }
     }
+
+    private static TestModules.Spec single(String version, String codeSet) {
+        return TestModules.module("hotcode.itest.cmod", version).module("cmod", ServerUpgradeIT.ENTRY)
+                .classes("counter-entry", codeSet);
+    }
+
+    /**
+     * {@code hotcode:cluster load <module> <url>} in Felix: the module's bundle starts on the loading thread, so its
+     * upgrade asks the cluster's barrier once prepared; committed, and rolled back everywhere when a codeChange fails.
+     */
+    @Test
+    public void aCoordinatedLoadOfOneModuleCommitsOrRollsBack() throws Exception {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (!NODE.equals(Hotcode.node()) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+        }
+        single("1.0.0", "counter-v1").start(Itest.context());
+        Hotcode.call("cmod", "start", 0, "ok");
+        Hotcode.call("cmod", "start", 1, "throw"); // its codeChange fails while hotcode.itest.failOn=throw
+        BundleContext context = Itest.context();
+        ServiceReference<?>[] refs = context.getServiceReferences((String) null, "(osgi.command.function=cluster)");
+        Object command = context.getService(refs[0]);
+        Method m = command.getClass().getMethod("cluster", String.class, String.class, String.class);
+        Path dir = Files.createTempDirectory("cluster-module");
+        Path v2 = dir.resolve("cmod-2.jar");
+        Files.write(v2, single("2.0.0", "counter-v2").bytes());
+        String ok = (String) m.invoke(command, "load", "cmod", v2.toUri().toString());
+        assertTrue(ok, ok.contains("committed on every node") && ok.contains("loaded cmod 2.0.0"));
+        assertEquals("2.0.0", Hotcode.codeServer().which("cmod").flatMap(i -> i.current()).map(v -> v.version()).orElse("none"));
+        Hotcode.codeServer().purge("cmod");
+        Path v3 = dir.resolve("cmod-3.jar");
+        Files.write(v3, single("3.0.0", "counter-v2").bytes());
+        System.setProperty("hotcode.itest.failOn", "throw");
+        try {
+            String no = (String) m.invoke(command, "load", "cmod", v3.toUri().toString());
+            assertTrue(no, no.contains("aborted on every node: node " + NODE));
+            assertEquals("2.0.0", Hotcode.codeServer().which("cmod").flatMap(i -> i.current()).map(v -> v.version())
+                    .orElse("none"));
+        } finally {
+            System.clearProperty("hotcode.itest.failOn");
+        }
+    }
 }

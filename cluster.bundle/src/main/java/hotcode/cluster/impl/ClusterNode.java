@@ -84,6 +84,10 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
     /** How much may wait for one member before its senders wait (back-pressure). */
     private static final int MAX_OUTBOX_BYTES = 4 << 20;
     static final byte BATCH = 15, CLOAD = 16, VOTE = 17, VERDICT = 18, DONE = 19;
+    /** The console's requests to another node ({@link #call}) and their answers. */
+    static final byte CALL = 20, REPLY = 21;
+    /** A coordinated load of one module (CLOAD is a release's): the same votes, verdict and outcomes follow. */
+    static final byte CLOAD_MODULE = 22;
     /** How long a coordinated load waits for the votes, and a prepared node for the verdict. */
     static final long LOAD_TIMEOUT_MILLIS = Long.getLong("hotcode.cluster.loadTimeoutMillis", 60_000);
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -111,6 +115,8 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
     private final AtomicLong sent = new AtomicLong(), delivered = new AtomicLong(), duplicates = new AtomicLong(),
             inDoubt = new AtomicLong(), refused = new AtomicLong(), malformed = new AtomicLong();
     private final Deque<String> recentInDoubt = new ConcurrentLinkedDeque<>();
+    /** Told every message counted in doubt (tests check each against the receiver's record); null: nobody. */
+    volatile java.util.function.BiConsumer<Pid, Object> inDoubtListener;
 
     record Link(Pid local, RemotePid remote) {
     }
@@ -782,7 +788,13 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
                 case CLOAD -> {
                     long id = in.readLong();
                     String url = in.readUTF();
-                    startLocalInstall(id, url, p);
+                    startLocalInstall(id, null, url, p);
+                }
+                case CLOAD_MODULE -> {
+                    long id = in.readLong();
+                    String module = in.readUTF();
+                    String url = in.readUTF();
+                    startLocalInstall(id, module, url, p);
                 }
                 case VOTE -> recordVote(in.readLong(), p.name, in.readBoolean() ? null : in.readUTF());
                 case VERDICT -> {
@@ -791,6 +803,8 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
                     verdicts.computeIfAbsent(id, k -> new CompletableFuture<>()).complete(reason);
                 }
                 case DONE -> recordDone(in.readLong(), p.name, in.readBoolean(), in.readUTF());
+                case CALL -> onCall(p, in);
+                case REPLY -> onReply(p, in);
                 case GADD -> applyGlobal(in.readUTF(), readPid(in));
                 case GDEL -> {
                     String gname = in.readUTF();
@@ -905,7 +919,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
                     // a retransmission from a session that ended when a partition split us: its sender counted these
                     // in doubt; delivering them now could deliver one twice, so they are dropped and counted
                     refused.incrementAndGet();
-                    LOG.log(System.Logger.Level.WARNING, "node " + name + ": message " + seq + " from " + p.name
+                    warnLimited("node " + name + ": message " + seq + " from " + p.name
                             + " of an ended session dropped (counted in doubt by its sender)");
                     return;
                 }
@@ -1107,6 +1121,18 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
      * before it commits stays on the old release (it has nothing to commit when it comes back).
      */
     public String clusterLoad(String url) throws InterruptedException {
+        return clusterLoad(null, url);
+    }
+
+    /**
+     * {@code hotcode:cluster load <module> <url>}: loads version {@code url} of {@code module} on every node, all or
+     * nothing, as {@link #clusterLoad(String)} installs a release: every node prepares it (its local {@code load}: new
+     * version loaded, not current; servers suspended, every {@code codeChange} run and staged), votes and waits; all
+     * commit, or all roll back (every server on its old version with its state and mailbox). {@code module} null: a
+     * release.
+     */
+    public String clusterLoad(String module, String url) throws InterruptedException {
+        String what = module == null ? url : module + " " + url;
         long id = RANDOM.nextLong();
         Set<String> members = new java.util.TreeSet<>(byName.keySet());
         members.add(name);
@@ -1114,12 +1140,15 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         rounds.put(id, round);
         try {
             for (Peer p : new ArrayList<>(peers.values())) {
-                send(p, frame(CLOAD, p, out -> {
+                send(p, frame(module == null ? CLOAD : CLOAD_MODULE, p, out -> {
                     out.writeLong(id);
+                    if (module != null) {
+                        out.writeUTF(module);
+                    }
                     out.writeUTF(url);
                 }));
             }
-            startLocalInstall(id, url, null);
+            startLocalInstall(id, module, url, null);
             long deadline = System.currentTimeMillis() + LOAD_TIMEOUT_MILLIS;
             String abort;
             synchronized (round) {
@@ -1134,7 +1163,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
                 }
             }
             String verdict = abort;
-            LOG.log(System.Logger.Level.INFO, "cluster load " + url + ": " + (verdict == null ? "every node prepared:"
+            LOG.log(System.Logger.Level.INFO, "cluster load " + what + ": " + (verdict == null ? "every node prepared:"
                     + " commit" : "abort: " + verdict));
             for (String m : members) {
                 Peer p = byName.get(m);
@@ -1153,7 +1182,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
                 while (round.done.size() < members.size() && System.currentTimeMillis() < deadline + LOAD_TIMEOUT_MILLIS) {
                     round.wait(Math.max(1, deadline + LOAD_TIMEOUT_MILLIS - System.currentTimeMillis()));
                 }
-                StringBuilder report = new StringBuilder("cluster load " + url + " on " + members + ": "
+                StringBuilder report = new StringBuilder("cluster load " + what + " on " + members + ": "
                         + (verdict == null ? "committed on every node" : "aborted on every node: " + verdict));
                 for (String m : members) {
                     report.append("\n  ").append(m).append(": ")
@@ -1201,13 +1230,13 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
      * Installs a coordinated load here, on a thread of its own (never JGroups' delivery thread: preparing takes
      * time, and the barrier waits for the verdict that JGroups delivers). {@code initiator} null: this node started it.
      */
-    private void startLocalInstall(long id, String url, Peer initiator) {
+    private void startLocalInstall(long id, String module, String url, Peer initiator) {
         CompletableFuture<String> verdict = verdicts.computeIfAbsent(id, k -> new CompletableFuture<>());
         String from = initiator == null ? name : initiator.name;
         Thread t = new Thread(() -> {
             boolean[] voted = {false};
             try {
-                hotcode.runtime.api.ReleaseResult r = local.installRelease(url, release -> {
+                hotcode.runtime.spi.node.ReleaseBarrier barrier = prepared -> {
                     voted[0] = true;
                     vote(initiator, id, null);
                     try {
@@ -1220,7 +1249,9 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
                     } catch (java.util.concurrent.ExecutionException e) {
                         return String.valueOf(e.getCause());
                     }
-                });
+                };
+                Object r = module == null ? local.installRelease(url, barrier)
+                        : "loaded " + local.load(module, url, barrier);
                 if (!voted[0]) {
                     vote(initiator, id, null); // nothing to prepare here (the release is current already)
                 }
@@ -1233,7 +1264,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             } finally {
                 verdicts.remove(id);
             }
-        }, "hotcode-cluster-load " + url);
+        }, "hotcode-cluster-load " + (module == null ? "" : module + " ") + url);
         t.setDaemon(true);
         t.start();
     }
@@ -1262,6 +1293,124 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             out.writeBoolean(ok);
             out.writeUTF(outcome.length() > 60_000 ? outcome.substring(0, 60_000) : outcome);
         }));
+    }
+
+    // ------------------------------------------------------------------ the console's requests (rpc:call)
+
+    /** A request of this node's console to another node, waiting for its answer. */
+    record PendingCall(Peer peer, CompletableFuture<Object> answer) {
+    }
+
+    private final Map<Long, PendingCall> calls = new ConcurrentHashMap<>();
+
+    @Override
+    public RemotePid pid(int index, long id) {
+        for (Map.Entry<String, Integer> e : indices.entrySet()) {
+            if (e.getValue() == index) {
+                String key = e.getKey(); // node#incarnation, as indexOf makes it
+                int at = key.lastIndexOf('#');
+                return new RemotePid(key.substring(0, at), Long.parseLong(key.substring(at + 1)), id, index);
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public boolean connected(RemotePid pid) {
+        return peerOf(pid) != null;
+    }
+
+    /**
+     * Erlang's {@code rpc:call} for the console: the request travels as a frame after everything this node sent to
+     * {@code node} before (a {@code ps} there sees the messages sent to it from here), and is answered on a thread of
+     * that node's own, never JGroups' delivery thread.
+     */
+    @Override
+    public Object call(String node, String request, List<Object> args, long timeoutMillis) {
+        if (node.equals(name)) {
+            return local.serve(request, args);
+        }
+        Peer p = byName.get(node);
+        if (p == null) {
+            throw new HotcodeException(request + ": node " + node + " is not connected to node " + name
+                    + " (connected: " + nodes() + ")");
+        }
+        byte[] value = encode(args);
+        long id = nextRequest.incrementAndGet();
+        PendingCall c = new PendingCall(p, new CompletableFuture<>());
+        calls.put(id, c);
+        try {
+            synchronized (p) {
+                if (p.gone) { // it went before the call was registered, so nodeDown did not see it
+                    throw new HotcodeException(request + ": node " + node + " left the cluster");
+                }
+            }
+            send(p, frame(CALL, p, out -> {
+                out.writeLong(id);
+                out.writeUTF(request);
+                out.write(value);
+            }));
+            return c.answer().get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new HotcodeException(request + ": node " + node + " did not answer within " + timeoutMillis + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HotcodeException(request + ": interrupted while waiting for node " + node);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new HotcodeException(request + " on node " + node + ": " + e.getCause().getMessage());
+        } finally {
+            calls.remove(id);
+        }
+    }
+
+    private void onCall(Peer p, DataInput in) throws IOException {
+        long id = in.readLong();
+        String request = in.readUTF();
+        Object args = codec.read(in);
+        try {
+            flusher.execute(() -> {
+                byte[] answer;
+                String error = null;
+                try {
+                    answer = encode(local.serve(request, args instanceof List<?> l ? new ArrayList<>(l) : List.of()));
+                } catch (RuntimeException e) {
+                    answer = null;
+                    error = String.valueOf(e.getMessage());
+                }
+                byte[] a = answer;
+                String err = error;
+                send(p, frame(REPLY, p, out -> {
+                    out.writeLong(id);
+                    out.writeBoolean(err == null);
+                    if (err == null) {
+                        out.write(a);
+                    } else {
+                        out.writeUTF(err.length() > 60_000 ? err.substring(0, 60_000) : err);
+                    }
+                }));
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // this node is closing: the caller sees it leave and fails the call
+        }
+    }
+
+    private void onReply(Peer p, DataInput in) throws IOException {
+        long id = in.readLong();
+        PendingCall c = calls.get(id);
+        if (c == null || c.peer() != p) {
+            refused(p.address, REPLY, "an answer to request " + id + ", which this node did not send to " + p.name
+                    + " or no longer waits for");
+            return;
+        }
+        if (in.readBoolean()) {
+            try {
+                c.answer().complete(codec.read(in));
+            } catch (IncompatibleValueException e) {
+                c.answer().completeExceptionally(new HotcodeException("its answer cannot be read here: " + e.getMessage()));
+            }
+        } else {
+            c.answer().completeExceptionally(new HotcodeException(in.readUTF()));
+        }
     }
 
     // ------------------------------------------------------------------ local exits (the net process)
@@ -1343,7 +1492,11 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             for (Pending m : unsent) {
                 local.deadLetter(m.to(), m.message(), NOCONNECTION);
             }
+            java.util.function.BiConsumer<Pid, Object> listener = inDoubtListener;
             for (Pending m : p.unacked) {
+                if (listener != null) {
+                    listener.accept(m.to(), m.message());
+                }
                 recentInDoubt.addLast(m.to() + " on " + p.name + ": " + m.message());
                 if (recentInDoubt.size() > 100) {
                     recentInDoubt.pollFirst();
@@ -1378,6 +1531,12 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             }
         }
         inMonitors.values().removeIf(m -> m.peer() == p);
+        for (PendingCall c : calls.values()) {
+            if (c.peer() == p) {
+                c.answer().completeExceptionally(new HotcodeException("node " + p.name + " left the cluster before it"
+                        + " answered (" + why + ")"));
+            }
+        }
         for (Map.Entry<Long, LoadRound> e : rounds.entrySet()) { // a coordinated load it was part of aborts
             recordVote(e.getKey(), p.name, "left the cluster during the load (" + why + ")");
             recordDone(e.getKey(), p.name, false, "left the cluster during the load");
@@ -1567,12 +1726,32 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
 
     private void refused(Address src, byte type, String why) {
         refused.incrementAndGet();
-        LOG.log(System.Logger.Level.WARNING, "node " + name + ": refused frame type " + type + " from " + src + ": " + why);
+        warnLimited("node " + name + ": refused frame type " + type + " from " + src + ": " + why);
     }
 
     private void malformed(Address src, String why) {
         malformed.incrementAndGet();
-        LOG.log(System.Logger.Level.WARNING, "node " + name + ": malformed frame from " + src + " dropped: " + why);
+        warnLimited("node " + name + ": malformed frame from " + src + " dropped: " + why);
+    }
+
+    private final AtomicLong warnedAt = new AtomicLong(), unwarned = new AtomicLong();
+
+    /**
+     * Logs at most one refused or dropped frame a second, with how many were not logged since: after a partition
+     * heals, JGroups retransmits everything in flight when it began (tens of thousands of frames under load), each
+     * refused here; a line for each would flood the log and slow the node down while it merges. The counts in
+     * {@link #stats()} stay exact.
+     */
+    private void warnLimited(String line) {
+        long now = System.nanoTime();
+        long last = warnedAt.get();
+        if ((last == 0 || now - last >= 1_000_000_000L) && warnedAt.compareAndSet(last, now == 0 ? 1 : now)) {
+            long more = unwarned.getAndSet(0);
+            LOG.log(System.Logger.Level.WARNING, line + (more == 0 ? "" : " (and " + more + " more refused or dropped"
+                    + " frame(s) not logged in the last second: hotcode:nodes counts them all)"));
+        } else {
+            unwarned.incrementAndGet();
+        }
     }
 
     // ------------------------------------------------------------------ for the console and tests

@@ -47,6 +47,22 @@ public final class NodesCommand {
         return n.clusterLoad(url);
     }
 
+    /**
+     * {@code hotcode:cluster load <module> <url>}: loads that version of the module on every node, all or nothing
+     * (every node prepares it, then all commit or all roll back); says which node failed and why.
+     */
+    public String cluster(String action, String module, String url) throws InterruptedException {
+        ClusterNode n = node.get();
+        if (n == null) {
+            return "this node is in no cluster (configure hotcode.cluster: name, node, secret)";
+        }
+        if (!"load".equals(action)) {
+            return "usage: hotcode:cluster load <module> <jar URL> (every node prepares the new version, then all"
+                    + " commit or all roll back)";
+        }
+        return n.clusterLoad(module, url);
+    }
+
     private static String modules(Map<String, String> mods) {
         if (mods.isEmpty()) {
             return "-";

@@ -53,6 +53,26 @@ public class ClusterLoadTest extends Nodes {
                     log.add("committed");
                     return new ReleaseResult(null, true, "release rel 2 installed");
                 }
+
+                /** A module's load: CodeServerImpl.upgrade asks the barrier the same way (LoadBarrierTest). */
+                @Override
+                public hotcode.runtime.api.VersionInfo load(String module, String url, ReleaseBarrier barrier) {
+                    if (failPrepare != null) {
+                        log.add("failed");
+                        throw new hotcode.runtime.api.MigrationException(module + ": upgrade 1.0.0 -> 2.0.0 rolled"
+                                + " back; all 3 server(s) stay on " + module + " 1.0.0. Cause: codeChange failed: "
+                                + failPrepare, null, null);
+                    }
+                    log.add("prepared " + module + " from " + url);
+                    String no = barrier.prepared(module + " 2.0.0");
+                    if (no != null) {
+                        log.add("rolled back");
+                        throw new HotcodeException(module + " 2.0.0 was prepared here, but the cluster aborted its"
+                                + " load: " + no);
+                    }
+                    log.add("committed");
+                    return new hotcode.runtime.api.VersionInfo(module, 2, "2.0.0", 7, url, 3);
+                }
             };
         }
     }
@@ -83,6 +103,36 @@ public class ClusterLoadTest extends Nodes {
                 + " failed: state of shop 1.0.0 unreadable"));
         assertEquals(List.of("prepared", "rolled back"), ra.log);
         assertEquals(List.of("prepared", "rolled back"), rb.log);
+        assertEquals(List.of("failed"), rc.log);
+    }
+
+    @Test
+    public void aModuleLoadedOnEveryNodeCommitsEverywhere() throws Exception {
+        Releases ra = new Releases(null), rb = new Releases(null), rc = new Releases(null);
+        Node a = node("a", ClusterConfig.loopback(cluster, "a", SECRET), false, ra);
+        Node b = node("b", ClusterConfig.loopback(cluster, "b", SECRET), false, rb);
+        Node c = node("c", ClusterConfig.loopback(cluster, "c", SECRET), false, rc);
+        connected(a, b, c);
+        String report = new NodesCommand(() -> b.cluster).cluster("load", "shop", "file:shop-2.jar");
+        assertTrue(report, report.contains("cluster load shop file:shop-2.jar on [a, b, c]: committed on every node"));
+        for (Releases r : List.of(ra, rb, rc)) {
+            assertEquals(List.of("prepared shop from file:shop-2.jar", "committed"), r.log);
+        }
+    }
+
+    @Test
+    public void aModuleWhoseCodeChangeFailsOnOneNodeStaysOldOnEveryNode() throws Exception {
+        Releases ra = new Releases(null), rb = new Releases(null), rc = new Releases("state of shop 1.0.0 unreadable");
+        Node a = node("a", ClusterConfig.loopback(cluster, "a", SECRET), false, ra);
+        Node b = node("b", ClusterConfig.loopback(cluster, "b", SECRET), false, rb);
+        Node c = node("c", ClusterConfig.loopback(cluster, "c", SECRET), false, rc);
+        connected(a, b, c);
+        String report = a.cluster.clusterLoad("shop", "file:shop-2.jar");
+        assertTrue(report, report.contains("aborted on every node: node c: shop: upgrade 1.0.0 -> 2.0.0 rolled back"));
+        assertTrue(report, report.contains("codeChange failed: state of shop 1.0.0 unreadable"));
+        assertTrue(report, report.contains("a: shop 2.0.0 was prepared here, but the cluster aborted its load"));
+        assertEquals(List.of("prepared shop from file:shop-2.jar", "rolled back"), ra.log);
+        assertEquals(List.of("prepared shop from file:shop-2.jar", "rolled back"), rb.log);
         assertEquals(List.of("failed"), rc.log);
     }
 
@@ -156,6 +206,14 @@ public class ClusterLoadTest extends Nodes {
 
         public Map<String, Long> deadLettersByReason() {
             return d.deadLettersByReason();
+        }
+
+        public hotcode.runtime.api.VersionInfo load(String module, String url, ReleaseBarrier barrier) {
+            return d.load(module, url, barrier);
+        }
+
+        public Object serve(String request, List<Object> args) {
+            return d.serve(request, args);
         }
     }
 }

@@ -239,6 +239,11 @@ public final class Kernel implements RuntimeAccess {
         return node;
     }
 
+    /** The cluster's transport (for the console's commands about other nodes), or null on a single node. */
+    public NodeTransport transport() {
+        return transport;
+    }
+
     void attach(NodeTransport t) {
         transport = t;
     }

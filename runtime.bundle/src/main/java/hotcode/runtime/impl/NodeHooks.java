@@ -158,7 +158,39 @@ public final class NodeHooks implements LocalNode {
     }
 
     @Override
+    public hotcode.runtime.api.VersionInfo load(String module, String url, hotcode.runtime.spi.node.ReleaseBarrier barrier) {
+        // the module's bundle starts on this thread (Felix delivers STARTED synchronously), so its upgrade sees it
+        hotcode.runtime.spi.node.ReleaseBarrier.set(barrier);
+        try {
+            return kernel.codeServer().load(module, url);
+        } finally {
+            hotcode.runtime.spi.node.ReleaseBarrier.set(null);
+        }
+    }
+
+    @Override
     public Map<String, Long> deadLettersByReason() {
         return kernel.deadLetters().countsByReason();
+    }
+
+    @Override
+    public Object serve(String request, java.util.List<Object> args) {
+        return hotcode.runtime.impl.shell.Inspect.neutral(switch (request) {
+            case "ps" -> hotcode.runtime.impl.shell.Inspect.ps(kernel.processes(), kernel.monitor(),
+                    args.size() == 1 && Boolean.TRUE.equals(args.get(0)));
+            case "modules" -> hotcode.runtime.impl.shell.Inspect.modules(kernel.codeServer());
+            case "info" -> {
+                if (args.size() != 1 || !(args.get(0) instanceof Long id)) {
+                    throw new HotcodeException("info: a process number was expected, not " + args);
+                }
+                Proc p = kernel.processes().find(id);
+                if (p == null || !p.isAlive()) {
+                    throw new HotcodeException("no process <0." + id + ".0> is alive on node " + kernel.nodeName());
+                }
+                yield hotcode.runtime.impl.shell.Inspect.info(kernel.processes().info(p));
+            }
+            default -> throw new HotcodeException("node " + kernel.nodeName() + " answers ps, info and modules, not "
+                    + request);
+        });
     }
 }

@@ -57,7 +57,7 @@ public final class RuntimeActivator implements BundleActivator {
         context.registerService(hotcode.runtime.spi.node.LocalNode.class, kernel.node(), null); // for the cluster bundle
         events = RuntimeEvents.open(context, kernel.code(), kernel.deadLetters());
         shell = Shell.open(context, kernel.processes(), kernel.names(), kernel.deadLetters(), kernel.monitor(),
-                kernel.codeServer(), kernel.registry(), kernel.router());
+                kernel.codeServer(), kernel.registry(), kernel.router(), kernel::transport);
         extender = new ModuleExtender(context, kernel.code());
         extender.open();
         deploy = DeployFolder.open(context, kernel.codeServer(), kernel.registry());

@@ -17,14 +17,16 @@ import hotcode.runtime.impl.process.Names;
 import hotcode.runtime.impl.process.ProcessInfo;
 import hotcode.runtime.impl.process.ProcessTable;
 import hotcode.runtime.impl.process.SystemMonitor;
+import hotcode.runtime.spi.node.NodeTransport;
+import hotcode.runtime.spi.node.RemotePid;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The operator's console commands, scope {@code hotcode}: see processes and modules, send and kill, and drive the
@@ -35,7 +37,9 @@ import java.util.Optional;
 public final class HotcodeCommands {
     static final String[] FUNCTIONS = {"ps", "info", "modules", "which", "send", "kill", "purge", "softpurge", "load",
         "update", "delete", "release", "releases", "deadletters", "alerts", "await", "sleep"};
-    private static final int PS_ROWS = 50;
+    private static final int PS_ROWS = Inspect.PS_ROWS;
+    /** How long a command about another node waits for its answer (Erlang's rpc:call has a timeout too). */
+    static final long REMOTE_TIMEOUT_MILLIS = Long.getLong("hotcode.console.remoteTimeoutMillis", 10_000);
     /** How many pids a purge's answer lists (a screenful); the rest are counted. */
     static final int PIDS_SHOWN = 20;
 
@@ -44,70 +48,90 @@ public final class HotcodeCommands {
     private final DeadLetterOffice deadLetters;
     private final SystemMonitor monitor;
     private final CodeServer code;
+    /** The cluster's transport, or null while this runtime is no node of a cluster (no cluster bundle). */
+    private final Supplier<NodeTransport> nodes;
 
+    /** Commands of a runtime that is no node of a cluster. */
     public HotcodeCommands(ProcessTable processes, Names names, DeadLetterOffice deadLetters, SystemMonitor monitor,
                            CodeServer code) {
+        this(processes, names, deadLetters, monitor, code, () -> null);
+    }
+
+    /**
+     * Commands that reach other nodes through {@code nodes} (the cluster bundle's transport when one is attached, else
+     * null): {@code ps -n}, {@code modules -n}, and {@code info}, {@code send}, {@code kill} of a pid {@code <N.id.0>}.
+     */
+    public HotcodeCommands(ProcessTable processes, Names names, DeadLetterOffice deadLetters, SystemMonitor monitor,
+                           CodeServer code, Supplier<NodeTransport> nodes) {
         this.processes = processes;
         this.names = names;
         this.deadLetters = deadLetters;
         this.monitor = monitor;
         this.code = code;
+        this.nodes = nodes;
     }
 
     // ------------------------------------------------------------------ processes
 
     @Descriptor("list processes: pid, registered name, module, version, old-code flag, mailbox length, state,"
-            + " system monitor alerts")
+            + " system monitor alerts; with -n, another node's processes (asked of that node)")
     public Table ps(@Descriptor("list every process, not only the first " + PS_ROWS)
-                    @Parameter(names = {"-a", "--all"}, presentValue = "true", absentValue = "false") boolean all) {
-        Table t = new Table("PID", "NAME", "MODULE", "VERSION", "OLD", "MAILBOX", "STATE", "ALERT");
-        Map<Pid, String> alerts = new HashMap<>();
-        for (SystemAlert a : monitor.alerts()) {
-            alerts.merge(a.pid(), a.kind().toString(), (x, y) -> x + "," + y);
+                    @Parameter(names = {"-a", "--all"}, presentValue = "true", absentValue = "false") boolean all,
+                    @Descriptor("the node whose processes to list (hotcode:nodes names them); this node when absent")
+                    @Parameter(names = {"-n", "--node"}, absentValue = "") String node) {
+        if (!node.isEmpty() && !isThisNode(node)) {
+            return Inspect.table(call(node, "ps", List.of(all)), node);
         }
-        List<Pid> pids = processes.pids();
-        int shown = 0;
-        for (Pid pid : pids) {
-            if (!all && shown == PS_ROWS) {
-                t.note("... " + (pids.size() - shown) + " more (hotcode:ps --all)");
-                break;
-            }
-            ProcessInfo p = processes.info(pid);
-            t.row(pid, orDash(p.registeredName()), orDash(p.module()), orDash(p.version()), p.old() ? "old" : "",
-                    p.messageQueueLen(), p.status(), alerts.getOrDefault(pid, ""));
-            shown++;
-        }
-        t.note(pids.size() + " processes");
-        return t;
+        return Inspect.ps(processes, monitor, all);
     }
 
-    @Descriptor("show one process: links, monitors, current function, the versions on its stack")
-    public Table info(@Descriptor("pid (<0.N.0> quoted, or N) or registered name") String process) {
+    /** {@code ps} of this node (for callers in Java; Gogo takes the one with options). */
+    public Table ps(boolean all) {
+        return Inspect.ps(processes, monitor, all);
+    }
+
+    @Descriptor("show one process: links, monitors, current function, the versions on its stack; a pid <N.id.0> of"
+            + " another node is asked of that node")
+    public Table info(@Descriptor("pid (<0.N.0> quoted, or N; <N.id.0> of another node) or registered name")
+                      String process) {
         Pid named = names.whereis(process);
         if (named == null && !TermParser.isPid(process)) {
             throw new HotcodeException("no process is registered as " + process + " (and it is not a pid)");
         }
-        ProcessInfo p = processes.info(named != null ? named : TermParser.pid(process, processes));
-        Table t = new Table("FIELD", "VALUE");
-        List<String> frames = p.frames();
-        t.row("pid", p.pid()).row("registered_name", orDash(p.registeredName())).row("state", p.status())
-                .row("current_function", orDash(p.currentFunction()))
-                .row("stack (innermost first)", frames.isEmpty() ? "-" : String.join(" <- ", frames.reversed()))
-                .row("old_code", p.oldCode())
-                .row("message_queue_len", p.messageQueueLen()).row("trap_exit", p.trapExit())
-                .row("links", p.links()).row("monitors", p.monitors()).row("monitored_by", p.monitoredBy());
-        return t;
+        if (named == null && TermParser.isRemotePid(process)) {
+            NodeTransport t = nodes.get();
+            RemotePid r = TermParser.remotePid(process, t);
+            if (!t.connected(r) && t.nodes().contains(r.node())) { // asked by name, the new incarnation would answer
+                throw new HotcodeException("info: " + r + " is a pid of an earlier incarnation of node " + r.node()
+                        + ", which has restarted since: that process is gone");
+            }
+            return Inspect.table(call(r.node(), "info", List.of(r.id())), r.node());
+        }
+        return Inspect.info(processes.info(named != null ? named : TermParser.pid(process, processes)));
     }
 
     @Descriptor("send a message, written as an Erlang term, to a pid or registered name; to a pid that has exited, the"
-            + " message is counted as a dead letter (noproc), as Hotcode.send counts it")
-    public String send(@Descriptor("pid (<0.N.0> quoted, or N) or registered name") String to,
+            + " message is counted as a dead letter (noproc), as Hotcode.send counts it; a pid <N.id.0> of another"
+            + " node or a global name is sent to over the cluster, in order and accounted for as Hotcode.send does")
+    public String send(@Descriptor("pid (<0.N.0> quoted, or N; <N.id.0> of another node), registered or global name")
+                       String to,
                        @Descriptor("the message, e.g. ping, '{ping, 1}', \"text\", [1,2]") String message) {
-        Object term = TermParser.parse(message, processes);
+        NodeTransport t = nodes.get();
+        Object term = TermParser.parse(message, processes, t);
         Pid pid = names.whereis(to);
+        if (pid == null && !TermParser.isPid(to) && t != null) {
+            pid = t.whereisGlobal(to); // Global.send: a name of the cluster, when no local process has it
+        }
+        if (pid instanceof RemotePid r) {
+            return sendRemote(t, r, term);
+        }
+        if (pid == null && TermParser.isRemotePid(to)) {
+            return sendRemote(t, TermParser.remotePid(to, t), term);
+        }
         if (pid == null) {
             if (!TermParser.isPid(to)) {
-                throw new HotcodeException("no process is registered as " + to + " (and it is not a pid)");
+                throw new HotcodeException("no process is registered as " + to + " (and it is not a pid"
+                        + (t == null ? "" : " or a global name") + ")");
             }
             long n = TermParser.pidNumber(to);
             pid = processes.find(n);
@@ -128,7 +152,14 @@ public final class HotcodeCommands {
     }
 
     @Descriptor("send an exit signal with a reason (an atom) to a process")
-    public String kill(@Descriptor("pid, as <0.N.0> (quoted) or N") String pid, @Descriptor("exit reason") String reason) {
+    public String kill(@Descriptor("pid, as <0.N.0> (quoted) or N; <N.id.0> of another node") String pid,
+                       @Descriptor("exit reason") String reason) {
+        if (TermParser.isRemotePid(pid)) {
+            NodeTransport t = nodes.get();
+            RemotePid r = TermParser.remotePid(pid, t);
+            t.exit(null, r, Atom.of(reason)); // exit/2 across nodes: after the messages sent to it before, as in Erlang
+            return "exit signal " + reason + " sent to " + r + " on node " + r.node();
+        }
         Pid p = TermParser.pid(pid, processes);
         processes.exit(p, Atom.of(reason));
         return "exit signal " + reason + " sent to " + p;
@@ -186,17 +217,19 @@ public final class HotcodeCommands {
 
     // ------------------------------------------------------------------ code
 
-    @Descriptor("list modules with their current and old versions and how many processes run each")
-    public Table modules() {
-        Table t = new Table("MODULE", "STATUS", "CURRENT", "PROCS", "OLD", "PROCS", "BUNDLE");
-        for (ModuleInfo m : code.modules()) {
-            Optional<VersionInfo> c = m.current();
-            Optional<VersionInfo> o = m.old();
-            t.row(m.name(), m.status(), c.map(VersionInfo::version).orElse("-"), c.map(VersionInfo::processes).map(String::valueOf).orElse("-"),
-                    o.map(VersionInfo::version).orElse("-"), o.map(VersionInfo::processes).map(String::valueOf).orElse("-"),
-                    c.or(() -> o).map(VersionInfo::bundleId).map(String::valueOf).orElse("-"));
+    @Descriptor("list modules with their current and old versions and how many processes run each; with -n, another"
+            + " node's (hotcode:nodes shows every node's current versions side by side)")
+    public Table modules(@Descriptor("the node whose modules to list; this node when absent")
+                         @Parameter(names = {"-n", "--node"}, absentValue = "") String node) {
+        if (!node.isEmpty() && !isThisNode(node)) {
+            return Inspect.table(call(node, "modules", List.of()), node);
         }
-        return t;
+        return Inspect.modules(code);
+    }
+
+    /** {@code modules} of this node (for callers in Java; Gogo takes the one with the option). */
+    public Table modules() {
+        return Inspect.modules(code);
     }
 
     @Descriptor("where a module's current and old versions come from: bundle id, location, version")
@@ -406,6 +439,28 @@ public final class HotcodeCommands {
     private static HotcodeException usage(String synopsis) {
         return new HotcodeException("usage: hotcode:" + synopsis + " (help hotcode:" + synopsis.split(" ")[0]
                 + " says more)");
+    }
+
+    // ------------------------------------------------------------------ other nodes
+
+    private boolean isThisNode(String node) {
+        NodeTransport t = nodes.get();
+        return t == null ? node.equals("nonode@nohost") : node.equals(t.node());
+    }
+
+    /** Erlang's {@code rpc:call(Node, ...)} of the console: {@code request} answered by {@code node}. */
+    private Object call(String node, String request, List<Object> args) {
+        NodeTransport t = nodes.get();
+        if (t == null) {
+            throw new HotcodeException(request + ": node " + node + " is not connected: this runtime is no node of a"
+                    + " cluster (nonode@nohost; the hotcode.cluster bundle is not running or not configured)");
+        }
+        return t.call(node, request, args, REMOTE_TIMEOUT_MILLIS);
+    }
+
+    private static String sendRemote(NodeTransport t, RemotePid to, Object term) {
+        t.send(to, term); // ordered per sender and receiver; a dead letter with its reason, or in doubt, if not delivered
+        return "sent " + Terms.format(term) + " to " + to + " on node " + to.node();
     }
 
     // ------------------------------------------------------------------ internals

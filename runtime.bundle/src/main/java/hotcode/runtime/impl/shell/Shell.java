@@ -21,7 +21,8 @@ public final class Shell {
 
     public static AutoCloseable open(BundleContext context, ProcessTable processes, Names names,
                                      DeadLetterOffice deadLetters, SystemMonitor monitor, CodeServer code,
-                                     ModuleRegistry registry, Router router) {
+                                     ModuleRegistry registry, Router router,
+                                     java.util.function.Supplier<hotcode.runtime.spi.node.NodeTransport> nodes) {
         try {
             Class.forName("org.apache.felix.service.command.Function", false, Shell.class.getClassLoader());
         } catch (ClassNotFoundException | LinkageError e) {
@@ -34,7 +35,7 @@ public final class Shell {
         props.put("osgi.command.scope", "hotcode");
         props.put("osgi.command.function", HotcodeCommands.FUNCTIONS);
         org.osgi.framework.ServiceRegistration<?> commands =
-                context.registerService(HotcodeCommands.class, new HotcodeCommands(processes, names, deadLetters, monitor, code), props);
+                context.registerService(HotcodeCommands.class, new HotcodeCommands(processes, names, deadLetters, monitor, code, nodes), props);
         org.osgi.framework.ServiceRegistration<?> servers = context.registerService(ServerCommands.class,
                 new ServerCommands(processes, names), withFunctions(props, ServerCommands.FUNCTIONS));
         ShellCompletion completion = new ShellCompletion(processes, names, code);

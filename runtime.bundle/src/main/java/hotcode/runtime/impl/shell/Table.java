@@ -34,6 +34,10 @@ public final class Table {
         return columns;
     }
 
+    public List<String> notes() {
+        return notes;
+    }
+
     @Override
     public String toString() {
         int[] width = new int[columns.size()];

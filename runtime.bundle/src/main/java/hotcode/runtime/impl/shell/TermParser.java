@@ -3,6 +3,8 @@ package hotcode.runtime.impl.shell;
 import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.impl.process.ProcessTable;
+import hotcode.runtime.spi.node.NodeTransport;
+import hotcode.runtime.spi.node.RemotePid;
 
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -12,7 +14,8 @@ import java.util.regex.Pattern;
 /**
  * Reads a term written the Erlang way, for {@code hotcode:send}, {@code call} and {@code cast}: atoms ({@code ping},
  * {@code 'Quoted'}), integers, floats ({@code 2.5}, {@code 1.0e-3}), strings ({@code "text"}), tuples
- * ({@code {ping, 1}}), lists ({@code [1, 2]}) and pids ({@code <0.42.0>}). An integer is a {@link Long} when it fits
+ * ({@code {ping, 1}}), lists ({@code [1, 2]}) and pids ({@code <0.42.0>} of this node, {@code <N.42.0>} of the node
+ * this node numbered N, as {@code hotcode:nodes} lists them and Erlang prints them). An integer is a {@link Long} when it fits
  * and a {@link BigInteger} when it does not (Erlang's integers have no fixed size); a float is a {@link Double}.
  *
  * <p><b>Limits.</b> A term that breaks one is refused with an error naming the limit and the position, never a JVM
@@ -32,20 +35,30 @@ final class TermParser {
     private static final Pattern INTEGER = Pattern.compile("-?\\d+");
     private static final Pattern FLOAT = Pattern.compile("-?\\d+\\.\\d+([eE][-+]?\\d+)?");
     private static final Pattern ATOM = Pattern.compile("[a-z][A-Za-z0-9_@]*");
+    /** {@code <N.id.0>}: N is 0 for this node, else the number this node gave another node. */
+    private static final Pattern PID = Pattern.compile("<(\\d{1,9})\\.(\\d{1,18})\\.0>");
 
     private final String text;
     private final ProcessTable processes;
+    /** The cluster's transport, to read pids of other nodes; null on a runtime that is no node of a cluster. */
+    private final NodeTransport nodes;
     private int pos;
     /** How many tuples and lists enclose the term being read. */
     private int depth;
 
-    private TermParser(String text, ProcessTable processes) {
+    private TermParser(String text, ProcessTable processes, NodeTransport nodes) {
         this.text = text;
         this.processes = processes;
+        this.nodes = nodes;
     }
 
     static Object parse(String text, ProcessTable processes) {
-        TermParser p = new TermParser(text, processes);
+        return parse(text, processes, null);
+    }
+
+    /** {@link #parse(String, ProcessTable)}, reading a pid {@code <N.id.0>} of another node through {@code nodes}. */
+    static Object parse(String text, ProcessTable processes, NodeTransport nodes) {
+        TermParser p = new TermParser(text, processes, nodes);
         Object term = p.term();
         p.skipSpace();
         if (p.pos != text.length()) {
@@ -64,14 +77,49 @@ final class TermParser {
         return pid;
     }
 
-    /** Whether {@code text} is written as a pid: {@code <0.N.0>} or {@code N}. */
+    /** Whether {@code text} is written as a pid: {@code <0.N.0>} or {@code N}, or {@code <N.id.0>} of another node. */
     static boolean isPid(String text) {
-        return digits(text).matches("\\d{1,18}");
+        return digits(text).matches("\\d{1,18}") || isRemotePid(text);
+    }
+
+    /** Whether {@code text} is written as a pid of another node: {@code <N.id.0>} with N not 0. */
+    static boolean isRemotePid(String text) {
+        java.util.regex.Matcher m = PID.matcher(text.trim());
+        return m.matches() && Long.parseLong(m.group(1)) != 0;
+    }
+
+    /**
+     * The pid {@code <N.id.0>} of the node this node numbered N. Whether that process lives is for its node to say (a
+     * send to it is then a dead letter {@code noproc} there); an error names the pid when no node has number N here,
+     * or when this runtime is in no cluster ({@code nodes} null).
+     */
+    static RemotePid remotePid(String text, NodeTransport nodes) {
+        java.util.regex.Matcher m = PID.matcher(text.trim());
+        if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+            throw new HotcodeException("\"" + text + "\" is not a pid of another node: write <N.id.0> with N the"
+                    + " node's number in hotcode:nodes");
+        }
+        int index = Integer.parseInt(m.group(1));
+        long id = Long.parseLong(m.group(2));
+        if (nodes == null) {
+            throw new HotcodeException(text.trim() + " is a pid of node number " + index + ", and this runtime is no"
+                    + " node of a cluster (nonode@nohost; the hotcode.cluster bundle is not running or not configured)");
+        }
+        RemotePid pid = nodes.pid(index, id);
+        if (pid == null) {
+            throw new HotcodeException(text.trim() + ": no node has number " + index + " on node " + nodes.node()
+                    + " (hotcode:nodes lists the numbers)");
+        }
+        return pid;
     }
 
     /** The N of a pid written {@code <0.N.0>} or {@code N}. */
     static long pidNumber(String text) {
         String digits = digits(text);
+        if (isRemotePid(text)) {
+            throw new HotcodeException(text.trim() + " is a pid of another node: this command takes a pid of this node"
+                    + " (<0.N.0> or N)");
+        }
         if (!digits.matches("\\d{1,18}")) {
             throw new HotcodeException("\"" + text + "\" is not a pid: write <0.N.0> (quoted in Gogo) or N");
         }
@@ -123,8 +171,9 @@ final class TermParser {
                 throw error("unterminated pid");
             }
             String s = text.substring(pos, end + 1);
+            Object pid = isRemotePid(s) ? remotePid(s, nodes) : pid(s, processes);
             pos = end + 1;
-            return pid(s, processes);
+            return pid;
         }
         int start = pos;
         while (pos < text.length() && ",}] \t".indexOf(text.charAt(pos)) < 0) {

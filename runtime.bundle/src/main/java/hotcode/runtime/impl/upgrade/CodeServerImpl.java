@@ -17,6 +17,7 @@ import hotcode.runtime.impl.code.ModuleVersion;
 import hotcode.runtime.impl.process.Proc;
 import hotcode.runtime.impl.process.ProcessTable;
 import hotcode.runtime.impl.server.ServerUpgrades;
+import hotcode.runtime.spi.node.ReleaseBarrier;
 
 import java.util.List;
 import java.util.Optional;
@@ -167,12 +168,24 @@ public final class CodeServerImpl implements CodeServer {
      * migrate the servers) and commit, or abort if a server's migration fails. When {@code src} is the current
      * revision again (a refresh gave it a new wiring, or a stop/start after a delete), nothing new is made.
      * Throws {@link hotcode.runtime.impl.code.BadModuleException}, with nothing changed, when the bundle is not a
-     * usable module.
+     * usable module. On a thread with a {@link ReleaseBarrier} (a load coordinated across nodes), the barrier is asked
+     * once the module is prepared: it commits only when the barrier says so, else it aborts, as when a server's
+     * migration fails.
      */
     public UpgradeOutcome upgrade(ModuleSource src) {
         ModuleUpgrade u = prepare(src);
-        return u == null ? UpgradeOutcome.unchanged(src.header().module(), registry.slot(src.header().module()).current())
-                : u.commit();
+        if (u == null) {
+            return UpgradeOutcome.unchanged(src.header().module(), registry.slot(src.header().module()).current());
+        }
+        ReleaseBarrier barrier = ReleaseBarrier.current();
+        if (barrier != null && u.prepared()) { // every node prepares before any commits: all switch or none does
+            String no = barrier.prepared(u.module() + " " + u.to().version());
+            if (no != null) {
+                return u.abort(new HotcodeException(u.module() + " " + u.to().version()
+                        + " was prepared here, but the cluster aborted its load: " + no));
+            }
+        }
+        return u.commit();
     }
 
     /**

@@ -65,6 +65,21 @@ public interface LocalNode {
      */
     hotcode.runtime.api.ReleaseResult installRelease(String url, ReleaseBarrier barrier);
 
+    /**
+     * Loads version {@code url} of {@code module} as {@code CodeServer.load} does, calling {@code barrier} once the
+     * module is prepared: it commits when the barrier returns null, else rolls back. Fails as load does (an unknown
+     * module, old code not purged, a codeChange that fails, the barrier's abort).
+     */
+    hotcode.runtime.api.VersionInfo load(String module, String url, ReleaseBarrier barrier);
+
     /** Dead letters so far, by reason. */
     Map<String, Long> deadLettersByReason();
+
+    /**
+     * Answers another node's console ({@link NodeTransport#call}): {@code ps} ({@code [All]}), {@code info}
+     * ({@code [ProcessNumber]}) and {@code modules} ({@code []}), each as a table {@code [Columns, Rows, Notes]} of JDK
+     * types and pids. Only these: a node reads, it does not run what another node names. Throws a
+     * {@code HotcodeException} for an unknown request, bad arguments or a process that is not alive.
+     */
+    Object serve(String request, java.util.List<Object> args);
 }

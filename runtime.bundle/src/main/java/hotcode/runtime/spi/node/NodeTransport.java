@@ -46,4 +46,21 @@ public interface NodeTransport {
     void unregisterGlobal(String name);
 
     Pid whereisGlobal(String name);
+
+    /**
+     * The pid this node prints {@code <index.id.0>}: process {@code id} of the node (and incarnation) this node gave
+     * number {@code index}, connected or not; null when no node has that number here.
+     */
+    RemotePid pid(int index, long id);
+
+    /** Whether {@code pid}'s node is connected in the incarnation the pid names (not a pid of an earlier one). */
+    boolean connected(RemotePid pid);
+
+    /**
+     * Erlang's {@code rpc:call(Node, ...)} for the console: has {@code node} answer {@code request} with {@code args}
+     * ({@link LocalNode#serve} there) and returns its answer, in the neutral form of values between nodes. Waits at
+     * most {@code timeoutMillis}. Throws a {@code HotcodeException} naming the node when it is not connected, does
+     * not answer in time, leaves meanwhile, or fails the request (its error is in the message).
+     */
+    Object call(String node, String request, java.util.List<Object> args, long timeoutMillis);
 }

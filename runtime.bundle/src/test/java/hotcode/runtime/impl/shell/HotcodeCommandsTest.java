@@ -81,6 +81,11 @@ public class HotcodeCommandsTest extends KernelTest {
         k.names().register("infoee", k.processes().lookup(a.pid()));
         HotcodeCommands commands =
                 new HotcodeCommands(k.processes(), k.names(), k.deadLetters(), k.monitor(), k.codeServer());
+        // the two infos below are compared whole: the agent must have reached its receive (runnable, then waiting)
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!k.processes().info(a.pid()).status().equals("waiting") && System.currentTimeMillis() < deadline) {
+            Thread.onSpinWait();
+        }
 
         Table byName = commands.info("infoee");
         assertEquals(List.of("pid", a.pid()), byName.rows().get(0));

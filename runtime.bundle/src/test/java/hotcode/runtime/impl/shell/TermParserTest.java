@@ -5,6 +5,7 @@ import hotcode.runtime.api.HotcodeException;
 import hotcode.runtime.api.Terms;
 import hotcode.runtime.api.Tuple;
 import hotcode.runtime.impl.process.ProcessTable;
+import hotcode.runtime.spi.node.RemotePid;
 import org.junit.Test;
 
 import java.math.BigInteger;
@@ -143,6 +144,42 @@ public class TermParserTest {
         assertRefused("\"open", "unterminated string");
         HotcodeException e = assertThrows(HotcodeException.class, () -> parse("{ping, <0.999999.0>}"));
         assertTrue(e.getMessage(), e.getMessage().contains("no process <0.999999.0> is alive"));
+    }
+
+    // ------------------------------------------------------------------ pids of other nodes
+
+    /** A cluster in which this node is "a" and gave node "b" (incarnation 77) the number 3. */
+    private static final hotcode.runtime.spi.node.NodeTransport NODES = (hotcode.runtime.spi.node.NodeTransport)
+            java.lang.reflect.Proxy.newProxyInstance(TermParserTest.class.getClassLoader(),
+                    new Class<?>[] {hotcode.runtime.spi.node.NodeTransport.class}, (proxy, m, args) -> switch (m.getName()) {
+                        case "node" -> "a";
+                        case "pid" -> (int) args[0] == 3 ? new RemotePid("b", 77, (long) args[1], 3) : null;
+                        default -> throw new UnsupportedOperationException(m.getName());
+                    });
+
+    @Test
+    public void aPidOfAnotherNodeIsReadAsThatNodesPid() {
+        RemotePid expected = new RemotePid("b", 77, 42, 3);
+        assertEquals(expected, TermParser.parse("<3.42.0>", processes, NODES));
+        Object t = TermParser.parse("{reply, <3.42.0>, [<3.7.0>]}", processes, NODES);
+        assertEquals(Tuple.of(Atom.of("reply"), expected, List.of(new RemotePid("b", 77, 7, 3))), t);
+        assertEquals("printed as it was written", "{reply, <3.42.0>, [<3.7.0>]}", Terms.format(t));
+        assertTrue(TermParser.isPid("<3.42.0>"));
+        assertTrue(TermParser.isRemotePid(" <3.42.0> "));
+        assertEquals(expected, TermParser.remotePid("<3.42.0>", NODES));
+        assertTrue("<0.N.0> is this node's", !TermParser.isRemotePid("<0.42.0>") && TermParser.isPid("<0.42.0>"));
+        assertTrue(!TermParser.isRemotePid("<3.42.1>") && !TermParser.isPid("<3.x.0>"));
+    }
+
+    @Test
+    public void aPidOfAnUnknownNodeOrWithoutAClusterIsAClearError() {
+        HotcodeException e = assertThrows(HotcodeException.class, () -> TermParser.parse("{x, <4.1.0>}", processes, NODES));
+        assertTrue(e.getMessage(), e.getMessage().contains("<4.1.0>: no node has number 4 on node a"));
+        e = assertThrows(HotcodeException.class, () -> parse("{x, <3.1.0>}"));
+        assertTrue(e.getMessage(), e.getMessage().contains("<3.1.0> is a pid of node number 3, and this runtime is no"
+                + " node of a cluster"));
+        e = assertThrows(HotcodeException.class, () -> TermParser.pidNumber("<3.1.0>"));
+        assertTrue(e.getMessage(), e.getMessage().contains("<3.1.0> is a pid of another node"));
     }
 
     @Test
