@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
@@ -250,26 +251,19 @@ public class KarafFeatureIT {
      */
     @Test
     public void karafDeployFolderLoadsModuleJarsWithNoRefresh() throws Exception {
-        Bundle runtime = bundle("hotcode.runtime");
-        List<String> wired = new ArrayList<>();
-        for (BundleWire w : runtime.adapt(BundleWiring.class).getRequiredWires(PackageNamespace.PACKAGE_NAMESPACE)) {
-            if ("org.apache.felix.fileinstall".equals(w.getCapability().getAttributes().get(PackageNamespace.PACKAGE_NAMESPACE))) {
-                wired.add(w.getProvider().getBundle().getSymbolicName());
-            }
-        }
-        assertEquals("the runtime's optional import of org.apache.felix.fileinstall is wired to Karaf's FileInstall",
-                List.of("org.apache.felix.fileinstall"), wired);
-        ServiceReference<?>[] installers = context.getServiceReferences("org.apache.felix.fileinstall.ArtifactInstaller",
-                null);
-        assertTrue("the runtime registered its ArtifactInstaller", installers != null
-                && java.util.Arrays.stream(installers).anyMatch(r -> r.getBundle().getBundleId() == runtime.getBundleId()));
-
         Path deploy = Paths.get(System.getProperty("karaf.base"), "deploy");
         Path v2 = Paths.get(System.getProperty("hotcode.karaf.repo"), "dev/hotcode/hotcode-pingpong-v2", VERSION,
                 "hotcode-pingpong-v2-" + VERSION + ".jar");
         Path dropped = deploy.resolve(v2.getFileName());
         try (Shell sh = new Shell(sessions); Events events = new Events(context)) {
             install(sh);
+            Bundle runtime = bundle("hotcode.runtime");
+            assertEquals("the runtime's optional import org.apache.felix.fileinstall is wired to Karaf's FileInstall",
+                    List.of("org.apache.felix.fileinstall"), providers(runtime, "org.apache.felix.fileinstall"));
+            ServiceReference<?>[] installers = context.getServiceReferences(
+                    "org.apache.felix.fileinstall.ArtifactInstaller", null);
+            assertTrue("the runtime registered its ArtifactInstaller", installers != null && Arrays.stream(installers)
+                    .anyMatch(r -> r.getBundle().getBundleId() == runtime.getBundleId()));
             atVersion(sh, "1.0.0", PINGPONG_V1);
             long bundleId = pingpong().getBundleId();
             sh.exec("log:set INFO hotcode");
@@ -361,6 +355,17 @@ public class KarafFeatureIT {
 
     private Bundle pingpong() {
         return bundle("hotcode.pingpong");
+    }
+
+    /** The symbolic names of the bundles that {@code b}'s import of {@code pkg} is wired to (none if unwired). */
+    private static List<String> providers(Bundle b, String pkg) {
+        List<String> providers = new ArrayList<>();
+        for (BundleWire w : b.adapt(BundleWiring.class).getRequiredWires(PackageNamespace.PACKAGE_NAMESPACE)) {
+            if (pkg.equals(w.getCapability().getAttributes().get(PackageNamespace.PACKAGE_NAMESPACE))) {
+                providers.add(w.getProvider().getBundle().getSymbolicName());
+            }
+        }
+        return providers;
     }
 
     private Bundle bundle(String symbolicName) {
