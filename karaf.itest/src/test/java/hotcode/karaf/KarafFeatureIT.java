@@ -19,9 +19,12 @@ import java.io.PrintStream;
 import java.lang.reflect.Field;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
@@ -57,7 +60,11 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
+import org.osgi.framework.namespace.PackageNamespace;
+import org.osgi.framework.wiring.BundleWire;
+import org.osgi.framework.wiring.BundleWiring;
 import org.osgi.service.event.Event;
 import org.osgi.service.event.EventConstants;
 import org.osgi.service.event.EventHandler;
@@ -69,7 +76,8 @@ import org.osgi.service.event.EventHandler;
  * {@code bundle:update} to pingpong v2 while it runs, {@code hotcode:await}, {@code bundle:refresh}, and
  * {@code hotcode:modules}; the runtime's {@code hotcode/code/PURGED} event (through Karaf's EventAdmin) tells the purge.
  * A second test shows why docs/INSTALL.md forbids {@code bundle:update -r} on module bundles: its refresh purges, and
- * kills the processes still running the version it replaced.
+ * kills the processes still running the version it replaced. A third drops pingpong v2's jar into Karaf's
+ * {@code deploy/} folder, which FileInstall hands to the runtime: loaded with no refresh, the old version soft-purged.
  *
  * <p>Karaf runs on the JDK that {@link KarafJdk} finds (21 to 23); without one the tests are skipped, saying why.
  */
@@ -114,6 +122,8 @@ public class KarafFeatureIT {
                 editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiServerPort", freePort()),
                 editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", freePort()),
                 systemProperty("hotcode.version").value(VERSION),
+                // where the deploy test finds pingpong v2's jar to drop into Karaf's deploy/
+                systemProperty("hotcode.karaf.repo").value(reactorRepo.toString()),
                 vmOption("-Xmx512m")));
         if (jdk.major > 21) {
             // Karaf 4.4.10's etc/config.properties lists the execution environments only up to Java 21
@@ -232,6 +242,75 @@ public class KarafFeatureIT {
         }
     }
 
+    /**
+     * Karaf's {@code deploy/} folder: Karaf's FileInstall (a startup bundle) is there before the runtime, so the
+     * runtime is wired to its package and registers its ArtifactInstaller, which claims module jars. Pingpong v2's jar
+     * dropped into {@code deploy/} while a client runs on 1.0.0 is loaded as 2.0.0 with no refresh: the client gets
+     * all its pongs, the server re-enters v2 on its upgrade message, and the old version is soft-purged once the client
+     * leaves it, with no process killed (FileInstall alone would update and refresh, which purges).
+     */
+    @Test
+    public void karafDeployFolderLoadsModuleJarsWithNoRefresh() throws Exception {
+        Path deploy = Paths.get(System.getProperty("karaf.base"), "deploy");
+        Path v2 = Paths.get(System.getProperty("hotcode.karaf.repo"), "dev/hotcode/hotcode-pingpong-v2", VERSION,
+                "hotcode-pingpong-v2-" + VERSION + ".jar");
+        Path dropped = deploy.resolve(v2.getFileName());
+        try (Shell sh = new Shell(sessions); Events events = new Events(context)) {
+            install(sh);
+            Bundle runtime = bundle("hotcode.runtime");
+            assertEquals("the runtime's optional import org.apache.felix.fileinstall is wired to Karaf's FileInstall",
+                    List.of("org.apache.felix.fileinstall"), providers(runtime, "org.apache.felix.fileinstall"));
+            ServiceReference<?>[] installers = context.getServiceReferences(
+                    "org.apache.felix.fileinstall.ArtifactInstaller", null);
+            assertTrue("the runtime registered its ArtifactInstaller", installers != null && Arrays.stream(installers)
+                    .anyMatch(r -> r.getBundle().getBundleId() == runtime.getBundleId()));
+            atVersion(sh, "1.0.0", PINGPONG_V1);
+            long bundleId = pingpong().getBundleId();
+            sh.exec("log:set INFO hotcode");
+            int mark = sh.length();
+
+            // 30 pings 300 ms apart: the upgrade message comes after 25 (about 15 s), FileInstall polls every second
+            String client = pid(sh.exec("client = pingpong:start 30 300"));
+            sh.await("the first pong", () -> sh.count(mark, "Received a PONG!") >= 1);
+            events.clear();
+            // written beside the folder and moved in, so FileInstall never sees half a jar
+            Path tmp = Files.copy(v2, deploy.resolveSibling(v2.getFileName() + ".tmp"),
+                    StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, dropped, StandardCopyOption.ATOMIC_MOVE);
+
+            Event loaded = events.await("hotcode/code/LOADED");
+            assertEquals("pingpong", loaded.getProperty("module"));
+            assertEquals("2.0.0", loaded.getProperty("version"));
+            assertEquals("1.0.0", loaded.getProperty("old.version"));
+            assertFalse("the load must come before the client's upgrade message (test too slow?):\n" + sh.text(),
+                    sh.since(mark).contains("Sending an upgrade message!"));
+            assertEquals("the same bundle, updated", bundleId, pingpong().getBundleId());
+            assertEquals("2.0.0", pingpong().getVersion().toString());
+
+            String awaited = sh.exec("hotcode:await $client 40000");
+            assertTrue("no refresh: the client on 1.0.0 lived on: " + awaited, awaited.contains("exited: normal"));
+            List<String> lines = sh.lines(mark);
+            assertEquals(sh.text(), 30, count(lines, "Received a PONG!"));
+            assertEquals(sh.text(), 1, count(lines, "Received 30 PONGS!"));
+            assertEquals("the 5 pings after the upgrade message are answered by v2:\n" + sh.text(), 5,
+                    count(lines, "New version Running!"));
+
+            Event purged = events.await("hotcode/code/PURGED");
+            assertEquals("pingpong", purged.getProperty("module"));
+            assertEquals("1.0.0", purged.getProperty("version"));
+            assertEquals("soft-purged once the client " + client + " left 1.0.0: none killed", 0,
+                    purged.getProperty("killed"));
+            sh.await("hotcode:modules without an old version", () -> row(sh.quiet("hotcode:modules"))
+                    .matches("pingpong +loaded +2\\.0\\.0 +\\d+ +- +- .*"));
+            String log = sh.exec("log:display");
+            assertTrue("the runtime's deploy, not FileInstall's own update, loaded the jar:\n" + log, log.lines()
+                    .anyMatch(l -> l.contains("deploy: ") && l.contains(dropped.getFileName().toString())
+                            && l.contains("loaded pingpong 2.0.0")));
+        } finally {
+            Files.deleteIfExists(dropped); // the runtime keeps the module loaded: it only logs the removal
+        }
+    }
+
     /** The example features install and load their modules: kv, and the shop's stock and orders (with its library). */
     @Test
     public void exampleFeaturesLoadTheirModules() throws Exception {
@@ -275,12 +354,27 @@ public class KarafFeatureIT {
     }
 
     private Bundle pingpong() {
+        return bundle("hotcode.pingpong");
+    }
+
+    /** The symbolic names of the bundles that {@code b}'s import of {@code pkg} is wired to (none if unwired). */
+    private static List<String> providers(Bundle b, String pkg) {
+        List<String> providers = new ArrayList<>();
+        for (BundleWire w : b.adapt(BundleWiring.class).getRequiredWires(PackageNamespace.PACKAGE_NAMESPACE)) {
+            if (pkg.equals(w.getCapability().getAttributes().get(PackageNamespace.PACKAGE_NAMESPACE))) {
+                providers.add(w.getProvider().getBundle().getSymbolicName());
+            }
+        }
+        return providers;
+    }
+
+    private Bundle bundle(String symbolicName) {
         for (Bundle b : context.getBundles()) {
-            if ("hotcode.pingpong".equals(b.getSymbolicName())) {
+            if (symbolicName.equals(b.getSymbolicName())) {
                 return b;
             }
         }
-        throw new AssertionError("no bundle hotcode.pingpong is installed");
+        throw new AssertionError("no bundle " + symbolicName + " is installed");
     }
 
     /** The pingpong row of {@code hotcode:modules}, or "". */

@@ -18,7 +18,8 @@ import java.util.Set;
  *
  * <p>Looked for, in this order: the system property {@value #PROPERTY} (failsafe passes {@code -Dkaraf.java.home}),
  * the environment variable {@value #ENV}, the JDK running the test, every folder of {@code /usr/lib/jvm}. A JDK named
- * by the property or the variable that does not fit is an error, not a reason to look further.
+ * by the property or the variable that does not fit is an error, not a reason to look further. On Debian, whose
+ * release 12 has no JDK 21, {@code .ci/jdk21} provides one (CI's {@code .ci/run} exports it as {@value #ENV}).
  */
 final class KarafJdk {
     static final String PROPERTY = "karaf.java.home";
@@ -83,7 +84,7 @@ final class KarafJdk {
         }
         return new KarafJdk(null, 0, "Apache Karaf 4.4 needs a JDK from " + MIN + " to " + MAX
                 + " (it does not start on 24+, Hotcode needs 21); found only " + String.join(", ", seen)
-                + ". Set -D" + PROPERTY + "=<JDK 21 home> or $" + ENV);
+                + ". Set -D" + PROPERTY + "=<JDK 21 home> or $" + ENV + " (on Debian: " + ENV + "=$(.ci/jdk21))");
     }
 
     private static Path realPath(Path p) {
