@@ -289,6 +289,29 @@ public class ObserverBrowserIT {
         assertTrue(Integer.parseInt(firstMailbox()) <= 90);
     }
 
+    /**
+     * The process with the largest mailbox (loadgen sent it 0, 1, ..., 4999) shows its first 20 messages as terms,
+     * oldest first, and reading them takes none: the count stays.
+     */
+    @Test
+    public void a4b_aProcessPageShowsTheFirstMessagesInItsMailbox() throws Exception {
+        String body = console.get(PAGE + "/api/processes?f_module=loadgen&sort=mailbox&dir=desc&size=1", true).body();
+        Matcher m = Pattern.compile("\"pid\":\"\\\\u003c0\\.(\\d+)\\.0\\\\u003e\"").matcher(body);
+        assertTrue(body, m.find());
+        open("/process/" + m.group(1));
+        waiting(30).until(d -> d.findElements(By.cssSelector("#hc-p-messages li")).size() == 20);
+        List<String> shown = new ArrayList<>();
+        for (WebElement li : driver.findElements(By.cssSelector("#hc-p-messages li"))) {
+            shown.add(li.getText());
+        }
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            expected.add(String.valueOf(i));
+        }
+        assertEquals(expected, shown);
+        assertEquals("reading the messages took none", "5000", text(By.id("hc-p-mailbox")));
+    }
+
     private static String firstMailbox() {
         List<WebElement> cells = driver.findElements(By.cssSelector("#hc-processes tbody tr:first-child td.hc-mailbox"));
         return cells.isEmpty() ? null : cells.get(0).getText();

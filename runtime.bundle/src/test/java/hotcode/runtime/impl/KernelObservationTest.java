@@ -56,6 +56,9 @@ public class KernelObservationTest extends KernelTest {
         assertEquals(List.of(r.name(), r.module(), r.version(), r.function()),
                 List.of(whole.name(), whole.module(), whole.version(), whole.function()));
         assertEquals(5, whole.mailbox());
+        assertEquals("the first messages, oldest first", List.of("q0", "q1", "q2"), obs().messages(r.id(), 3));
+        assertEquals("reading them took none", 5, obs().row(r.id(), 1000).mailbox());
+        assertNull(obs().messages(987_654, 3));
 
         Modules.load(k, "m", Mod.class, "2.0.0");
         assertTrue("after the load, " + p + " runs old code", row(p, 10).oldCode());
@@ -114,6 +117,7 @@ public class KernelObservationTest extends KernelTest {
         assertTrue(second.to(), second.to().startsWith("m 2.0.0"));
         CodeEvent purge = events.get(2);
         assertEquals(1, purge.servers());
+        assertTrue("the purge's duration: " + purge.micros(), purge.micros() >= 0);
         assertTrue(purge.detail(), purge.detail().contains(onOld.toString()));
         assertEquals(List.of(purge), obs().codeEvents(second.seq()));
     }
