@@ -226,15 +226,29 @@ public class ObserverBrowserIT {
     }
 
     @Test
-    public void a3b_theUpgradesPageHasTheLoadAndThePurge() {
+    public void a3b_theUpgradesPageHasTheLoadAndThePurgeAndDeadLettersTheirSender() throws Exception {
         open("/upgrades");
         waiting(30).until(d -> d.findElements(By.cssSelector("#hc-upgrades tr.hc-kind-purged")).size() >= 1);
         String purge = text(By.cssSelector("#hc-upgrades tr.hc-kind-purged"));
         assertTrue(purge, purge.contains("pingpong 1.0.0") && purge.contains("killed <0."));
+        assertTrue("the purge's duration: " + purge, Pattern.compile("\\d ms").matcher(purge).find());
         List<WebElement> loads = driver.findElements(By.cssSelector("#hc-upgrades tr.hc-kind-loaded"));
         assertTrue(loads.stream().anyMatch(r -> r.getText().contains("pingpong 2.0.0")));
         open("/deadletters");
         waiting(30).until(d -> text(By.id("hc-dl-total")).endsWith("dead letters since the runtime started"));
+
+        // a dead letter with a known sender: a process sends to one that has exited
+        int from = console.output().length();
+        console.type("loadgen:deadletter");
+        awaitTrue("loadgen:deadletter answered", 60,
+                () -> Pattern.compile("prober <0\\.\\d+\\.0>").matcher(console.output().substring(from)).find());
+        Matcher prober = Pattern.compile("prober (<0\\.\\d+\\.0>)").matcher(console.output().substring(from));
+        assertTrue(prober.find());
+        By probe = By.xpath("//table[@id='hc-dl-latest']//tr[td[contains(., 'dead_letter_probe')]]");
+        waiting(30).until(d -> !d.findElements(probe).isEmpty());
+        String row = text(probe);
+        assertTrue(row, row.contains(prober.group(1) + " ") && row.contains("noproc"));
+        assertEquals(prober.group(1), text(By.xpath("//table[@id='hc-dl-latest']//tr[td[contains(., 'dead_letter_probe')]]/td[2]")));
     }
 
     /** The overview during the upgrade, with the loads marked on the charts: README's picture. */
