@@ -121,4 +121,25 @@ public class KernelObservationTest extends KernelTest {
         assertTrue(purge.detail(), purge.detail().contains(onOld.toString()));
         assertEquals(List.of(purge), obs().codeEvents(second.seq()));
     }
+
+    /** A migrating purge's timeline entry says how many processes it moved to the current version, and which. */
+    @Test(timeout = 60_000)
+    public void aMigratingPurgeNamesTheProcessesItMoved() throws Exception {
+        Modules.load(k, "srv", hotcode.runtime.testmod.Srv.class, "1.0.0");
+        Pid waiter = Hotcode.spawn("srv", "selective", "t");
+        long id = Long.parseLong(waiter.toString().split("\\.")[1]);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        while (!"waiting".equals(obs().row(id, 10).status()) && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals("parked in its receive", "waiting", obs().row(id, 10).status());
+        Modules.load(k, "srv", hotcode.runtime.testmod.Srv.class, "2.0.0");
+        assertEquals(List.of(waiter), k.codeServer().purge("srv", hotcode.runtime.api.PurgeMode.MIGRATE).migrated());
+        List<CodeEvent> events = obs().codeEvents(0);
+        CodeEvent purge = events.get(events.size() - 1);
+        assertEquals("purged", purge.kind());
+        assertEquals("none killed", 0, purge.servers());
+        assertEquals("migrated 1 to the current version: " + waiter, purge.detail());
+        assertTrue(purge.micros() >= 0);
+    }
 }
