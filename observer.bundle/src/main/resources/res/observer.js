@@ -339,6 +339,10 @@
         row('Monitors', pids(p.monitors), 'hc-p-monitors');
         row('Monitored by', pids(p.monitoredBy), 'hc-p-monitoredby');
         if (p.server) { row('Server state (Sys.getState)', p.state !== undefined ? p.state : p.stateError, 'hc-p-state'); }
+        var msgs = h('ol', {start: '1'});
+        (p.messages || []).forEach(function (m) { msgs.appendChild(h('li', null, h('code', null, m))); });
+        row('First messages in its mailbox (oldest first, passed over by a receive first; at most 20)',
+          (p.messages || []).length ? msgs : 'none', 'hc-p-messages');
       });
     }, 1000);
   }
@@ -348,7 +352,7 @@
   function deadLetters() {
     var total = h('p', {id: 'hc-dl-total'});
     var reasons = table('hc-dl-reasons', ['Reason', 'Count']);
-    var latest = table('hc-dl-latest', ['When', 'To', 'Reason', 'Message']);
+    var latest = table('hc-dl-latest', ['When', 'From', 'To', 'Reason', 'Message']);
     main.appendChild(total);
     main.appendChild(h('h3', null, 'By reason'));
     main.appendChild(reasons);
@@ -362,7 +366,7 @@
         Object.keys(r.body.byReason).forEach(function (k) { tb.appendChild(h('tr', null, h('td', null, k), h('td', {'class': 'hc-num'}, r.body.byReason[k]))); });
         tb = clear(latest.tBodies[0]);
         r.body.latest.forEach(function (d) {
-          tb.appendChild(h('tr', null, h('td', null, d.at), h('td', null, d.to), h('td', null, d.reason), h('td', null, d.message)));
+          tb.appendChild(h('tr', null, h('td', null, d.at), h('td', {'class': 'hc-dl-from'}, d.from), h('td', null, d.to), h('td', null, d.reason), h('td', null, d.message)));
         });
       });
     }, 1000);

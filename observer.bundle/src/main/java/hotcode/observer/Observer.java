@@ -33,6 +33,10 @@ import java.util.regex.Pattern;
 final class Observer {
     /** A mailbox is counted no further than this for the table: a huge one costs no more to show than this. */
     static final int MAILBOX_CAP = 1_000_000;
+    /** A process's page shows this many of the messages waiting in its mailbox, oldest first. */
+    static final int FIRST_MESSAGES = 20;
+    /** A message (a term) on a page is cut at this many characters. */
+    static final int TERM_CHARS = 300;
     private static final Pattern PID = Pattern.compile("\\s*<?\\s*(?:0\\.)?(\\d{1,18})(?:\\.0)?\\s*>?\\s*");
 
     private final History history = new History();
@@ -166,6 +170,8 @@ final class Observer {
         out.put("links", d.links().stream().map(String::valueOf).toList());
         out.put("monitors", d.monitors().stream().map(String::valueOf).toList());
         out.put("monitoredBy", d.monitoredBy().stream().map(String::valueOf).toList());
+        List<Object> waiting = rt.observation().messages(id, FIRST_MESSAGES);
+        out.put("messages", waiting == null ? List.of() : waiting.stream().map(Observer::term).toList());
         if (d.row().server()) {
             Pid pid = rt.observation().pid(id);
             try {
@@ -186,9 +192,10 @@ final class Observer {
             DeadLetter d = recent.get(i);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("at", d.at().toString());
+            m.put("from", d.from() == null ? "unknown" : String.valueOf(d.from()));
             m.put("to", String.valueOf(d.to()));
             m.put("reason", Terms.format(d.reason()));
-            m.put("message", abbreviate(Terms.format(d.message())));
+            m.put("message", term(d.message()));
             latest.add(m);
         }
         Map<String, Object> out = new LinkedHashMap<>();
@@ -299,8 +306,18 @@ final class Observer {
         return pids.size() > 20 ? s + " and " + (pids.size() - 20) + " more" : s;
     }
 
-    private static String abbreviate(String s) {
-        return s.length() <= 300 ? s : s.substring(0, 300) + "...";
+    /**
+     * A message as a term for a page, cut at {@value #TERM_CHARS} characters. The message belongs to a process, which
+     * may be changing it (it should not, but a message is any object): a toString that throws is shown as such.
+     */
+    static String term(Object message) {
+        String s;
+        try {
+            s = Terms.format(message);
+        } catch (RuntimeException | StackOverflowError e) {
+            return "(cannot be shown: " + message.getClass().getName() + "'s toString threw " + e + ")";
+        }
+        return s.length() <= TERM_CHARS ? s : s.substring(0, TERM_CHARS) + "... (" + s.length() + " characters)";
     }
 
     static Map<String, Object> row(ProcessRow r) {

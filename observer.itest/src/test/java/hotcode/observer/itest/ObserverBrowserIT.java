@@ -226,15 +226,29 @@ public class ObserverBrowserIT {
     }
 
     @Test
-    public void a3b_theUpgradesPageHasTheLoadAndThePurge() {
+    public void a3b_theUpgradesPageHasTheLoadAndThePurgeAndDeadLettersTheirSender() throws Exception {
         open("/upgrades");
         waiting(30).until(d -> d.findElements(By.cssSelector("#hc-upgrades tr.hc-kind-purged")).size() >= 1);
         String purge = text(By.cssSelector("#hc-upgrades tr.hc-kind-purged"));
         assertTrue(purge, purge.contains("pingpong 1.0.0") && purge.contains("killed <0."));
+        assertTrue("the purge's duration: " + purge, Pattern.compile("\\d ms").matcher(purge).find());
         List<WebElement> loads = driver.findElements(By.cssSelector("#hc-upgrades tr.hc-kind-loaded"));
         assertTrue(loads.stream().anyMatch(r -> r.getText().contains("pingpong 2.0.0")));
         open("/deadletters");
         waiting(30).until(d -> text(By.id("hc-dl-total")).endsWith("dead letters since the runtime started"));
+
+        // a dead letter with a known sender: a process sends to one that has exited
+        int from = console.output().length();
+        console.type("loadgen:deadletter");
+        awaitTrue("loadgen:deadletter answered", 60,
+                () -> Pattern.compile("prober <0\\.\\d+\\.0>").matcher(console.output().substring(from)).find());
+        Matcher prober = Pattern.compile("prober (<0\\.\\d+\\.0>)").matcher(console.output().substring(from));
+        assertTrue(prober.find());
+        By probe = By.xpath("//table[@id='hc-dl-latest']//tr[td[contains(., 'dead_letter_probe')]]");
+        waiting(30).until(d -> !d.findElements(probe).isEmpty());
+        String row = text(probe);
+        assertTrue(row, row.contains(prober.group(1) + " ") && row.contains("noproc"));
+        assertEquals(prober.group(1), text(By.xpath("//table[@id='hc-dl-latest']//tr[td[contains(., 'dead_letter_probe')]]/td[2]")));
     }
 
     /** The overview during the upgrade, with the loads marked on the charts: README's picture. */
@@ -287,6 +301,29 @@ public class ObserverBrowserIT {
         click(By.id("hc-next"));
         waiting(20).until(d -> text(By.id("hc-pageinfo")).startsWith("51"));
         assertTrue(Integer.parseInt(firstMailbox()) <= 90);
+    }
+
+    /**
+     * The process with the largest mailbox (loadgen sent it 0, 1, ..., 4999) shows its first 20 messages as terms,
+     * oldest first, and reading them takes none: the count stays.
+     */
+    @Test
+    public void a4b_aProcessPageShowsTheFirstMessagesInItsMailbox() throws Exception {
+        String body = console.get(PAGE + "/api/processes?f_module=loadgen&sort=mailbox&dir=desc&size=1", true).body();
+        Matcher m = Pattern.compile("\"pid\":\"\\\\u003c0\\.(\\d+)\\.0\\\\u003e\"").matcher(body);
+        assertTrue(body, m.find());
+        open("/process/" + m.group(1));
+        waiting(30).until(d -> d.findElements(By.cssSelector("#hc-p-messages li")).size() == 20);
+        List<String> shown = new ArrayList<>();
+        for (WebElement li : driver.findElements(By.cssSelector("#hc-p-messages li"))) {
+            shown.add(li.getText());
+        }
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            expected.add(String.valueOf(i));
+        }
+        assertEquals(expected, shown);
+        assertEquals("reading the messages took none", "5000", text(By.id("hc-p-mailbox")));
     }
 
     private static String firstMailbox() {

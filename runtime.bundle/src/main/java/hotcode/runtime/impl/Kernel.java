@@ -228,7 +228,7 @@ public final class Kernel implements RuntimeAccess {
         }
         NodeTransport t = transport;
         if (t == null) {
-            deadLetters.record(to, message, NOCONNECTION);
+            deadLetters.record(to, message, NOCONNECTION, Proc.currentOrNull());
         } else {
             t.send(to, message);
         }

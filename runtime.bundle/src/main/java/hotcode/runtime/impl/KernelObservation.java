@@ -68,6 +68,11 @@ final class KernelObservation implements Observation, CodeServerImpl.Listener {
     }
 
     @Override
+    public List<Object> messages(long id, int max) {
+        return sampler.messages(id, max);
+    }
+
+    @Override
     public Pid pid(long id) {
         return sampler.live(id);
     }
@@ -99,11 +104,17 @@ final class KernelObservation implements Observation, CodeServerImpl.Listener {
     }
 
     @Override
-    public void purged(ModuleVersion old, PurgeResult r) {
-        String killed = r.killed().isEmpty() ? null
-                : "killed " + r.killed().stream().limit(20).map(String::valueOf).collect(Collectors.joining(" "))
-                + (r.killed().size() > 20 ? " and " + (r.killed().size() - 20) + " more" : "");
-        add("purged", old.module(), label(old), null, -1, r.killed().size(), killed);
+    public void purged(ModuleVersion old, PurgeResult r, long nanos) {
+        String moved = r.migrated().isEmpty() ? null : "migrated " + r.migrated().size() + " to the current version: "
+                + pids(r.migrated());
+        String killed = r.killed().isEmpty() ? null : "killed " + pids(r.killed());
+        String detail = moved == null ? killed : killed == null ? moved : moved + "; " + killed;
+        add("purged", old.module(), label(old), null, nanos / 1000, r.killed().size(), detail);
+    }
+
+    private static String pids(List<Pid> pids) {
+        return pids.stream().limit(20).map(String::valueOf).collect(Collectors.joining(" "))
+                + (pids.size() > 20 ? " and " + (pids.size() - 20) + " more" : "");
     }
 
     @Override

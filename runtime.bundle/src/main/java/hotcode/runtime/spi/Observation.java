@@ -72,9 +72,11 @@ public interface Observation {
      * @param kind     {@code loaded}, {@code rolled_back}, {@code purged} or {@code release}
      * @param from     the version left (loaded, rolled back) or dropped (purged), as {@code module version (vsn n)}, or null
      * @param to       the version made current (loaded) or tried (rolled back), or null
-     * @param micros   how long it took, in microseconds (an upgrade's prepare to commit or abort), or -1 when unknown
+     * @param micros   how long it took, in microseconds (an upgrade's prepare to commit or abort; a purge's finding,
+     *                 moving, killing and awaiting the processes on the old version), or -1 when unknown
      * @param servers  servers migrated (loaded), servers that were to be (rolled back), processes killed (purged)
-     * @param detail   the cause of a rollback, the pids a purge killed, a release's summary; or null
+     * @param detail   the cause of a rollback; for a purge the processes a migrating purge moved to the current
+     *                 version (how many, and which) and the pids it killed; a release's summary; or null
      */
     record CodeEvent(long seq, Instant at, String kind, String module, String from, String to, long micros,
                      int servers, String detail) {
@@ -100,6 +102,16 @@ public interface Observation {
 
     /** The live process numbered {@code id}, or null when there is none (never was, or has exited). */
     ProcessDetail process(long id);
+
+    /**
+     * The first {@code max} messages in the mailbox of the live process numbered {@code id}, oldest first, or null when
+     * there is no such process. "The mailbox" is every message waiting: those a selective receive passed over (they
+     * arrived first, and the next receive looks at them first), then the ones no receive has looked at. Read without
+     * disturbing the process (no lock, nothing added to send or receive): while it receives this is a sample, in
+     * arrival order, that may miss a message taken meanwhile. The messages themselves, not copies: format them, do
+     * not change them.
+     */
+    List<Object> messages(long id, int max);
 
     /** The live process numbered {@code id} as a pid for the API ({@code exit}, {@code Sys}), or null. */
     Pid pid(long id);

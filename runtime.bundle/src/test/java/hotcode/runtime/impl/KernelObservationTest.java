@@ -56,6 +56,9 @@ public class KernelObservationTest extends KernelTest {
         assertEquals(List.of(r.name(), r.module(), r.version(), r.function()),
                 List.of(whole.name(), whole.module(), whole.version(), whole.function()));
         assertEquals(5, whole.mailbox());
+        assertEquals("the first messages, oldest first", List.of("q0", "q1", "q2"), obs().messages(r.id(), 3));
+        assertEquals("reading them took none", 5, obs().row(r.id(), 1000).mailbox());
+        assertNull(obs().messages(987_654, 3));
 
         Modules.load(k, "m", Mod.class, "2.0.0");
         assertTrue("after the load, " + p + " runs old code", row(p, 10).oldCode());
@@ -114,7 +117,29 @@ public class KernelObservationTest extends KernelTest {
         assertTrue(second.to(), second.to().startsWith("m 2.0.0"));
         CodeEvent purge = events.get(2);
         assertEquals(1, purge.servers());
+        assertTrue("the purge's duration: " + purge.micros(), purge.micros() >= 0);
         assertTrue(purge.detail(), purge.detail().contains(onOld.toString()));
         assertEquals(List.of(purge), obs().codeEvents(second.seq()));
+    }
+
+    /** A migrating purge's timeline entry says how many processes it moved to the current version, and which. */
+    @Test(timeout = 60_000)
+    public void aMigratingPurgeNamesTheProcessesItMoved() throws Exception {
+        Modules.load(k, "srv", hotcode.runtime.testmod.Srv.class, "1.0.0");
+        Pid waiter = Hotcode.spawn("srv", "selective", "t");
+        long id = Long.parseLong(waiter.toString().split("\\.")[1]);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        while (!"waiting".equals(obs().row(id, 10).status()) && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals("parked in its receive", "waiting", obs().row(id, 10).status());
+        Modules.load(k, "srv", hotcode.runtime.testmod.Srv.class, "2.0.0");
+        assertEquals(List.of(waiter), k.codeServer().purge("srv", hotcode.runtime.api.PurgeMode.MIGRATE).migrated());
+        List<CodeEvent> events = obs().codeEvents(0);
+        CodeEvent purge = events.get(events.size() - 1);
+        assertEquals("purged", purge.kind());
+        assertEquals("none killed", 0, purge.servers());
+        assertEquals("migrated 1 to the current version: " + waiter, purge.detail());
+        assertTrue(purge.micros() >= 0);
     }
 }

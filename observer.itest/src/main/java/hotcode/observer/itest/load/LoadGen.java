@@ -12,7 +12,7 @@ import static hotcode.runtime.api.Hotcode.sleep;
  * (every tenth process gets {@code i % 100} messages, the one in the middle {@link #DEEPEST} of them), so the
  * processes page has many rows to sort and a known largest mailbox. Returns the pid with the largest mailbox.
  */
-@Module(name = "loadgen", commands = {"spawn", "pingpong"})
+@Module(name = "loadgen", commands = {"spawn", "pingpong", "deadletter"})
 public final class LoadGen {
     /** The largest mailbox: the first row once the table is sorted by mailbox, largest first. */
     public static final int DEEPEST = 5000;
@@ -76,6 +76,26 @@ public final class LoadGen {
             }
             send(from, "pong");
         }
+    }
+
+    /**
+     * {@code loadgen:deadletter()}: a dead letter with a known sender. A process waits for another to exit, then sends
+     * it {@code dead_letter_probe}; answers {@code prober <its pid>}.
+     */
+    public static String deadletter() {
+        return "prober " + hotcode.runtime.api.Hotcode.spawn("loadgen", "prober");
+    }
+
+    public static Next prober() {
+        Pid quitter = hotcode.runtime.api.Hotcode.spawn("loadgen", "quit");
+        hotcode.runtime.api.Hotcode.monitor(quitter);
+        hotcode.runtime.api.Hotcode.receive(); // its DOWN: it has exited
+        send(quitter, hotcode.runtime.api.Hotcode.atom("dead_letter_probe"));
+        return Next.done();
+    }
+
+    public static Next quit() {
+        return Next.done();
     }
 
     /** A process that leaves its mailbox alone: it sleeps until it is killed. */

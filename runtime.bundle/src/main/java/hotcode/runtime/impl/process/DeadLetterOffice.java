@@ -55,10 +55,19 @@ public final class DeadLetterOffice {
         bursts = l;
     }
 
+    /** Records a dead letter whose sender is unknown (left in a mailbox at exit, or sent from outside a process). */
     public void record(Pid to, Object message, Object reason) {
+        record(to, message, reason, null);
+    }
+
+    /**
+     * Records a dead letter sent by {@code from} (null: unknown). Callers pass the sender only on a send's failure
+     * path, where it costs one thread-local read ({@link Proc#currentOrNull()}); a successful send never looks it up.
+     */
+    public void record(Pid to, Object message, Object reason, Pid from) {
         total.increment();
         byReason.computeIfAbsent(reasonKey(reason), k -> new LongAdder()).increment();
-        DeadLetter letter = new DeadLetter(to, message, reason, Instant.now());
+        DeadLetter letter = new DeadLetter(to, message, reason, Instant.now(), from);
         long slot = written.getAndIncrement();
         synchronized (window) {
             window[(int) (slot % WINDOW)] = letter;
@@ -158,7 +167,7 @@ public final class DeadLetterOffice {
             }
             if (loggedThisSecond < LOG_PER_SECOND) {
                 loggedThisSecond++;
-                line = "dead letter to " + letter.to() + " (" + reasonKey(letter.reason()) + "): "
+                line = "dead letter to " + letter.to() + (letter.from() == null ? "" : " from " + letter.from()) + " (" + reasonKey(letter.reason()) + "): "
                         + abbreviate(Terms.format(letter.message()));
             } else if (suppressed++ == 0) {
                 wait = 1000 - now % 1000; // the end of this second

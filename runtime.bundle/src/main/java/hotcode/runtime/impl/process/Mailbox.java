@@ -196,6 +196,39 @@ final class Mailbox extends MailboxNode {
         return n;
     }
 
+    /**
+     * Up to {@code max} of the messages waiting, oldest first: those a selective receive passed over (the save queue,
+     * which arrived before any still queued), then the queue. For an observer on another thread; it only reads, so the
+     * owner and the senders go on as if nobody looked (no field, no write, no lock added to send or receive).
+     *
+     * <p>While the owner receives, the result is a sample, as {@link #length()} is: every message in it was waiting
+     * during the call, in arrival order, but one the owner takes meanwhile may be missing. A message only ever moves
+     * from the queue to the save queue; the owner clears the node's message before it saves it, and this reads the
+     * save queue before the queue (with a load-load fence between), so a message moved during the call is missed
+     * rather than shown twice; a cleared node (null: no message is null, {@code ProcessTable.send} refuses it) is
+     * skipped. (The owner's two stores are plain, to keep receive as it is: where they become visible out of order, a
+     * weakly ordered CPU or a compiler that sank the clearing store, a moved message can rarely show twice in the
+     * sample; the mailbox itself is never changed.) Walking a racy snapshot of the save queue is safe: a saved
+     * message is final, and every {@code next} points to a later node, so the walk ends. The queue's nodes are reached
+     * through volatile links from the sender's write of their message. An older {@code head} read here only starts the
+     * walk at taken (cleared) nodes; the one blind spot is the owner's very first take, which clears the mailbox's own
+     * link: a reader that still sees the mailbox as head then sees the save queue only.
+     */
+    List<Object> snapshot(int max) {
+        List<Object> out = new ArrayList<>(Math.min(Math.max(max, 0), 32));
+        for (Saved s = savedFirst; s != null && out.size() < max; s = s.next) {
+            out.add(s.message);
+        }
+        VarHandle.loadLoadFence(); // the save queue is read before the queue: see above
+        for (MailboxNode x = head.next; x != null && out.size() < max; x = x.next) {
+            Object m = x.message;
+            if (m != null) {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
     // ------------------------------------------------------------------ internals
 
     static boolean matches(Object[] patterns, Object message) {

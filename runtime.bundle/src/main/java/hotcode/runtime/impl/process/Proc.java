@@ -187,6 +187,14 @@ public final class Proc implements ProcessAccess, Runnable {
     }
 
     /**
+     * Up to {@code max} of the messages waiting, oldest first (those a selective receive passed over first), read
+     * without disturbing the process: a sample while it receives (see {@link Mailbox#snapshot}). Empty once exited.
+     */
+    public List<Object> mailboxSnapshot(int max) {
+        return exited ? List.of() : mailbox.snapshot(max);
+    }
+
+    /**
      * The count of messages taken and effects made (see {@link #effect()}), for the system monitor: a process that is
      * running and leaves it unchanged has not returned to the runtime. Read from the monitor's thread without a
      * fence: an int is never torn, and a value a sample late only delays a report by one sample.

@@ -64,6 +64,12 @@ public final class ProcessSampler {
                 p.monitoredBy());
     }
 
+    /** Up to {@code max} messages waiting for the live user process numbered {@code id}, oldest first; or null. */
+    public List<Object> messages(long id, int max) {
+        Proc p = live(id);
+        return p == null ? null : p.mailboxSnapshot(max);
+    }
+
     /** The live user process numbered {@code id}, or null. */
     public Proc live(long id) {
         Proc p = table.find(id);

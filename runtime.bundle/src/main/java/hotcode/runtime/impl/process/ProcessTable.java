@@ -87,7 +87,7 @@ public final class ProcessTable {
         // No exit check here, as in Erlang: a message a process has received always reaches the code after the
         // receive; the process unwinds at its next receive, sleep, qualified call or loop step.
         if (!target.deliver(message)) {
-            deadLetters.record(target, message, NOPROC);
+            deadLetters.record(target, message, NOPROC, Proc.currentOrNull()); // the sender: looked up on failure only
         }
     }
 

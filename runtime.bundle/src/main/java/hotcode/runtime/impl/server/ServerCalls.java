@@ -50,7 +50,7 @@ public final class ServerCalls {
         ServerProcess sp = Servers.serverOf(target, "call " + Terms.format(request));
         String what = "call " + Terms.format(request) + " to " + sp.describe();
         if (!target.isAlive()) {
-            deadLetters.record(target, request, NOPROC);
+            deadLetters.record(target, request, NOPROC, Proc.currentOrNull());
             throw new CallException(what + " failed: noproc (it exited with " + Terms.format(target.exitReason())
                     + "; the request is counted as a dead letter)", target, NOPROC);
         }

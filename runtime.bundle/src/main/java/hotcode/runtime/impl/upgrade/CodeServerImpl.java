@@ -91,6 +91,15 @@ public final class CodeServerImpl implements CodeServer {
         default void purged(ModuleVersion old, PurgeResult result) {
         }
 
+        /**
+         * {@link #purged(ModuleVersion, PurgeResult)} with how long the purge took, in nanoseconds: from finding the
+         * processes that run {@code old} to dropping it (moving, killing and waiting for them included). The default
+         * drops the duration, so listeners written before it was known still hear every purge.
+         */
+        default void purged(ModuleVersion old, PurgeResult result, long nanos) {
+            purged(old, result);
+        }
+
         /** A release was installed ({@link ReleaseResult#changed()} false: it was current already). */
         default void releaseInstalled(ReleaseResult result) {
         }

@@ -61,6 +61,7 @@ final class Purger {
         if (old == null) {
             return new PurgeResult(m.name(), false, List.of(), List.of());
         }
+        long t0 = System.nanoTime(); // once per purge, for the listeners (the observer's timeline)
         List<Proc> victims = processes.select(p -> p.runs(old));
         if (inFuns == null) {
             inFuns = StackCheck.inFuns(old, processes.select(p -> !p.runs(old)), boundMillis);
@@ -84,7 +85,8 @@ final class Purger {
         registry.announcePurged(old);
         PurgeResult result = new PurgeResult(m.name(), true, new ArrayList<>(victims), blockers, moved);
         if (!m.internal()) {
-            owner.announce(l -> l.purged(old, result));
+            long nanos = System.nanoTime() - t0;
+            owner.announce(l -> l.purged(old, result, nanos));
         }
         return result;
     }

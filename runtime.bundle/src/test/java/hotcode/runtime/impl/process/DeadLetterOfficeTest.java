@@ -86,6 +86,42 @@ public class DeadLetterOfficeTest extends KernelTest {
     }
 
     /**
+     * A send to an exited process records the sending process; a message left in a mailbox at exit, and one sent from
+     * outside any process, have no sender (unknown). The constructor without a sender still works.
+     */
+    @Test(timeout = 60_000)
+    public void aDeadLetterNamesItsSenderWhereTheSendFailed() throws Exception {
+        java.util.concurrent.BlockingQueue<hotcode.runtime.api.DeadLetter> letters = new java.util.concurrent.LinkedBlockingQueue<>();
+        k.deadLetters().subscribe(letters::add);
+        Pid target = Hotcode.spawn(() -> {
+            Hotcode.receive("never");
+            return null;
+        });
+        Hotcode.send(target, atom("left"));
+        Hotcode.exit(target, KILL);
+        hotcode.runtime.api.DeadLetter left = letters.poll(WAIT, TimeUnit.SECONDS);
+        assertEquals(atom("left"), left.message());
+        assertEquals("a mailbox keeps no senders", null, left.from());
+
+        Pid sender = Hotcode.spawn(() -> {
+            Hotcode.send(target, atom("too_late"));
+            return null;
+        });
+        hotcode.runtime.api.DeadLetter late = letters.poll(WAIT, TimeUnit.SECONDS);
+        assertEquals(atom("too_late"), late.message());
+        assertEquals(atom("noproc"), late.reason());
+        assertEquals("the sending process", sender, late.from());
+        assertTrue(late.toString(), late.toString().contains(" to " + target + " from " + sender + " (noproc): too_late"));
+        assertTrue(consoleText(), consoleText().contains("dead letter to " + target + " from " + sender + " (noproc): too_late"));
+
+        Hotcode.send(target, atom("from_outside")); // the test thread is no process
+        hotcode.runtime.api.DeadLetter outside = letters.poll(WAIT, TimeUnit.SECONDS);
+        assertEquals(atom("from_outside"), outside.message());
+        assertEquals(null, outside.from());
+        assertEquals(null, new hotcode.runtime.api.DeadLetter(target, "m", atom("x"), java.time.Instant.EPOCH).from());
+    }
+
+    /**
      * Regression: the count of dead letters not shown in a busy second was logged only with the next dead letter in a
      * later second, so after a burst it never came.
      */

@@ -195,6 +195,114 @@ public class MailboxTest {
         assertEquals("done", result.poll(WAIT * 2, TimeUnit.SECONDS));
     }
 
+    // ------------------------------------------------------------------ snapshot (the observer's read)
+
+    @Test
+    public void snapshotShowsSavedThenQueuedAndTakesNothing() {
+        Mailbox mb = new Mailbox(Thread.currentThread());
+        assertEquals(List.of(), mb.snapshot(20));
+        for (int i = 1; i <= 6; i++) {
+            assertTrue(mb.offer(i));
+        }
+        assertEquals(List.of(1, 2, 3, 4, 5, 6), mb.snapshot(20));
+        assertEquals(4, mb.take(patterns(4), true)); // 1, 2, 3 passed over: now in the save queue
+        assertEquals("the save queue (arrived first), then the queue", List.of(1, 2, 3, 5, 6), mb.snapshot(20));
+        assertEquals("at most max", List.of(1, 2), mb.snapshot(2));
+        assertEquals("at most max, across both queues", List.of(1, 2, 3, 5), mb.snapshot(4));
+        assertEquals(List.of(), mb.snapshot(0));
+        assertEquals("the snapshots took nothing", 5, mb.length());
+        List<Object> taken = new ArrayList<>();
+        for (Object m; (m = mb.take(ALL, true)) != Mailbox.NONE; ) {
+            taken.add(m);
+        }
+        assertEquals(List.of(1, 2, 3, 5, 6), taken);
+        assertEquals(List.of(), mb.snapshot(20));
+    }
+
+    /**
+     * Snapshots from another thread while four senders send and the owner receives (selectively, so the save queue
+     * fills and empties): the owner still gets every message exactly once, each sender's in order, and every
+     * snapshot holds only messages that were sent, each sender's in order and none twice. Once all is quiet, a
+     * snapshot is exactly what close() returns.
+     */
+    @Test(timeout = 120_000)
+    public void snapshotsRacingSendersAndTheOwnerChangeNothing() throws Exception {
+        int perSender = 50_000;
+        Mailbox mb = new Mailbox(Thread.currentThread());
+        ExecutorService pool = Executors.newFixedThreadPool(SENDERS + 1);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<?>> senders = new ArrayList<>();
+            for (int s = 0; s < SENDERS; s++) {
+                int sender = s;
+                senders.add(pool.submit(() -> {
+                    go.await();
+                    for (int i = 0; i < perSender; i++) {
+                        assertTrue(mb.offer(encode(sender, i)));
+                    }
+                    return null;
+                }));
+            }
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Future<Integer> observer = pool.submit(() -> {
+                go.await();
+                int snapshots = 0;
+                while (!stop.get()) {
+                    List<Object> snap = mb.snapshot(64 + snapshots % 200);
+                    int[] last = new int[SENDERS];
+                    Arrays.fill(last, -1);
+                    for (Object o : snap) {
+                        long m = (Long) o;
+                        int sender = (int) (m >>> 32);
+                        int seq = (int) m;
+                        assertTrue("snapshot " + snapshots + ": never sent " + sender + "/" + seq, seq < perSender);
+                        assertTrue("snapshot " + snapshots + ": sender " + sender + " seq " + seq + " after " + last[sender]
+                                + " (out of order or twice): " + snap, seq > last[sender]);
+                        last[sender] = seq;
+                    }
+                    snapshots++;
+                }
+                return snapshots;
+            });
+            go.countDown();
+            // the owner: every third receive takes only even sequence numbers, so odd ones pile up in the save queue
+            Object[] evenOnly = patterns((Predicate<Object>) m -> ((Long) m & 1) == 0);
+            boolean[][] got = new boolean[SENDERS][perSender];
+            int received = 0;
+            for (int i = 0; received < SENDERS * perSender - 1000; i++) {
+                Object m = mb.take(i % 3 == 0 ? evenOnly : ALL, true);
+                if (m == Mailbox.NONE) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                long v = (Long) m;
+                int sender = (int) (v >>> 32);
+                int seq = (int) v;
+                assertFalse("received twice: " + sender + "/" + seq, got[sender][seq]);
+                got[sender][seq] = true;
+                received++;
+            }
+            for (Future<?> f : senders) {
+                f.get(WAIT, TimeUnit.SECONDS);
+            }
+            stop.set(true);
+            assertTrue("the observer took snapshots", observer.get(WAIT, TimeUnit.SECONDS) > 0);
+            List<Object> quiet = mb.snapshot(Integer.MAX_VALUE);
+            assertEquals(mb.length(), quiet.size());
+            List<Object> rest = mb.close();
+            assertEquals("a snapshot of a quiet mailbox is all of it, in order", rest, quiet);
+            for (Object o : rest) {
+                long v = (Long) o;
+                assertFalse("left and received: " + o, got[(int) (v >>> 32)][(int) v]);
+                got[(int) (v >>> 32)][(int) v] = true;
+                received++;
+            }
+            assertEquals("every message received or left, once", SENDERS * perSender, received);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     // ------------------------------------------------------------------ selective receive
 
     @Test
