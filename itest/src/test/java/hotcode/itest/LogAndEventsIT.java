@@ -158,6 +158,17 @@ public class LogAndEventsIT {
         assertEquals("no load of 2.0.0 was announced", Optional.empty(), events.stream()
                 .filter(e -> e.getTopic().equals("hotcode/code/LOADED") && "2.0.0".equals(e.getProperty("version")))
                 .findFirst());
+
+        // a purge is posted with what it killed and how long it took
+        System.clearProperty("hotcode.itest.failOn");
+        version("3.0.0").updateOf(b);
+        assertEquals("3.0.0", currentVersion("logevents"));
+        Itest.code().purge("logevents");
+        Event purged = awaitEvent("hotcode/code/PURGED", e -> "logevents".equals(e.getProperty("module"))
+                && "1.0.0".equals(e.getProperty("version")));
+        assertEquals("1.0.0", purged.getProperty("version"));
+        assertTrue("duration.us: " + purged.getProperty("duration.us"),
+                purged.getProperty("duration.us") instanceof Long d && d >= 0);
         b.uninstall();
     }
 }

@@ -78,13 +78,24 @@ public final class RuntimeEvents implements CodeServerImpl.Listener, LongConsume
     }
 
     @Override
+    public void purged(ModuleVersion old, PurgeResult result, long nanos) {
+        Map<String, Object> p = purgedProperties(old, result);
+        p.put("duration.us", nanos / 1_000);
+        post(PURGED, p);
+    }
+
+    @Override
     public void purged(ModuleVersion old, PurgeResult result) {
+        post(PURGED, purgedProperties(old, result));
+    }
+
+    private static Map<String, Object> purgedProperties(ModuleVersion old, PurgeResult result) {
         Map<String, Object> p = module(result.module(), old);
         p.put("killed", result.killed().size());
         p.put("killed.pids", pids(result.killed()));
         p.put("migrated", result.migrated().size());
         p.put("blockers", pids(result.blockers()));
-        post(PURGED, p);
+        return p;
     }
 
     @Override

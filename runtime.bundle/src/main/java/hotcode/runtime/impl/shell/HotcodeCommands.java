@@ -189,10 +189,11 @@ public final class HotcodeCommands {
 
     @Descriptor("messages that could not be delivered: counts by reason and the latest ones")
     public Table deadletters() {
-        Table t = new Table("AT", "TO", "REASON", "MESSAGE");
+        Table t = new Table("AT", "FROM", "TO", "REASON", "MESSAGE");
         List<DeadLetter> recent = deadLetters.recent();
         for (DeadLetter d : recent.subList(Math.max(0, recent.size() - 20), recent.size())) {
-            t.row(d.at(), d.to(), Terms.format(d.reason()), Terms.format(d.message()));
+            t.row(d.at(), d.from() == null ? "unknown" : d.from(), d.to(), Terms.format(d.reason()),
+                    Terms.format(d.message()));
         }
         t.note(deadLetters.count() + " dead letters in all " + deadLetters.countsByReason());
         return t;

@@ -53,6 +53,9 @@ public class HotcodeCommandsTest extends KernelTest {
 
         assertEquals(pid + " is not alive: counted as a dead letter (noproc)", commands.send(pid.toString(), "pong"));
         assertEquals(2, noproc());
+        String table = commands.deadletters().toString();
+        assertTrue(table, table.startsWith("AT") && table.contains("FROM"));
+        assertTrue("the console is no process: the sender is unknown\n" + table, table.contains("unknown"));
     }
 
     @Test(timeout = 60_000)
