@@ -166,10 +166,15 @@ public class ClusterStormIT {
     }
 
     private static void await(String what, BooleanSupplier done) throws InterruptedException {
+        await(what, done, new StringBuilder());
+    }
+
+    /** Waits for {@code done}; on time-out fails with {@code what} and what {@code detail} holds then. */
+    private static void await(String what, BooleanSupplier done, StringBuilder detail) throws InterruptedException {
         long deadline = System.currentTimeMillis() + WAIT_MS;
         while (!done.getAsBoolean()) {
             if (System.currentTimeMillis() > deadline) {
-                fail("not within " + WAIT_MS + " ms: " + what);
+                fail("not within " + WAIT_MS + " ms: " + what + (detail.length() == 0 ? "" : ":\n" + detail));
             }
             Thread.sleep(100);
         }
@@ -298,7 +303,18 @@ public class ClusterStormIT {
         }));
 
         // 4. kill -9 of c, and c again: a new incarnation, its receivers under the same names, its senders as c2-s<i>
-        Jvm oldC = jvms.remove("c");
+        // the old c's record, just before the kill: what it had not taken by then (below the last it took: FIFO) it
+        // never takes, so those must be dead letters or in doubt; only what was sent between this and the kill is not
+        // known
+        Jvm oldC = jvms.get("c");
+        Map<String, BitSet> beforeKill = new TreeMap<>();
+        for (String s : List.of("a-s0", "a-s1", "b-s0", "b-s1")) {
+            for (int i = 0; i < RECEIVERS; i++) {
+                String pair = s + ">recv-c-" + i;
+                beforeKill.put(pair, bits(oldC.one("call received " + pair)));
+            }
+        }
+        jvms.remove("c");
         oldC.process.destroyForcibly(); // SIGKILL
         assertTrue(oldC.process.waitFor(30, TimeUnit.SECONDS));
         await("a and b see c go", check(() -> !jvms.get("a").run("call members").contains("c")
@@ -337,7 +353,8 @@ public class ClusterStormIT {
         Map<String, Map<String, String>> boards = new TreeMap<>();
         Pattern doubt = Pattern.compile("\\{\"?([\\w-]+)\"?, \"?([\\w-]+)\"?, (\\d+)L?\\}");
         StringBuilder summary = new StringBuilder();
-        long[] totals = new long[4]; // sent, delivered, dead letters, in doubt
+        // checked: sent, delivered, dead letters, in doubt and lost; unchecked (to the old c); in doubt and delivered
+        long[] totals = new long[6];
         await("every message sent to a receiver that lived to the end has arrived, is a dead letter or in doubt",
                 check(() -> {
                     boards.clear();
@@ -371,19 +388,54 @@ public class ClusterStormIT {
                                 deadAndGot.and(got);
                                 assertTrue(pair + ": dead-lettered and delivered all the same: " + deadAndGot,
                                         deadAndGot.isEmpty());
-                                totals[0] += sent;
-                                totals[2] += dead.cardinality();
-                                totals[3] += inDoubt.cardinality();
+                                // to the old c's receivers: their record went with them; what they had taken just
+                                // before the kill is checked up to the last one then, and what the new c took after
+                                // its first one (by name: the name moved once; by pid nothing reaches the new c)
+                                int from = 1;
                                 if (rn.equals("c") && !s.getKey().startsWith("c2")) {
-                                    continue; // the old c's record went with it (see the class comment)
+                                    BitSet before = beforeKill.get(pair);
+                                    BitSet early = new BitSet();
+                                    early.set(1, before.length());
+                                    BitSet deadEarly = (BitSet) dead.clone();
+                                    deadEarly.and(early);
+                                    BitSet deadAndTaken = (BitSet) deadEarly.clone();
+                                    deadAndTaken.and(before);
+                                    assertTrue(pair + ": dead-lettered and taken by the old c: " + deadAndTaken,
+                                            deadAndTaken.isEmpty());
+                                    totals[0] += early.cardinality();
+                                    totals[1] += before.cardinality();
+                                    totals[2] += deadEarly.cardinality();
+                                    early.andNot(before);
+                                    early.andNot(dead);
+                                    BitSet lostEarly = (BitSet) early.clone();
+                                    lostEarly.andNot(inDoubt);
+                                    totals[3] += early.cardinality() - lostEarly.cardinality();
+                                    if (!lostEarly.isEmpty()) {
+                                        summary.append(pair).append(": not taken by the old c before its last one,"
+                                                + " not a dead letter, not in doubt: ").append(lostEarly).append('\n');
+                                    }
+                                    from = got.nextSetBit(0);
+                                    if (from < 0) {
+                                        totals[4] += sent - Math.max(0, before.length() - 1);
+                                        continue;
+                                    }
+                                    totals[4] += from - before.length();
                                 }
-                                totals[1] += got.cardinality();
                                 BitSet missing = new BitSet();
-                                missing.set(1, (int) sent + 1);
+                                missing.set(from, (int) sent + 1);
+                                totals[0] += missing.cardinality();
+                                totals[1] += got.cardinality();
+                                BitSet deadInRange = (BitSet) dead.clone();
+                                deadInRange.and(missing);
+                                totals[2] += deadInRange.cardinality();
                                 missing.andNot(got);
                                 missing.andNot(dead);
                                 BitSet unaccounted = (BitSet) missing.clone();
                                 unaccounted.andNot(inDoubt);
+                                totals[3] += missing.cardinality() - unaccounted.cardinality();
+                                BitSet doubtGot = (BitSet) inDoubt.clone();
+                                doubtGot.and(got);
+                                totals[5] += doubtGot.cardinality();
                                 if (!unaccounted.isEmpty() || got.length() > sent + 1) {
                                     summary.append(pair).append(": sent ").append(sent).append(", not delivered, not"
                                             + " a dead letter, not in doubt: ").append(unaccounted).append('\n');
@@ -392,7 +444,7 @@ public class ClusterStormIT {
                         }
                     }
                     return summary.length() == 0;
-                }));
+                }), summary);
         // nothing twice or out of order, on any receiver (the old c's senders and receivers included)
         for (Map.Entry<String, Map<String, String>> b : boards.entrySet()) {
             for (Map.Entry<String, String> e : b.getValue().entrySet()) {
@@ -414,8 +466,11 @@ public class ClusterStormIT {
         }
         assertTrue("the kill leaves dead letters (sends by pid to the old c): " + deadReasons, deadReasons > 0);
         assertTrue("a storm, not a drizzle: " + totals[0], totals[0] >= 10_000);
-        System.out.println("cluster storm on 3 Felix JVMs in " + (System.nanoTime() - t0) / 1_000_000 + " ms: sent "
-                + totals[0] + " by the senders that lived to the end, delivered (to receivers that did) " + totals[1]
-                + ", dead letters " + totals[2] + ", in doubt " + totals[3]);
+        System.out.println("cluster storm on 3 Felix JVMs in " + (System.nanoTime() - t0) / 1_000_000 + " ms, checked"
+                + " message by message: " + totals[0] + " sent = " + totals[1] + " delivered + " + totals[2]
+                + " dead letters + " + totals[3] + " in doubt and lost (" + totals[5] + " more in doubt were"
+                + " delivered); " + totals[4] + " sent to the old c's receivers between its last record and the kill, not"
+                + " checked");
+
     }
 }
