@@ -36,7 +36,8 @@ import org.junit.Test;
  * <li>module cstorm is updated to 2.0.0 node by node (b, c, a: mixed versions meanwhile), each update followed by a
  * refresh of the bundle once its receivers and senders run the new code;</li>
  * <li>one coordinated load ({@code hotcode:cluster load cstorm <url>}) takes every node to 3.0.0, then each node
- * refreshes;</li>
+ * refreshes; a second one, 4.0.0, whose codeChange fails on node c only (the module's Guard server), rolls back on
+ * every node: all stay on 3.0.0 and no receiver ever runs 4.0.0;</li>
  * <li>node b is cut off by the cluster bundle's test-only loss injection (JGroups' DISCARD) until every node sees
  * the partition, then let back and the cluster merges;</li>
  * <li>node c is killed ({@code kill -9}) and started again (a new incarnation, its receivers under the same global
@@ -47,9 +48,9 @@ import org.junit.Test;
  * counted in doubt, each in-doubt one checked against the receiver's record (and no dead letter was delivered): those
  * sent and not delivered are exactly the dead letters plus the in-doubt ones that did not arrive. The old c's record
  * went with it: it is read just before the kill and checked up to the last message it had taken then (FIFO: one not
- * taken below that is never taken); the new c's from the first message it took. What was sent to the old c between
- * that reading and the kill is not checked, nor what the old c's senders sent (their counts went with it): see
- * docs/DESIGN.md, "Nodes".
+ * taken below that is never taken); what a and b sent to it once it was dead must be dead letters or in doubt; the new
+ * c's record is checked from the first message it took. What was sent to the old c between the reading and its death
+ * is not checked, nor what the old c's senders sent (their counts went with it): see docs/DESIGN.md, "Nodes".
  *
  * <p>Each node's standard error (JGroups' and the runtime's log) goes to {@code itest/target/cstorm<n>/node-<node>-*.log},
  * kept when the test fails.
@@ -301,6 +302,32 @@ public class ClusterStormIT {
             jvms.get(n).run("refresh");
         }
 
+        // ... and one that rolls back on every node: 4.0.0's codeChange fails on node c (Guard); every node stays on
+        // 3.0.0 and the storm goes on there
+        String no = jvms.get("a").one("load cstorm " + jar("4.0.0").toUri());
+        assertTrue(no, no.contains("aborted on every node: node c") && no.contains("refuses the state of 3.0.0"));
+        Map<String, Long> at3 = new TreeMap<>();
+        for (String n : NODES) {
+            assertEquals("node " + n + ": the guard after the rollback", "3.0.0", jvms.get(n).one("call guard"));
+            Map<String, String> b = board(n);
+            for (int i = 0; i < RECEIVERS; i++) {
+                at3.put("recv-" + n + "-" + i, num(b, "vsn|recv-" + n + "-" + i + "|3.0.0"));
+            }
+        }
+        await("every receiver goes on at 3.0.0 after the rollback", check(() -> {
+            for (String n : NODES) {
+                Map<String, String> b = board(n);
+                for (int i = 0; i < RECEIVERS; i++) {
+                    String r = "recv-" + n + "-" + i;
+                    assertEquals(r + " never ran 4.0.0", 0, num(b, "vsn|" + r + "|4.0.0"));
+                    if (num(b, "vsn|" + r + "|3.0.0") < at3.get(r) + 100) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }));
+
         // 3. a partition that heals: b cut off until every node sees it, then let back
         jvms.get("b").run("loss cut");
         await("a and c see b go, b sees them go", check(() -> !jvms.get("a").run("call members").contains("b")
@@ -321,16 +348,31 @@ public class ClusterStormIT {
         // never takes, so those must be dead letters or in doubt; only what was sent between this and the kill is not
         // known
         Jvm oldC = jvms.get("c");
-        Map<String, BitSet> beforeKill = new TreeMap<>();
+        List<String> toOldC = new ArrayList<>();
         for (String s : List.of("a-s0", "a-s1", "b-s0", "b-s1")) {
             for (int i = 0; i < RECEIVERS; i++) {
-                String pair = s + ">recv-c-" + i;
-                beforeKill.put(pair, bits(oldC.one("call received " + pair)));
+                toOldC.add(s + ">recv-c-" + i);
             }
         }
+        Map<String, BitSet> beforeKill = new TreeMap<>();
+        List<String> read = oldC.run("call receivedOf " + String.join(",", toOldC));
+        for (String l : read.subList(0, read.size() - 1)) {
+            beforeKill.put(l.substring(0, l.indexOf('=')), bits(l.substring(l.indexOf('=') + 1)));
+        }
+        assertEquals(toOldC.size(), beforeKill.size());
         jvms.remove("c");
         oldC.process.destroyForcibly(); // SIGKILL
         assertTrue(oldC.process.waitFor(30, TimeUnit.SECONDS));
+        // what a and b had sent to the old c when it was dead: anything after that never reached it
+        Map<String, Long> sentAtKill = new TreeMap<>();
+        for (String n : List.of("a", "b")) {
+            Map<String, String> b = board(n);
+            for (String pair : toOldC) {
+                if (pair.startsWith(n + "-")) {
+                    sentAtKill.put(pair, num(b, "sent|" + pair));
+                }
+            }
+        }
         await("a and b see c go", check(() -> !jvms.get("a").run("call members").contains("c")
                 && !jvms.get("b").run("call members").contains("c")));
         start("c", "3.0.0");
@@ -409,7 +451,7 @@ public class ClusterStormIT {
                                 if (rn.equals("c") && !s.getKey().startsWith("c2")) {
                                     BitSet before = beforeKill.get(pair);
                                     BitSet early = new BitSet();
-                                    early.set(1, before.length());
+                                    early.set(1, Math.max(1, before.length()));
                                     BitSet deadEarly = (BitSet) dead.clone();
                                     deadEarly.and(early);
                                     BitSet deadAndTaken = (BitSet) deadEarly.clone();
@@ -428,12 +470,27 @@ public class ClusterStormIT {
                                         summary.append(pair).append(": not taken by the old c before its last one,"
                                                 + " not a dead letter, not in doubt: ").append(lostEarly).append('\n');
                                     }
+                                    // after the kill: to the new c (by name, from its first), or never taken
+                                    int at = (int) (long) sentAtKill.get(pair);
                                     from = got.nextSetBit(0);
+                                    BitSet late = new BitSet();
+                                    late.set(at + 1, from < 0 ? (int) sent + 1 : Math.max(at + 1, from));
+                                    totals[0] += late.cardinality();
+                                    BitSet deadLate = (BitSet) dead.clone();
+                                    deadLate.and(late);
+                                    totals[2] += deadLate.cardinality();
+                                    late.andNot(dead);
+                                    BitSet lostLate = (BitSet) late.clone();
+                                    lostLate.andNot(inDoubt);
+                                    totals[3] += late.cardinality() - lostLate.cardinality();
+                                    if (!lostLate.isEmpty()) {
+                                        summary.append(pair).append(": sent to the old c after its kill, not a dead"
+                                                + " letter, not in doubt: ").append(lostLate).append('\n');
+                                    }
+                                    totals[4] += Math.max(0, at - (before.length() - 1));
                                     if (from < 0) {
-                                        totals[4] += sent - Math.max(0, before.length() - 1);
                                         continue;
                                     }
-                                    totals[4] += from - before.length();
                                 }
                                 BitSet missing = new BitSet();
                                 missing.set(from, (int) sent + 1);

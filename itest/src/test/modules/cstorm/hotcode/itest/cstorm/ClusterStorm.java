@@ -3,6 +3,7 @@ package hotcode.itest.cstorm;
 import hotcode.itest.vsn.CodeVersion;
 import hotcode.runtime.api.Atom;
 import hotcode.runtime.api.DeadLetter;
+import hotcode.runtime.api.GenServer;
 import hotcode.runtime.api.Global;
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.Next;
@@ -52,9 +53,14 @@ public final class ClusterStorm {
         return (AtomicLong) board().computeIfAbsent(key, k -> new AtomicLong());
     }
 
-    /** Starts {@code receivers} receivers registered globally as {@code recv-<node>-<i>}; answers their names. */
-    public static List<String> start(String node, Integer receivers) throws InterruptedException {
+    /**
+     * Starts {@code receivers} receivers registered globally as {@code recv-<node>-<i>}, and the {@link Guard}
+     * (registered here as {@code cstorm_guard}); answers the receivers' names.
+     */
+    public static List<String> start(String node, Integer receivers) throws Exception {
         Hotcode.subscribeDeadLetters(ClusterStorm::deadLetter);
+        Hotcode.register("cstorm_guard", GenServer.start(Class.forName("hotcode.itest.cstorm.Guard", false,
+                ClusterStorm.class.getClassLoader()), null));
         List<String> names = new ArrayList<>();
         for (int i = 0; i < receivers; i++) {
             String name = "recv-" + node + "-" + i;
@@ -186,6 +192,20 @@ public final class ClusterStorm {
         List<String> lines = new ArrayList<>();
         out.forEach((k, v) -> lines.add(k + "=" + v));
         return lines;
+    }
+
+    /** The version the guard runs. */
+    public static String guard() {
+        return (String) GenServer.call(Hotcode.whereis("cstorm_guard"), "version");
+    }
+
+    /** {@link #received} of each of {@code pairs}, as lines {@code pair=bits}: read at one moment, for a kill. */
+    public static List<String> receivedOf(List<String> pairs) {
+        List<String> out = new ArrayList<>();
+        for (String p : pairs) {
+            out.add(p + "=" + received(p));
+        }
+        return out;
     }
 
     /** The received sequence numbers of {@code pair} here, as a BitSet's string (for the in-doubt check). */
