@@ -52,8 +52,8 @@ import org.junit.Test;
  * c's record is checked from the first message it took. What was sent to the old c between the reading and its death
  * is not checked, nor what the old c's senders sent (their counts went with it): see docs/DESIGN.md, "Nodes".
  *
- * <p>Each node's standard error (JGroups' and the runtime's log) goes to {@code itest/target/cstorm<n>/node-<node>-*.log},
- * kept when the test fails.
+ * <p>Each node's standard error (JGroups' and the runtime's log) goes to
+ * {@code itest/target/cstorm<n>/node-<node>-*.log}, kept when the test fails.
  */
 public class ClusterStormIT {
     private static final List<String> NODES = List.of("a", "b", "c");
@@ -540,8 +540,8 @@ public class ClusterStormIT {
         System.out.println("cluster storm on 3 Felix JVMs in " + (System.nanoTime() - t0) / 1_000_000 + " ms, checked"
                 + " message by message: " + totals[0] + " sent = " + totals[1] + " delivered + " + totals[2]
                 + " dead letters + " + totals[3] + " in doubt and lost (" + totals[5] + " more in doubt were"
-                + " delivered); " + totals[4] + " sent to the old c's receivers between its last record and the kill, not"
-                + " checked");
+                + " delivered); " + totals[4] + " sent to the old c's receivers between the reading of its record and"
+                + " its death, not checked");
         passed = true;
 
     }

@@ -23,10 +23,10 @@ import org.osgi.framework.launch.Framework;
 import org.osgi.framework.wiring.FrameworkWiring;
 
 /**
- * One node of {@link ClusterStormIT}: a real Felix framework in a JVM of its own, with the runtime bundle, the cluster
- * bundle (configured by the framework properties {@code hotcode.cluster.*} given as {@code -D} options) and the test
- * module {@code cstorm}, driven over its standard input, one command a line, each answered by lines ending with
- * {@code OK <text>} or {@code ERR <text>}:
+ * One node of {@link ClusterStormIT}: a real Felix framework (the one on the class path) in a JVM of its own, with
+ * the runtime bundle, the cluster bundle (configured by the framework properties {@code hotcode.cluster.*} given as
+ * {@code -D} options) and the test module {@code cstorm}, driven over its standard input, one command a line, each
+ * answered by lines ending with {@code OK <text>} or {@code ERR <text>}:
  * <ul>
  * <li>{@code call <function> <arg>...}: {@code Hotcode.call("cstorm", function, args)} (an argument of digits is an
  * Integer, one with commas a list of strings, else a string); a list answer comes as lines {@code L <item>};</li>
@@ -55,7 +55,10 @@ public final class FelixNode {
                 props.put(key, System.getProperty(key));
             }
         }
-        Framework fw = new org.apache.felix.framework.FrameworkFactory().newFramework(props);
+        // the framework of the class path (Felix; Equinox under -Pequinox), as a launcher finds it
+        Framework fw = java.util.ServiceLoader.load(org.osgi.framework.launch.FrameworkFactory.class).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"))
+                .newFramework(props);
         fw.start();
         BundleContext ctx = fw.getBundleContext();
         Bundle runtime = ctx.installBundle(Path.of(args[1]).toUri().toString());
@@ -125,7 +128,8 @@ public final class FelixNode {
                     }
                     case "nodes" -> {
                         Object c = command(ctx, "nodes");
-                        out.println("OK " + String.valueOf(c.getClass().getMethod("nodes").invoke(c)).replace('\n', '|'));
+                        Object nodes = c.getClass().getMethod("nodes").invoke(c);
+                        out.println("OK " + String.valueOf(nodes).replace('\n', '|'));
                     }
                     case "loss" -> {
                         ServiceReference<?>[] refs = ctx.getServiceReferences(Function.class.getName(),
@@ -159,7 +163,8 @@ public final class FelixNode {
     }
 
     private static Object command(BundleContext ctx, String function) throws Exception {
-        ServiceReference<?>[] refs = ctx.getServiceReferences((String) null, "(osgi.command.function=" + function + ")");
+        ServiceReference<?>[] refs = ctx.getServiceReferences((String) null,
+                "(osgi.command.function=" + function + ")");
         if (refs == null) {
             throw new IllegalStateException("no command " + function + " registered");
         }

@@ -175,8 +175,8 @@ public final class ClusterStorm {
 
     /**
      * The board as lines {@code key=value}: {@code sent|S>T=n}, {@code recv|S>R=count,last,violations,gaps},
-     * {@code dead|S>T|reason=n}, {@code vsn|R|version=n} (messages R took running that version), {@code svsn|S|version=n} (rounds S sent
-     * running it), {@code stopped|S=1}.
+     * {@code dead|S>T|reason=n}, {@code vsn|R|version=n} (messages R took running that version),
+     * {@code svsn|S|version=n} (rounds S sent running it), {@code stopped|S=1}.
      */
     public static List<String> report() {
         Map<String, String> out = new TreeMap<>();
