@@ -32,10 +32,27 @@ public final class ClusterActivator implements BundleActivator {
     private volatile ClusterNode node;
     private volatile boolean managed;
     private LocalNode startedWith; // the runtime the node was started on; the starter thread's only
+    /**
+     * Test-only, off by default: framework property {@code hotcode.cluster.lossInjection=true} puts JGroups' DISCARD
+     * above the transport, keeps every message the node counts in doubt, and registers a
+     * {@code Function<String, Object>} service (property {@code hotcode.cluster.lossInjection=true}): {@code "cut"}
+     * cuts this node off (nothing reaches it, nothing leaves it), {@code "heal"} lets it back, {@code "inDoubt"}
+     * answers the messages counted in doubt so far (to check each against the receiver's record). How the storm of
+     * the itest (ClusterStormIT) partitions a node in a Felix JVM.
+     */
+    private boolean lossInjection;
+    private final java.util.List<Object> inDoubt = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
 
     @Override
     public void start(BundleContext context) {
         config = fromFrameworkProperties(context);
+        lossInjection = Boolean.parseBoolean(context.getProperty("hotcode.cluster.lossInjection"));
+        if (lossInjection) {
+            Hashtable<String, Object> p = new Hashtable<>();
+            p.put("hotcode.cluster.lossInjection", "true");
+            context.registerService(java.util.function.Function.class,
+                    (java.util.function.Function<String, Object>) this::injectLoss, p);
+        }
         try {
             managed = ManagedConfig.register(context, this::configured);
         } catch (NoClassDefFoundError e) {
@@ -104,11 +121,35 @@ public final class ClusterActivator implements BundleActivator {
             }
             try {
                 startedWith = l;
-                node = ClusterNode.start(l, c);
+                node = ClusterNode.start(l, c, lossInjection);
+                if (lossInjection) {
+                    node.inDoubtListener = (to, m) -> inDoubt.add(m);
+                }
             } catch (Exception | LinkageError e) {
                 LOG.log(System.Logger.Level.ERROR, "node " + c.node() + " could not join " + c + ": " + e, e);
             }
         });
+    }
+
+    private Object injectLoss(String what) {
+        ClusterNode n = node;
+        if (n == null) {
+            throw new IllegalStateException("loss injection: this node is in no cluster");
+        }
+        switch (what) {
+            case "cut", "heal" -> {
+                n.discard().discardAll("cut".equals(what));
+                LOG.log(System.Logger.Level.WARNING, "node " + n.config().node() + ": loss injection "
+                        + ("cut".equals(what) ? "on, the node is cut off" : "off, the node is let back"));
+                return what;
+            }
+            case "inDoubt" -> {
+                synchronized (inDoubt) {
+                    return new java.util.ArrayList<>(inDoubt);
+                }
+            }
+            default -> throw new IllegalArgumentException("loss injection: cut, heal or inDoubt, not " + what);
+        }
     }
 
     @Override
