@@ -43,37 +43,55 @@ final class ClassPreloader {
         Log.info("refresh of " + v.label() + " (current): loaded its " + loaded + " classes so its processes keep running");
     }
 
+    /** At most this many classes are loaded by one {@link #warm}: a module bundle that embeds a library stays cheap to load. */
+    static final int WARM_LIMIT = 512;
+
     /**
-     * Warms a new version before it becomes current: loads, through its bundle's class loader, every class of the
-     * bundle and every class their constant pools name. Without this, the first time the new code runs, each class it
-     * names is resolved by an upcall into the bundle's class loader (Felix's delegation to the exporting bundle, a
-     * few microseconds each); that happened at the switch, on the first message each process handled in the new
-     * version, so it was a gap in the stream. Loaded here, each name is already in the JVM's table of that loader and
-     * resolves without leaving the JVM. Nothing is initialized (no module code runs); a name that cannot be loaded is
-     * skipped: it fails, as before, only if the code really uses it. Returns how many classes were loaded.
+     * Warms a new version before it becomes current: loads, through its bundle's class loader, the classes its code
+     * names, starting at the entry class {@code entry}: the classes in its constant pool, and transitively those of
+     * every class of the bundle itself reached so, at most {@link #WARM_LIMIT}. Without this, the first time the new
+     * code runs, each class it names is resolved by an upcall into the bundle's class loader (Felix's delegation to
+     * the exporting bundle, microseconds each); that happened at the switch, on the first message each process
+     * handled in the new version, so it was a gap in the stream. Loaded here, each name is already in the JVM's table
+     * of that loader and resolves without leaving the JVM. Nothing is initialized (no module code runs); a name that
+     * cannot be loaded is skipped: it fails, as before, only if the code really uses it. Returns how many classes
+     * were loaded.
      */
-    static int warm(BundleWiring wiring, ClassLoader loader) {
-        if (wiring == null || loader == null) {
+    static int warm(BundleWiring wiring, ClassLoader loader, String entry) {
+        if (wiring == null || loader == null || entry == null) {
             return 0;
         }
-        Set<String> names = new HashSet<>();
+        Set<String> own = new HashSet<>(); // the bundle's own class files, by internal name
         for (String r : wiring.listResources("/", "*.class",
                 BundleWiring.LISTRESOURCES_RECURSE | BundleWiring.LISTRESOURCES_LOCAL)) {
-            String own = r.substring(0, r.length() - ".class".length());
-            if (own.endsWith("module-info") || own.endsWith("package-info")) {
-                continue;
-            }
-            names.add(own);
-            try (InputStream in = loader.getResourceAsStream(r)) {
+            own.add(r.substring(0, r.length() - ".class".length()));
+        }
+        Set<String> names = new java.util.LinkedHashSet<>();
+        java.util.ArrayDeque<String> toScan = new java.util.ArrayDeque<>();
+        String first = entry.replace('.', '/');
+        names.add(first);
+        toScan.add(first);
+        while (!toScan.isEmpty() && names.size() < WARM_LIMIT) {
+            String c = toScan.poll();
+            Set<String> named = new HashSet<>();
+            try (InputStream in = loader.getResourceAsStream(c + ".class")) {
                 if (in != null) {
-                    classesNamedIn(new DataInputStream(in), names);
+                    classesNamedIn(new DataInputStream(in), named);
                 }
             } catch (IOException | RuntimeException e) {
-                // a class file we cannot read: its own class is still loaded below, and fails there if it is bad
+                // a class file we cannot read: it is loaded below all the same, and fails there if it is bad
+            }
+            for (String n : named) {
+                if (names.add(n) && own.contains(n)) {
+                    toScan.add(n);
+                }
             }
         }
         int loaded = 0;
         for (String internal : names) {
+            if (loaded >= WARM_LIMIT) {
+                break;
+            }
             try {
                 Class.forName(internal.replace('/', '.'), false, loader);
                 loaded++;

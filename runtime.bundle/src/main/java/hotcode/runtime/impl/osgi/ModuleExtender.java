@@ -414,7 +414,7 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
             }
             // before the module's lock and before the switch: the new version's first steps resolve its classes
             // without calling into Felix (ClassPreloader.warm)
-            ClassPreloader.warm(wiring, src.loader());
+            ClassPreloader.warm(wiring, src.loader(), h.entryClass());
             if (own != null && own.release != null) {
                 // a release's bundle: prepared now, committed or aborted with the release's other modules
                 own.release.started(b, src, code);

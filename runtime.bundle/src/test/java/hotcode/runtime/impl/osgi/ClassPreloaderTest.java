@@ -31,14 +31,29 @@ public class ClassPreloaderTest {
         public static Object use() {
             LongAdder a = new LongAdder();
             a.add(BIG + (long) HALF);
-            CRC32[] sums = new CRC32[1];
-            return sums.length + a.sum();
+            return Helper.sums().length + a.sum();
+        }
+    }
+
+    /** A class of the same bundle that only {@link Sample} names: its own names are warmed too. */
+    public static final class Helper {
+        static CRC32[] sums() {
+            return new CRC32[1];
+        }
+    }
+
+    /** A class of the same bundle that nothing reached from the entry class names: not warmed. */
+    public static final class Unreached {
+        public static Object use() {
+            return new java.util.zip.Adler32();
         }
     }
 
     /** Outside {@link Sample}: reading a field of Sample would initialize it. */
     static final java.util.concurrent.atomic.AtomicBoolean SAMPLE_INITIALIZED = new java.util.concurrent.atomic.AtomicBoolean();
     private static final String SAMPLE = Sample.class.getName().replace('.', '/');
+    private static final String HELPER = Helper.class.getName().replace('.', '/');
+    private static final String UNREACHED = Unreached.class.getName().replace('.', '/');
 
     @Test
     public void theConstantPoolNamesTheClassesTheCodeUses() throws Exception {
@@ -48,11 +63,16 @@ public class ClassPreloaderTest {
         }
         assertTrue(names.toString(), names.contains(SAMPLE));
         assertTrue(names.toString(), names.contains("java/util/concurrent/atomic/LongAdder"));
+        assertTrue(names.toString(), names.contains(HELPER));
+        names.clear();
+        try (InputStream in = Helper.class.getClassLoader().getResourceAsStream(HELPER + ".class")) {
+            ClassPreloader.classesNamedIn(new DataInputStream(in), names);
+        }
         assertTrue("an array's element class: " + names, names.contains("java/util/zip/CRC32"));
     }
 
     @Test
-    public void warmLoadsThroughTheBundlesLoaderAndInitializesNothing() {
+    public void warmLoadsWhatTheEntryClassReachesThroughTheBundlesLoaderAndInitializesNothing() {
         Set<String> asked = ConcurrentHashMap.newKeySet();
         ClassLoader recording = new ClassLoader(ClassPreloaderTest.class.getClassLoader()) {
             @Override
@@ -63,15 +83,17 @@ public class ClassPreloaderTest {
         };
         BundleWiring wiring = (BundleWiring) Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] {BundleWiring.class}, (proxy, m, args) -> switch (m.getName()) {
-                    case "listResources" -> List.of(SAMPLE + ".class");
+                    case "listResources" -> List.of(SAMPLE + ".class", HELPER + ".class", UNREACHED + ".class");
                     default -> throw new UnsupportedOperationException(m.getName());
                 });
 
-        int loaded = ClassPreloader.warm(wiring, recording);
+        int loaded = ClassPreloader.warm(wiring, recording, Sample.class.getName());
 
         assertTrue(asked.toString(), asked.contains(Sample.class.getName()));
         assertTrue(asked.toString(), asked.contains(LongAdder.class.getName()));
-        assertTrue(asked.toString(), asked.contains(CRC32.class.getName()));
+        assertTrue("named by a class of the bundle the entry names: " + asked, asked.contains(CRC32.class.getName()));
+        assertFalse("not reached from the entry class: " + asked, asked.contains(Unreached.class.getName()));
+        assertFalse("named only by a class not reached: " + asked, asked.contains("java.util.zip.Adler32"));
         assertEquals(asked.size(), loaded);
         assertFalse("warming must not run the module's static initializers", SAMPLE_INITIALIZED.get());
     }
