@@ -200,11 +200,57 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
 
     @Override
     public void loaded(ModuleVersion v, ModuleHeader header) {
-        BundleRevision r = BundleModuleRevision.revisionOf(v);
-        if (r != null) {
-            anchors.anchor(v, r);
+        offCarrier(v.label(), () -> {
+            BundleRevision r = BundleModuleRevision.revisionOf(v);
+            if (r != null) {
+                anchors.anchor(v, r);
+            }
+            keepJar(v);
+        });
+    }
+
+    /**
+     * Runs {@code work} on a platform thread when the caller is a virtual thread (a process that updated a bundle),
+     * which waits for it unmounted; other callers run it themselves. Installing and starting an anchor is Felix's
+     * work, 4-35 ms, done right after the new version became current: on a virtual thread it held one of the
+     * runtime's carriers that long, so with two carriers every other process (the module's own ones too, just as
+     * they switch to the new version) had one carrier left (docs/BENCHMARKS.md, issue 16, the upgrade stream). The
+     * caller still returns only once it is done: the anchor must be wired before the bundle's next update.
+     */
+    static void offCarrier(String what, Runnable work) {
+        if (!Thread.currentThread().isVirtual()) {
+            work.run();
+            return;
         }
-        keepJar(v);
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("hotcode-anchor " + what).start(() -> {
+            try {
+                work.run();
+                done.complete(null);
+            } catch (Throwable t) {
+                done.completeExceptionally(t);
+            }
+        });
+        boolean interrupted = false;
+        while (true) {
+            try {
+                done.get(); // parks: the carrier runs other processes meanwhile
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // the anchor is needed all the same: wait on, then keep the interrupt
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                }
+                if (e.getCause() instanceof Error er) {
+                    throw er;
+                }
+                throw new IllegalStateException(what + ": " + e.getCause(), e.getCause());
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override
@@ -412,6 +458,9 @@ public final class ModuleExtender implements SynchronousBundleListener, Framewor
                 }
                 return;
             }
+            // before the module's lock and before the switch: the new version's first steps resolve its classes
+            // without calling into Felix (ClassPreloader.warm)
+            ClassPreloader.warm(wiring, src.loader(), h.entryClass());
             if (own != null && own.release != null) {
                 // a release's bundle: prepared now, committed or aborted with the release's other modules
                 own.release.started(b, src, code);
