@@ -36,6 +36,9 @@ import java.util.function.Function;
  * <tr><td>{@code hotcode.warmup}</td><td>background</td><td>the start-up warm-ups ({@link Warmups}):
  *     {@code background} (or {@code true}), {@code inline} (in the bundle's start, after the runtime is published:
  *     for benchmarks that must not run beside them) or {@code false}</td></tr>
+ * <tr><td>{@code hotcode.load.preload.classes}</td><td>512</td><td>how many classes a load loads ahead, before
+ *     the new version becomes current, so its first steps do not resolve them at the switch (0: none, classes load
+ *     when the code first names them)</td></tr>
  * </table>
  *
  * <p>{@code hotcode.receive.spins} is a constant on the message path: {@code Proc} reads it from {@link #current()}
@@ -45,7 +48,8 @@ import java.util.function.Function;
  * {@link Kernel#reconfigure} the purger, the server upgrades and the system monitor.
  */
 public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, SystemMonitor.Settings monitor,
-                     int receiveSpins, long purgeCheckMillis, boolean logStacktraces, Warmup warmup) {
+                     int receiveSpins, long purgeCheckMillis, boolean logStacktraces, Warmup warmup,
+                     int preloadClasses) {
     /** When the start-up warm-ups run. */
     public enum Warmup {
         /** On a thread of their own, once the runtime is up: the bundle's start does not wait for them. */
@@ -58,7 +62,14 @@ public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, Syste
 
     /** The defaults: what an empty configuration gives. */
     public static final Config DEFAULTS = new Config(5000, 5000, SystemMonitor.Settings.DEFAULTS, 100, 1000, false,
-            Warmup.BACKGROUND);
+            Warmup.BACKGROUND, 512);
+
+    /** Without a preload limit: the configuration of earlier tests and callers (512 classes). */
+    public Config(long purgeTimeoutMillis, long migrationTimeoutMillis, SystemMonitor.Settings monitor,
+                  int receiveSpins, long purgeCheckMillis, boolean logStacktraces, Warmup warmup) {
+        this(purgeTimeoutMillis, migrationTimeoutMillis, monitor, receiveSpins, purgeCheckMillis, logStacktraces,
+                warmup, 512);
+    }
 
     private static volatile Config installed;
 
@@ -96,7 +107,9 @@ public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, Syste
                 number(property, "hotcode.purge.check.ms", absent.purgeCheckMillis(), bad.purgeCheckMillis(),
                         "milliseconds", Long.MAX_VALUE, keep),
                 bool(property, "hotcode.log.stacktraces", absent.logStacktraces(), bad.logStacktraces(), keep),
-                warmup(property, "hotcode.warmup", absent.warmup(), bad.warmup(), keep));
+                warmup(property, "hotcode.warmup", absent.warmup(), bad.warmup(), keep),
+                (int) number(property, "hotcode.load.preload.classes", absent.preloadClasses(),
+                        bad.preloadClasses(), "classes", 65_536, keep));
     }
 
     /** The configuration of the running runtime, or, when none is installed (outside OSGi), the system properties'. */
@@ -111,6 +124,7 @@ public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, Syste
         Log.stacktraces(c.logStacktraces()); // the log and the processes are told, they never ask
         ReceiveSpins.set(c.receiveSpins());
         StackCheck.bound(c.purgeCheckMillis());
+        hotcode.runtime.impl.osgi.ClassPreloader.warmLimit(c.preloadClasses());
     }
 
     public static void uninstall(Config c) {

@@ -37,9 +37,21 @@ public class ConfigTest {
                 "hotcode.receive.spins", "0",
                 "hotcode.purge.check.ms", "0",
                 "hotcode.log.stacktraces", "TRUE",
-                "hotcode.warmup", "inline")::get);
+                "hotcode.warmup", "inline",
+                "hotcode.load.preload.classes", "0")::get);
         assertEquals(new Config(100, 200, new SystemMonitor.Settings(0, 300, Integer.MAX_VALUE), 0, 0, true,
-                Config.Warmup.INLINE), c);
+                Config.Warmup.INLINE, 0), c);
+    }
+
+    @Test
+    public void thePreloadLimitIsTakenWithinItsRangeAndInstalled() throws Exception {
+        assertEquals(512, Config.DEFAULTS.preloadClasses());
+        String[] log = new String[1];
+        Config[] c = new Config[1];
+        log[0] = LogCapture.during(() -> c[0] = Config.read(Map.of("hotcode.load.preload.classes", "70000")::get));
+        assertEquals("out of range: the default", 512, c[0].preloadClasses());
+        assertTrue(log[0], log[0].contains("hotcode.load.preload.classes"));
+        assertEquals(64, Config.read(Map.of("hotcode.load.preload.classes", "64")::get).preloadClasses());
     }
 
     @Test
@@ -143,7 +155,7 @@ public class ConfigTest {
         while (m.find()) {
             described.add(m.group(1));
         }
-        assertEquals(9, read.size());
+        assertEquals(10, read.size());
         assertEquals(read, described);
     }
 }

@@ -16,7 +16,7 @@ import java.util.Set;
  * bundle while its wiring is still valid. Used just before a refresh disposes the
  * wiring of the current version: after that, code already running keeps working only with classes already loaded.
  */
-final class ClassPreloader {
+public final class ClassPreloader {
     private ClassPreloader() {
     }
 
@@ -43,13 +43,22 @@ final class ClassPreloader {
         Log.info("refresh of " + v.label() + " (current): loaded its " + loaded + " classes so its processes keep running");
     }
 
-    /** At most this many classes are loaded by one {@link #warm}: a module bundle that embeds a library stays cheap to load. */
-    static final int WARM_LIMIT = 512;
+    /**
+     * At most this many classes are loaded by one {@link #warm}, so a module bundle that embeds a library stays cheap to
+     * load: the configuration's {@code hotcode.load.preload.classes} (default 512; 0 turns warming off, and classes
+     * load lazily, when the code first names them).
+     */
+    private static volatile int warmLimit = 512;
+
+    /** The configuration's {@code hotcode.load.preload.classes}. */
+    public static void warmLimit(int classes) {
+        warmLimit = classes;
+    }
 
     /**
      * Warms a new version before it becomes current: loads, through its bundle's class loader, the classes its code
      * names, starting at the entry class {@code entry}: the classes in its constant pool, and transitively those of
-     * every class of the bundle itself reached so, at most {@link #WARM_LIMIT}. Without this, the first time the new
+     * every class of the bundle itself reached so, at most {@code hotcode.load.preload.classes}. Without this, the first time the new
      * code runs, each class it names is resolved by an upcall into the bundle's class loader (Felix's delegation to
      * the exporting bundle, microseconds each); that happened at the switch, on the first message each process
      * handled in the new version, so it was a gap in the stream. Loaded here, each name is already in the JVM's table
@@ -58,6 +67,13 @@ final class ClassPreloader {
      * were loaded.
      */
     static int warm(BundleWiring wiring, ClassLoader loader, String entry) {
+        return warm(wiring, loader, entry, warmLimit);
+    }
+
+    static int warm(BundleWiring wiring, ClassLoader loader, String entry, int limit) {
+        if (limit <= 0) {
+            return 0;
+        }
         if (wiring == null || loader == null || entry == null) {
             return 0;
         }
@@ -71,7 +87,7 @@ final class ClassPreloader {
         String first = entry.replace('.', '/');
         names.add(first);
         toScan.add(first);
-        while (!toScan.isEmpty() && names.size() < WARM_LIMIT) {
+        while (!toScan.isEmpty() && names.size() < limit) {
             String c = toScan.poll();
             Set<String> named = new HashSet<>();
             try (InputStream in = loader.getResourceAsStream(c + ".class")) {
@@ -89,7 +105,7 @@ final class ClassPreloader {
         }
         int loaded = 0;
         for (String internal : names) {
-            if (loaded >= WARM_LIMIT) {
+            if (loaded >= limit) {
                 break;
             }
             try {
