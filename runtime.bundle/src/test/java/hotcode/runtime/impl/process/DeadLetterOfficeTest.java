@@ -112,7 +112,13 @@ public class DeadLetterOfficeTest extends KernelTest {
         assertEquals(atom("noproc"), late.reason());
         assertEquals("the sending process", sender, late.from());
         assertTrue(late.toString(), late.toString().contains(" to " + target + " from " + sender + " (noproc): too_late"));
-        assertTrue(consoleText(), consoleText().contains("dead letter to " + target + " from " + sender + " (noproc): too_late"));
+        // subscribers hear of a dead letter before its log line is written: wait for the line
+        String line = "dead letter to " + target + " from " + sender + " (noproc): too_late";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        while (!consoleText().contains(line) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(consoleText(), consoleText().contains(line));
 
         Hotcode.send(target, atom("from_outside")); // the test thread is no process
         hotcode.runtime.api.DeadLetter outside = letters.poll(WAIT, TimeUnit.SECONDS);
