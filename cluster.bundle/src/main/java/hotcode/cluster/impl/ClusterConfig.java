@@ -109,7 +109,17 @@ public record ClusterConfig(String cluster, String node, String secret, String b
             ps.add(new SHARED_LOOPBACK_PING());
         } else {
             InetAddress addr = InetAddress.getByName(bind);
-            ps.add(new TCP().setBindAddress(addr).setBindPort(port).setPortRange(PORT_RANGE));
+            TCP tcp = new TCP().setBindAddress(addr).setBindPort(port).setPortRange(PORT_RANGE);
+            // Latency of a remote send is thread wake-ups, not CPU (issue 15, docs/BENCHMARKS.md "Nodes"):
+            // no Nagle delay for a small frame; a platform reader thread that the kernel wakes directly (a virtual
+            // one waits for JGroups' poller thread to unpark it on a carrier first); and regular messages
+            // delivered on that reader thread ("direct") instead of handed to a pool thread. ClusterNode.receive
+            // never blocks (its frames to a member are queued, JGroups' bundler thread writes them), so the reader
+            // keeps reading.
+            tcp.tcpNodelay(true);
+            tcp.useVirtualThreads(false);
+            tcp.setMessageProcessingPolicy("direct");
+            ps.add(tcp);
             ps.add(new TCPPING().setInitialHosts(initialHosts(addr)).setPortRange(PORT_RANGE));
         }
         if (discard != null) {

@@ -885,7 +885,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         }
         peers.put(src, p);
         byName.put(peerName, p);
-        flush(p);
+        flushLater(p); // not on the reader thread: see send(Peer, byte[])
         LOG.log(System.Logger.Level.INFO, "node " + name + ": node " + peerName + " (incarnation " + inc + ", "
                 + src + ") is up, modules " + mods);
         compareVersions(peerName, mods);
@@ -1710,7 +1710,19 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             flushHere = enqueue(p, frame, false);
         }
         if (flushHere) {
-            flush(p);
+            // not inline: signals and acknowledgements are mostly sent by JGroups' reader thread, which delivers
+            // directly (ClusterConfig) and must keep reading: a flush may carry other senders' queued messages and
+            // wait in flow control for credits that only that reader can bring in
+            flushLater(p);
+        }
+    }
+
+    /** Flushes {@code p} on a thread of its own; after close (the flusher shut down) the frames stay unsent. */
+    private void flushLater(Peer p) {
+        try {
+            flusher.execute(() -> flush(p));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing: the channel goes too, and nodeDown accounts for what was queued
         }
     }
 
