@@ -109,7 +109,18 @@ public record ClusterConfig(String cluster, String node, String secret, String b
             ps.add(new SHARED_LOOPBACK_PING());
         } else {
             InetAddress addr = InetAddress.getByName(bind);
-            ps.add(new TCP().setBindAddress(addr).setBindPort(port).setPortRange(PORT_RANGE));
+            TCP tcp = new TCP().setBindAddress(addr).setBindPort(port).setPortRange(PORT_RANGE);
+            // Latency of a remote send is thread wake-ups more than CPU (issue 15, docs/BENCHMARKS.md "Nodes"):
+            // no Nagle delay for a small frame, and regular messages delivered on the reader thread ("direct")
+            // instead of handed to a pool thread, one wake-up less per hop. The reader stays a virtual thread
+            // (JGroups' default): the process it delivers to is then unparked onto its own carrier's queue, not
+            // through the scheduler's external queue with a carrier woken from a platform thread (a same-run A/B
+            // against platform readers: one-way higher in 6 of 6 runs). ClusterNode.receive never blocks (what it
+            // sends is queued and flushed on another thread), so the reader keeps reading.
+            tcp.tcpNodelay(true);
+            tcp.useVirtualThreads(true);
+            tcp.setMessageProcessingPolicy("direct");
+            ps.add(tcp);
             ps.add(new TCPPING().setInitialHosts(initialHosts(addr)).setPortRange(PORT_RANGE));
         }
         if (discard != null) {

@@ -83,6 +83,12 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
     private static final long ACK_MILLIS = 20;
     /** How much may wait for one member before its senders wait (back-pressure). */
     private static final int MAX_OUTBOX_BYTES = 4 << 20;
+    /**
+     * A message sent within this time after the pair's last flush ended is part of a stream and is flushed by the
+     * flusher, so that the sender's next messages join it in a batch; a message after a longer pause (a ping-pong's
+     * round trip is tens of microseconds or more) is flushed at once by its sender.
+     */
+    private static final long STREAM_NANOS = Long.getLong("hotcode.cluster.streamNanos", 20_000);
     static final byte BATCH = 15, CLOAD = 16, VOTE = 17, VERDICT = 18, DONE = 19;
     /** The console's requests to another node ({@link #call}) and their answers. */
     static final byte CALL = 20, REPLY = 21;
@@ -175,6 +181,8 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         List<Pending> outboxMessages = new ArrayList<>();
         int outboxBytes;
         boolean flushing;
+        /** When the last flush found the queue empty ({@link System#nanoTime}): a send soon after is a stream. */
+        long lastFlushEnd = Long.MIN_VALUE / 2;
         // receiving, guarded by in
         final Object in = new Object();
         long inEpoch;
@@ -316,6 +324,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
     /** Sends an encoded message to {@code to} on {@code p}, numbered in the pair's sequence. */
     void sendValue(Peer p, RemotePid to, Object message, byte[] value) {
         boolean flushHere;
+        boolean streaming = false;
         synchronized (p) { // one sequence per pair, queued in that order
             if (p.gone) {
                 local.deadLetter(to, message, NOCONNECTION);
@@ -326,10 +335,19 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             p.unacked.add(m);
             p.outboxMessages.add(m);
             flushHere = enqueue(p, msgFrame(p, p.epoch, seq, to.id(), value), true);
+            if (flushHere) {
+                streaming = System.nanoTime() - p.lastFlushEnd < STREAM_NANOS;
+            }
         }
         sent.incrementAndGet();
         if (flushHere) {
-            flush(p);
+            if (streaming) {
+                // the last flush just ended: a stream. Flushed by the flusher, so this sender goes on queueing
+                // meanwhile and what it queues leaves as one batch (one JGroups message, not one per message)
+                flushLater(p);
+            } else {
+                flush(p); // a single send (a request, a reply): at once, on this thread, no hand-off
+            }
         }
     }
 
@@ -372,6 +390,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             synchronized (p) {
                 if (p.outbox.isEmpty()) {
                     p.flushing = false;
+                    p.lastFlushEnd = System.nanoTime();
                     p.notifyAll();
                     return;
                 }
@@ -885,7 +904,7 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
         }
         peers.put(src, p);
         byName.put(peerName, p);
-        flush(p);
+        flushLater(p); // not on the reader thread: see send(Peer, byte[])
         LOG.log(System.Logger.Level.INFO, "node " + name + ": node " + peerName + " (incarnation " + inc + ", "
                 + src + ") is up, modules " + mods);
         compareVersions(peerName, mods);
@@ -1710,7 +1729,19 @@ public final class ClusterNode implements NodeTransport, Receiver, Codec.Terms, 
             flushHere = enqueue(p, frame, false);
         }
         if (flushHere) {
-            flush(p);
+            // not inline: signals and acknowledgements are mostly sent by JGroups' reader thread, which delivers
+            // directly (ClusterConfig) and must keep reading: a flush may carry other senders' queued messages and
+            // wait in flow control for credits that only that reader can bring in
+            flushLater(p);
+        }
+    }
+
+    /** Flushes {@code p} on a thread of its own; after close (the flusher shut down) the frames stay unsent. */
+    private void flushLater(Peer p) {
+        try {
+            flusher.execute(() -> flush(p));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing: the channel goes too, and nodeDown accounts for what was queued
         }
     }
 
