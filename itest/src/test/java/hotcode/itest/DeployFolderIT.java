@@ -80,15 +80,20 @@ public class DeployFolderIT {
 
     @Test
     public void fileThatIsNotABundleIsReportedAndNothingInstalled() throws Exception {
-        int bundles = context().getBundles().length;
+        // ids, not a count: an earlier test's old version may be soft-purged meanwhile, which uninstalls its anchor
+        java.util.Set<Long> before = new java.util.HashSet<>();
+        for (org.osgi.framework.Bundle b : context().getBundles()) {
+            before.add(b.getBundleId());
+        }
         try (LogCapture err = LogCapture.start()) {
             Path notes = dir().resolve("notes.txt");
             Files.writeString(notes, "not a jar at all\n");
 
             await("the file to be reported", () -> err.text().contains(notes + " is not deployed"));
             assertTrue("the report says what the file is: " + err.text(), err.text().contains("not a jar"));
-            assertEquals("nothing installed: " + Arrays.toString(context().getBundles()), bundles,
-                    context().getBundles().length);
+            for (org.osgi.framework.Bundle b : context().getBundles()) {
+                assertTrue("nothing installed: " + Arrays.toString(context().getBundles()), before.contains(b.getBundleId()));
+            }
             assertNull(context().getBundle(notes.toUri().toString()));
         }
     }
@@ -99,12 +104,11 @@ public class DeployFolderIT {
         byte[] jar = TestModules.module("hotcode.itest." + module, "1.0.0").module(module, TestModules.ECHO_CLASS)
                 .classes(TestModules.ECHO_V1).bytes();
         Path file = dir().resolve(module + ".jar");
-        int bundles = context().getBundles().length;
         try (LogCapture err = LogCapture.start()) {
             Files.write(file, Arrays.copyOf(jar, jar.length / 2)); // a copy that stopped half way
 
             await("the truncated jar to be reported", () -> err.text().contains(file + " is not deployed"));
-            assertEquals("nothing of it installed", bundles, context().getBundles().length);
+            assertNull("nothing of it installed", context().getBundle(file.toUri().toString()));
             assertTrue(code().which(module).isEmpty());
         }
 
