@@ -194,6 +194,33 @@ public final class ClusterStorm {
         return lines;
     }
 
+    /**
+     * Starts {@code n} {@link Cell} servers (ids 1..n) for the coordinated-load benchmark, kept on the board; answers
+     * how many run.
+     */
+    @SuppressWarnings("unchecked")
+    public static Integer cells(Integer n) throws Exception {
+        Class<?> cell = Class.forName("hotcode.itest.cstorm.Cell", false, ClusterStorm.class.getClassLoader());
+        List<Pid> cells = (List<Pid>) board().computeIfAbsent("cells",
+                k -> new java.util.concurrent.CopyOnWriteArrayList<Pid>());
+        List<Pid> started = new ArrayList<>();
+        for (int i = 1; i <= n; i++) {
+            started.add(GenServer.start(cell, cells.size() + i));
+        }
+        cells.addAll(started);
+        return cells.size();
+    }
+
+    /** Calls every cell and answers {@code version=count} of the versions their states came through, sorted. */
+    @SuppressWarnings("unchecked")
+    public static String cellVersions() {
+        Map<String, Integer> count = new TreeMap<>();
+        for (Pid p : (List<Pid>) board().getOrDefault("cells", List.of())) {
+            count.merge(String.valueOf(GenServer.call(p, "version")), 1, Integer::sum);
+        }
+        return count.toString().replace(" ", "");
+    }
+
     /** The version the guard runs. */
     public static String guard() {
         return (String) GenServer.call(Hotcode.whereis("cstorm_guard"), "version");

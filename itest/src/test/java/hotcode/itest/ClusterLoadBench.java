@@ -1,0 +1,276 @@
+package hotcode.itest;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.After;
+import org.junit.Test;
+
+/**
+ * Benchmark of issue 15's third target, "time for a coordinated load on 3 nodes with 3,000 servers each, at most 2x a
+ * single node's upgrade time", on real Felix: the three Felix JVMs of {@link ClusterStormIT} ({@link FelixNode}:
+ * runtime, cluster bundle, test module {@code cstorm}) join a cluster over TCP on 127.0.0.1, and each starts 3,000
+ * {@code cstorm} Cell servers whose codeChange migrates their state. Then, in one run, rounds of
+ * <ol>
+ * <li><b>single</b>: {@code Bundle.update} of cstorm on node a alone to the next version (a plain local upgrade of its
+ * 3,000 servers; b and c idle), wall time of the update command as the node's driver sees it;</li>
+ * <li><b>cluster</b>: {@code hotcode:cluster load cstorm <url>} from node a to the next version: every node prepares
+ * (its 3,000 servers suspended and migrated), the barrier, commit everywhere; wall time until the command returns
+ * (after every node reported its outcome).</li>
+ * </ol>
+ * Each timed operation is followed, untimed, by a check that every cell on the nodes concerned answers the new version
+ * and by a refresh of the bundle (the old revision purged), so no operation times a purge. One warm-up round first;
+ * medians of the timed rounds, printed as {@code RESULT} lines.
+ *
+ * <p>Not an {@code *IT}: failsafe does not run it in {@code ./hotcode test}. Run it alone (after {@code ./hotcode
+ * build}): {@code ./hotcode test -pl itest -am -Dit.test=ClusterLoadBench -Dtest=NONE
+ * -Dsurefire.failIfNoSpecifiedTests=false} (rounds: {@code -Dbench.clusterload.rounds=5}, servers per node:
+ * {@code -Dbench.clusterload.servers=3000}).
+ */
+public class ClusterLoadBench {
+    private static final List<String> NODES = List.of("a", "b", "c");
+    private static final long WAIT_MS = 180_000;
+    private static final int SERVERS = Integer.getInteger("bench.clusterload.servers", 3000);
+    private static final int ROUNDS = Integer.getInteger("bench.clusterload.rounds", 5);
+    private final int base = 13100 + (int) (ProcessHandle.current().pid() % 100) * 30;
+    private final String cluster = "cload-" + ProcessHandle.current().pid();
+    private final Map<String, Jvm> jvms = new LinkedHashMap<>();
+    private Path dir;
+    private int major = 1;
+    /** The runtime's suspend-to-resume figure: node a's in single, the slowest node's in cluster, every round. */
+    private final List<Double> singleMigration = new ArrayList<>(), clusterMigration = new ArrayList<>();
+
+    /** One Felix JVM and the lines it answers (as in ClusterStormIT). */
+    private static final class Jvm {
+        final String node;
+        final Process process;
+        final Writer in;
+        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        /** The runtime's own lines "upgraded N server(s) of cstorm a -> b: suspend + migrate X ms, ...". */
+        final BlockingQueue<String> upgrades = new LinkedBlockingQueue<>();
+
+        Jvm(String node, Process process) {
+            this.node = node;
+            this.process = process;
+            this.in = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+            Thread t = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        if (line.contains("[hotcode] upgraded ")) {
+                            upgrades.add(line);
+                        } else {
+                            lines.add(line);
+                        }
+                    }
+                } catch (IOException e) {
+                    lines.add("ERR node " + node + ": " + e);
+                }
+                lines.add("EOF");
+            }, "cload-" + node);
+            t.setDaemon(true);
+            t.start();
+        }
+
+        String next() throws InterruptedException {
+            String l = lines.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+            if (l == null || l.equals("EOF")) {
+                fail("node " + node + ": no answer within " + WAIT_MS + " ms" + (l == null ? "" : " (its JVM ended)"));
+            }
+            return l;
+        }
+
+        /** Sends one command; answers the OK text (L lines dropped); fails on ERR. */
+        String one(String command) throws Exception {
+            in.write(command + "\n");
+            in.flush();
+            for (;;) {
+                String l = next();
+                if (l.startsWith("OK")) {
+                    return l.length() > 3 ? l.substring(3) : "";
+                } else if (l.startsWith("ERR")) {
+                    fail("node " + node + ": " + command + ": " + l);
+                }
+            }
+        }
+    }
+
+    private Path jar(String version) throws IOException {
+        Path f = dir.resolve("cstorm-" + version + ".jar");
+        if (!Files.exists(f)) {
+            Files.write(f, TestModules.module("hotcode.itest.cstorm", version)
+                    .module("cstorm", "hotcode.itest.cstorm.ClusterStorm").classes("cstorm").bytes());
+        }
+        return f;
+    }
+
+    /** The next version: 4.0.0 skipped (cstorm's Guard refuses it on node c; no Guard runs here, but no surprise). */
+    private String nextVersion() {
+        major++;
+        if (major == 4) {
+            major++;
+        }
+        return major + ".0.0";
+    }
+
+    private Jvm start(String node, String version) throws Exception {
+        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+        int port = base + NODES.indexOf(node);
+        // the JVM options of ClusterStormIT's nodes, with heap for 3,000 servers and the migrations' copies
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:TieredStopAtLevel=1",
+                "-Dhotcode.cluster.name=" + cluster, "-Dhotcode.cluster.node=" + node,
+                "-Dhotcode.cluster.secret=cload-secret", "-Dhotcode.cluster.port=" + port,
+                "-Dhotcode.cluster.hosts=127.0.0.1[" + base + "]", "-Dhotcode.cluster.failureTimeoutMillis=3000",
+                "-cp", System.getProperty("java.class.path"), FelixNode.class.getName(),
+                Files.createTempDirectory(dir, "felix-" + node).toString(),
+                HotcodeOptions.root().resolve("runtime.bundle/target/hotcode.runtime.jar").toString(),
+                HotcodeOptions.root().resolve("cluster.bundle/target/hotcode.cluster.jar").toString(),
+                jar(version).toString()));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.redirectError(dir.resolve("node-" + node + ".log").toFile());
+        Jvm j = new Jvm(node, pb.start());
+        jvms.put(node, j);
+        for (;;) {
+            String l = j.next();
+            if (l.equals("READY")) {
+                return j;
+            }
+            if (l.startsWith("ERR")) {
+                fail("node " + node + " did not start: " + l + " (its log: " + dir + ")");
+            }
+        }
+    }
+
+    @After
+    public void stopJvms() throws Exception {
+        for (Jvm j : jvms.values()) {
+            j.process.getOutputStream().close();
+        }
+        for (Jvm j : jvms.values()) {
+            if (!j.process.waitFor(15, TimeUnit.SECONDS)) {
+                j.process.destroyForcibly();
+            }
+        }
+    }
+
+    private void allAt(String node, String version) throws Exception {
+        assertEquals("node " + node + ": the versions its cells' states came through", "{" + version + "=" + SERVERS
+                + "}", jvms.get(node).one("call cellVersions"));
+    }
+
+    /** One single-node upgrade on node a; answers its wall time in ms. */
+    private long single() throws Exception {
+        String v = nextVersion();
+        Path j = jar(v);
+        long t = System.nanoTime();
+        assertEquals("updated to " + v, jvms.get("a").one("update " + j));
+        long ms = (System.nanoTime() - t) / 1_000_000;
+        allAt("a", v);
+        singleMigration.add(migrationMs("a", v));
+        jvms.get("a").one("refresh");
+        return ms;
+    }
+
+    /** One coordinated load on every node from node a; answers its wall time in ms. */
+    private long coordinated() throws Exception {
+        String v = nextVersion();
+        String url = jar(v).toUri().toString();
+        long t = System.nanoTime();
+        String r = jvms.get("a").one("load cstorm " + url);
+        long ms = (System.nanoTime() - t) / 1_000_000;
+        assertTrue(r, r.contains("committed on every node"));
+        double slowest = 0;
+        for (String n : NODES) {
+            allAt(n, v);
+            slowest = Math.max(slowest, migrationMs(n, v));
+            jvms.get(n).one("refresh");
+        }
+        clusterMigration.add(slowest);
+        return ms;
+    }
+
+    private static final java.util.regex.Pattern UPGRADED = java.util.regex.Pattern.compile(
+            "upgraded (\\d+) server\\(s\\) of cstorm \\S+ -> (\\S+): suspend \\+ migrate ([0-9.]+) ms,"
+                    + " commit \\+ resume ([0-9.]+) ms");
+
+    /**
+     * The runtime's own figure for {@code node}'s upgrade to {@code version}: suspend + migrate plus commit + resume
+     * (from the first server claimed to the last released), read from its console line.
+     */
+    private double migrationMs(String node, String version) throws InterruptedException {
+        for (;;) {
+            String l = jvms.get(node).upgrades.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+            if (l == null) {
+                fail("node " + node + ": no 'upgraded' line of the runtime for cstorm " + version);
+            }
+            java.util.regex.Matcher m = UPGRADED.matcher(l);
+            if (m.find() && m.group(2).equals(version)) {
+                assertEquals(l, String.valueOf(SERVERS), m.group(1));
+                return Double.parseDouble(m.group(3)) + Double.parseDouble(m.group(4));
+            }
+        }
+    }
+
+    private static long median(long[] a) {
+        long[] s = a.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static double medianD(List<Double> a) {
+        List<Double> s = new ArrayList<>(a);
+        java.util.Collections.sort(s);
+        return s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2;
+    }
+
+    @Test
+    public void coordinatedLoadOnThreeNodesAgainstOneNodesUpgrade() throws Exception {
+        TestModules.compileAll();
+        dir = Files.createTempDirectory(HotcodeOptions.root().resolve("itest/target"), "cload");
+        for (String n : NODES) {
+            start(n, "1.0.0");
+        }
+        for (String n : NODES) {
+            assertEquals(String.valueOf(SERVERS), jvms.get(n).one("call cells " + SERVERS));
+            allAt(n, "1.0.0");
+        }
+        System.out.println("cluster load bench: warm-up: single " + single() + " ms, cluster " + coordinated()
+                + " ms");
+        singleMigration.clear();
+        clusterMigration.clear();
+        long[] singles = new long[ROUNDS], loads = new long[ROUNDS];
+        for (int r = 0; r < ROUNDS; r++) {
+            singles[r] = single();
+            loads[r] = coordinated();
+            System.out.println("cluster load bench: round " + (r + 1) + ": single " + singles[r] + " ms, cluster "
+                    + loads[r] + " ms");
+        }
+        long ms1 = median(singles), ms3 = median(loads);
+        System.out.println("RESULT cload_single_node_" + SERVERS + "_ms " + ms1 + " " + Arrays.toString(singles));
+        System.out.println("RESULT cload_3_nodes_" + SERVERS + "_ms " + ms3 + " " + Arrays.toString(loads));
+        System.out.printf("RESULT cload_ratio %.2f (target <= 2.00)%n", (double) ms3 / ms1);
+        System.out.println("RESULT cload_single_node_" + SERVERS + "_migration_ms " + medianD(singleMigration) + " "
+                + singleMigration);
+        System.out.println("RESULT cload_3_nodes_" + SERVERS + "_slowest_migration_ms " + medianD(clusterMigration)
+                + " " + clusterMigration);
+    }
+}
