@@ -242,6 +242,10 @@ public class ClusterLoadBench {
         return s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2;
     }
 
+    private static List<String> tenths(List<Double> a) {
+        return a.stream().map(d -> String.format("%.1f", d)).toList();
+    }
+
     @Test
     public void coordinatedLoadOnThreeNodesAgainstOneNodesUpgrade() throws Exception {
         TestModules.compileAll();
@@ -268,9 +272,9 @@ public class ClusterLoadBench {
         System.out.println("RESULT cload_single_node_" + SERVERS + "_ms " + ms1 + " " + Arrays.toString(singles));
         System.out.println("RESULT cload_3_nodes_" + SERVERS + "_ms " + ms3 + " " + Arrays.toString(loads));
         System.out.printf("RESULT cload_ratio %.2f (target <= 2.00)%n", (double) ms3 / ms1);
-        System.out.println("RESULT cload_single_node_" + SERVERS + "_migration_ms " + medianD(singleMigration) + " "
-                + singleMigration);
-        System.out.println("RESULT cload_3_nodes_" + SERVERS + "_slowest_migration_ms " + medianD(clusterMigration)
-                + " " + clusterMigration);
+        System.out.printf("RESULT cload_single_node_%d_migration_ms %.1f %s%n", SERVERS, medianD(singleMigration),
+                tenths(singleMigration));
+        System.out.printf("RESULT cload_3_nodes_%d_slowest_migration_ms %.1f %s%n", SERVERS,
+                medianD(clusterMigration), tenths(clusterMigration));
     }
 }
