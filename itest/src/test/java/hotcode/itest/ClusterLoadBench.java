@@ -55,6 +55,7 @@ public class ClusterLoadBench {
     private final Map<String, Jvm> jvms = new LinkedHashMap<>();
     private Path dir;
     private int major = 1;
+    private boolean passed;
     /** The runtime's suspend-to-resume figure: node a's in single, the slowest node's in cluster, every round. */
     private final List<Double> singleMigration = new ArrayList<>(), clusterMigration = new ArrayList<>();
 
@@ -170,6 +171,13 @@ public class ClusterLoadBench {
                 j.process.destroyForcibly();
             }
         }
+        if (passed && dir != null) { // the bundle caches go; on a failure they stay with the nodes' logs
+            try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
     }
 
     private void allAt(String node, String version) throws Exception {
@@ -276,5 +284,6 @@ public class ClusterLoadBench {
                 tenths(singleMigration));
         System.out.printf("RESULT cload_3_nodes_%d_slowest_migration_ms %.1f %s%n", SERVERS,
                 medianD(clusterMigration), tenths(clusterMigration));
+        passed = true;
     }
 }
