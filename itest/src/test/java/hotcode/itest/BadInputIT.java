@@ -29,6 +29,7 @@ import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Tuple;
 import hotcode.runtime.api.UndefException;
+import hotcode.testing.Inbox;
 
 /**
  * Bad input never breaks what runs: a module bundle that cannot be loaded is refused and the previous version stays

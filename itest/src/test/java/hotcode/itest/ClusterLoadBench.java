@@ -4,12 +4,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,8 +12,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.After;
@@ -52,76 +45,15 @@ public class ClusterLoadBench {
     private static final int ROUNDS = Integer.getInteger("bench.clusterload.rounds", 5);
     private final int base = 13100 + (int) (ProcessHandle.current().pid() % 100) * 30;
     private final String cluster = "cload-" + ProcessHandle.current().pid();
-    private final Map<String, Jvm> jvms = new LinkedHashMap<>();
+    private final Map<String, FelixNodeJvm> jvms = new LinkedHashMap<>();
     private Path dir;
     private int major = 1;
     private boolean passed;
     /** The runtime's suspend-to-resume figure: node a's in single, the slowest node's in cluster, every round. */
     private final List<Double> singleMigration = new ArrayList<>(), clusterMigration = new ArrayList<>();
 
-    /** One Felix JVM and the lines it answers (as in ClusterStormIT). */
-    private static final class Jvm {
-        final String node;
-        final Process process;
-        final Writer in;
-        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        /** The runtime's own lines "upgraded N server(s) of cstorm a -> b: suspend + migrate X ms, ...". */
-        final BlockingQueue<String> upgrades = new LinkedBlockingQueue<>();
-
-        Jvm(String node, Process process) {
-            this.node = node;
-            this.process = process;
-            this.in = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-            Thread t = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                        StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        if (line.contains("[hotcode] upgraded ")) {
-                            upgrades.add(line);
-                        } else {
-                            lines.add(line);
-                        }
-                    }
-                } catch (IOException e) {
-                    lines.add("ERR node " + node + ": " + e);
-                }
-                lines.add("EOF");
-            }, "cload-" + node);
-            t.setDaemon(true);
-            t.start();
-        }
-
-        String next() throws InterruptedException {
-            String l = lines.poll(WAIT_MS, TimeUnit.MILLISECONDS);
-            if (l == null || l.equals("EOF")) {
-                fail("node " + node + ": no answer within " + WAIT_MS + " ms" + (l == null ? "" : " (its JVM ended)"));
-            }
-            return l;
-        }
-
-        /** Sends one command; answers the OK text (L lines dropped); fails on ERR. */
-        String one(String command) throws Exception {
-            in.write(command + "\n");
-            in.flush();
-            for (;;) {
-                String l = next();
-                if (l.startsWith("OK")) {
-                    return l.length() > 3 ? l.substring(3) : "";
-                } else if (l.startsWith("ERR")) {
-                    fail("node " + node + ": " + command + ": " + l);
-                }
-            }
-        }
-    }
-
     private Path jar(String version) throws IOException {
-        Path f = dir.resolve("cstorm-" + version + ".jar");
-        if (!Files.exists(f)) {
-            Files.write(f, TestModules.module("hotcode.itest.cstorm", version)
-                    .module("cstorm", "hotcode.itest.cstorm.ClusterStorm").classes("cstorm").bytes());
-        }
-        return f;
+        return FelixNodeJvm.cstormJar(dir, version);
     }
 
     /** The next version: 4.0.0 skipped (cstorm's Guard refuses it on node c; no Guard runs here, but no surprise). */
@@ -133,40 +65,24 @@ public class ClusterLoadBench {
         return major + ".0.0";
     }
 
-    private Jvm start(String node, String version) throws Exception {
-        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    private FelixNodeJvm start(String node, String version) throws Exception {
         int port = base + NODES.indexOf(node);
         // the JVM options of ClusterStormIT's nodes, with heap for 3,000 servers and the migrations' copies
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:TieredStopAtLevel=1",
+        FelixNodeJvm j = FelixNodeJvm.start(node, List.of("-Xmx512m", "-XX:TieredStopAtLevel=1",
                 "-Dhotcode.cluster.name=" + cluster, "-Dhotcode.cluster.node=" + node,
                 "-Dhotcode.cluster.secret=cload-secret", "-Dhotcode.cluster.port=" + port,
-                "-Dhotcode.cluster.hosts=127.0.0.1[" + base + "]", "-Dhotcode.cluster.failureTimeoutMillis=3000",
-                "-cp", System.getProperty("java.class.path"), FelixNode.class.getName(),
-                Files.createTempDirectory(dir, "felix-" + node).toString(),
-                HotcodeOptions.root().resolve("runtime.bundle/target/hotcode.runtime.jar").toString(),
-                HotcodeOptions.root().resolve("cluster.bundle/target/hotcode.cluster.jar").toString(),
-                jar(version).toString()));
-        ProcessBuilder pb = new ProcessBuilder(command);
-        pb.redirectError(dir.resolve("node-" + node + ".log").toFile());
-        Jvm j = new Jvm(node, pb.start());
+                "-Dhotcode.cluster.hosts=127.0.0.1[" + base + "]", "-Dhotcode.cluster.failureTimeoutMillis=3000"),
+                dir, jar(version), dir.resolve("node-" + node + ".log"), WAIT_MS);
         jvms.put(node, j);
-        for (;;) {
-            String l = j.next();
-            if (l.equals("READY")) {
-                return j;
-            }
-            if (l.startsWith("ERR")) {
-                fail("node " + node + " did not start: " + l + " (its log: " + dir + ")");
-            }
-        }
+        return j;
     }
 
     @After
     public void stopJvms() throws Exception {
-        for (Jvm j : jvms.values()) {
+        for (FelixNodeJvm j : jvms.values()) {
             j.process.getOutputStream().close();
         }
-        for (Jvm j : jvms.values()) {
+        for (FelixNodeJvm j : jvms.values()) {
             if (!j.process.waitFor(15, TimeUnit.SECONDS)) {
                 j.process.destroyForcibly();
             }

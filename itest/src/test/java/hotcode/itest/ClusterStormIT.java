@@ -4,12 +4,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,8 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
@@ -61,112 +54,32 @@ public class ClusterStormIT {
     private static final long WAIT_MS = 90_000;
     private final int base = 10100 + (int) (ProcessHandle.current().pid() % 100) * 30;
     private final String cluster = "cstorm-" + ProcessHandle.current().pid();
-    private final Map<String, Jvm> jvms = new LinkedHashMap<>();
+    private final Map<String, FelixNodeJvm> jvms = new LinkedHashMap<>();
     private Path dir;
     private boolean passed;
 
-    /** One Felix JVM and the lines it answers. */
-    private static final class Jvm {
-        final String node;
-        final Process process;
-        final Writer in;
-        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-
-        Jvm(String node, Process process) {
-            this.node = node;
-            this.process = process;
-            this.in = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-            Thread t = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                        StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        lines.add(line);
-                    }
-                } catch (IOException e) {
-                    lines.add("ERR node " + node + ": " + e);
-                }
-                lines.add("EOF");
-            }, "cstorm-" + node);
-            t.setDaemon(true);
-            t.start();
-        }
-
-        String next() throws InterruptedException {
-            String l = lines.poll(WAIT_MS, TimeUnit.MILLISECONDS);
-            if (l == null || l.equals("EOF")) {
-                fail("node " + node + ": no answer within " + WAIT_MS + " ms" + (l == null ? "" : " (its JVM ended)"));
-            }
-            return l;
-        }
-
-        /** Sends one command; answers its L lines, the OK text last; fails on ERR. */
-        List<String> run(String command) throws Exception {
-            in.write(command + "\n");
-            in.flush();
-            List<String> out = new ArrayList<>();
-            for (;;) {
-                String l = next();
-                if (l.startsWith("L ")) {
-                    out.add(l.substring(2));
-                } else if (l.startsWith("OK")) {
-                    out.add(l.length() > 3 ? l.substring(3) : "");
-                    return out;
-                } else if (l.startsWith("ERR")) {
-                    fail("node " + node + ": " + command + ": " + l);
-                }
-            }
-        }
-
-        String one(String command) throws Exception {
-            List<String> r = run(command);
-            return r.get(r.size() - 1);
-        }
-    }
-
     private Path jar(String version) throws IOException {
-        Path f = dir.resolve("cstorm-" + version + ".jar");
-        if (!Files.exists(f)) {
-            Files.write(f, TestModules.module("hotcode.itest.cstorm", version)
-                    .module("cstorm", "hotcode.itest.cstorm.ClusterStorm").classes("cstorm").bytes());
-        }
-        return f;
+        return FelixNodeJvm.cstormJar(dir, version);
     }
 
-    private Jvm start(String node, String version) throws Exception {
-        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    private FelixNodeJvm start(String node, String version) throws Exception {
         int port = base + NODES.indexOf(node);
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1",
+        FelixNodeJvm j = FelixNodeJvm.start(node, List.of("-Xmx256m", "-XX:TieredStopAtLevel=1",
                 "-Dhotcode.cluster.name=" + cluster, "-Dhotcode.cluster.node=" + node,
                 "-Dhotcode.cluster.secret=cstorm-secret", "-Dhotcode.cluster.port=" + port,
                 "-Dhotcode.cluster.hosts=127.0.0.1[" + base + "]", "-Dhotcode.cluster.failureTimeoutMillis=3000",
-                "-Dhotcode.cluster.lossInjection=true", "-Dhotcode.migration.timeout.ms=5000",
-                "-cp", System.getProperty("java.class.path"), FelixNode.class.getName(),
-                Files.createTempDirectory(dir, "felix-" + node).toString(),
-                HotcodeOptions.root().resolve("runtime.bundle/target/hotcode.runtime.jar").toString(),
-                HotcodeOptions.root().resolve("cluster.bundle/target/hotcode.cluster.jar").toString(),
-                jar(version).toString()));
-        ProcessBuilder pb = new ProcessBuilder(command);
-        pb.redirectError(dir.resolve("node-" + node + "-" + System.nanoTime() + ".log").toFile());
-        Jvm j = new Jvm(node, pb.start());
+                "-Dhotcode.cluster.lossInjection=true", "-Dhotcode.migration.timeout.ms=5000"),
+                dir, jar(version), dir.resolve("node-" + node + "-" + System.nanoTime() + ".log"), WAIT_MS);
         jvms.put(node, j);
-        for (;;) {
-            String l = j.next();
-            if (l.equals("READY")) {
-                return j;
-            }
-            if (l.startsWith("ERR")) {
-                fail("node " + node + " did not start: " + l + " (its log: " + dir + ")");
-            }
-        }
+        return j;
     }
 
     @After
     public void stopJvms() throws Exception {
-        for (Jvm j : jvms.values()) {
+        for (FelixNodeJvm j : jvms.values()) {
             j.process.getOutputStream().close();
         }
-        for (Jvm j : jvms.values()) {
+        for (FelixNodeJvm j : jvms.values()) {
             if (!j.process.waitFor(15, TimeUnit.SECONDS)) {
                 j.process.destroyForcibly();
             }
@@ -347,7 +260,7 @@ public class ClusterStormIT {
         // the old c's record, just before the kill: what it had not taken by then (below the last it took: FIFO) it
         // never takes, so those must be dead letters or in doubt; only what was sent between this and the kill is not
         // known
-        Jvm oldC = jvms.get("c");
+        FelixNodeJvm oldC = jvms.get("c");
         List<String> toOldC = new ArrayList<>();
         for (String s : List.of("a-s0", "a-s1", "b-s0", "b-s1")) {
             for (int i = 0; i < RECEIVERS; i++) {

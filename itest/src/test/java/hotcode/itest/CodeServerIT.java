@@ -45,6 +45,7 @@ import hotcode.runtime.api.PurgeResult;
 import hotcode.runtime.api.Tuple;
 import hotcode.runtime.api.UndefException;
 import hotcode.runtime.api.VersionInfo;
+import hotcode.testing.Inbox;
 
 /**
  * The code server's operations, after Erlang's code_SUITE: delete, purge (one process and many), soft purge, the

@@ -36,6 +36,7 @@ import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.UndefException;
+import hotcode.testing.Inbox;
 
 /**
  * The {@code hotcode:*} console commands, run through Gogo's CommandProcessor as the console runs them: each

@@ -26,6 +26,7 @@ import org.osgi.framework.Bundle;
 
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.Pid;
+import hotcode.testing.Inbox;
 
 /**
  * Module jars in a FileInstall folder (as Karaf's {@code deploy/}) go through the runtime's ArtifactInstaller: a new

@@ -33,6 +33,7 @@ import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.PurgeResult;
 import hotcode.runtime.api.UndefException;
 import hotcode.runtime.api.VersionInfo;
+import hotcode.testing.Inbox;
 
 /**
  * A module's life through the OSGi operations a user types (install, start, update, refresh, uninstall) mixed with

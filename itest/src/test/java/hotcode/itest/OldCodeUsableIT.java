@@ -18,6 +18,7 @@ import org.osgi.framework.Bundle;
 
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.Pid;
+import hotcode.testing.Inbox;
 
 /**
  * Old code stays usable after an update: a process still in v1 can load a class of v1's bundle that nothing had

@@ -29,6 +29,7 @@ import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.ModuleInfo;
 import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
+import hotcode.testing.Inbox;
 
 /**
  * Refresh of an updated module bundle is Erlang's purge: a process still running the old version is killed (reason

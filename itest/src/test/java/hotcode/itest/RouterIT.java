@@ -18,6 +18,7 @@ import org.osgi.framework.Bundle;
 
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.Pid;
+import hotcode.testing.Inbox;
 
 /**
  * The router, after Erlang's code_SUITE {@code upgrade} case: after an update, a process still in v1 gets v1 from a

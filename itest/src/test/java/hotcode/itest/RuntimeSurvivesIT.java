@@ -35,6 +35,7 @@ import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.NamedProcess;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Tuple;
+import hotcode.testing.Inbox;
 
 /**
  * The runtime owns processes, mailboxes and names, so they outlive every module update and refresh; the runtime

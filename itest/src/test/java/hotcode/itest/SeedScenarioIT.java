@@ -27,6 +27,7 @@ import org.osgi.framework.Bundle;
 
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.Pid;
+import hotcode.testing.Inbox;
 
 /**
  * The seed scenario: pingpong v1 runs a client and a server; the pingpong bundle is updated to v2 while they run; the
