@@ -395,7 +395,8 @@
         t.style.display = b.clustered ? '' : 'none';
         var tb = clear(t.tBodies[0]);
         b.nodes.forEach(function (n) {
-          var mods = n.modules ? Object.keys(n.modules).map(function (k) { return k + ' ' + n.modules[k]; }).join(', ') || '–' : n.problem;
+          var mods = n.modules ? Object.keys(n.modules).map(function (k) { return k + ' ' + n.modules[k]; }).join(', ') || '–' : '';
+          if (n.problem) { mods = n.problem + (mods ? ' (as it last announced them: ' + mods + ')' : ''); }
           var name = n.connected
             ? h('a', {href: page('/processes') + (n.self ? '' : '?' + qs({node: n.node})), 'class': 'hc-node-link'}, n.node)
             : n.node;
@@ -403,7 +404,7 @@
             h('td', {'class': 'hc-num'}, n.index), h('td', null, name, n.self ? ' (this node)' : ''),
             h('td', null, n.incarnation || '–'), h('td', null, n.address || '–'),
             h('td', {'class': 'hc-connected'}, n.connected ? 'yes' : 'no'),
-            h('td', {'class': n.modules ? 'hc-modules' : 'hc-modules hc-bad'}, mods)));
+            h('td', {'class': n.problem ? 'hc-modules hc-bad' : 'hc-modules'}, mods)));
         });
       });
     }, 2000);

@@ -60,19 +60,20 @@ final class NodeObservation {
         // every node at once: one that does not answer costs the page one timeout, not one per node
         try (ExecutorService ask = Executors.newVirtualThreadPerTaskExecutor()) {
             for (NodeTransport.NodeInfo n : infos) {
-                asked.add(n.modules() != null || n.self() || !n.connected() ? null
+                // asked even when the transport knows what it announced: whether it answers is what a page wants
+                asked.add(n.self() || !n.connected() ? null
                         : ask.submit(() -> t.call(n.node(), VERSIONS, List.of(), timeoutMillis)));
             }
             List<NodeRow> out = new ArrayList<>(infos.size());
             for (int i = 0; i < infos.size(); i++) {
                 NodeTransport.NodeInfo n = infos.get(i);
-                Map<String, String> modules = n.modules();
+                Map<String, String> modules = n.modules(); // as it last announced them, if the transport knows
                 String problem = null;
-                if (modules == null && n.self()) {
+                if (n.self()) {
                     modules = kernel.node().moduleVersions();
-                } else if (modules == null && !n.connected()) {
+                } else if (!n.connected()) {
                     problem = "node " + n.node() + " is not connected (it left, or this is an earlier incarnation)";
-                } else if (modules == null) {
+                } else {
                     try {
                         modules = versions(asked.get(i).get());
                     } catch (java.util.concurrent.ExecutionException e) {

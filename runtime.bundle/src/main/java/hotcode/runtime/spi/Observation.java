@@ -148,8 +148,9 @@ public interface Observation {
      * @param incarnation its incarnation (new at every start of the node), or 0 where the transport does not say
      * @param address     its address in the cluster, or null where the transport does not say
      * @param connected   whether it is a member now (an earlier incarnation of a restarted node is not)
-     * @param modules     its modules with their current versions, or null when it could not be asked
-     * @param problem     why {@code modules} is null (the node did not answer in time, is not connected), or null
+     * @param modules     its modules with their current versions as it answered now; when it did not answer, as it
+     *                    last announced them if the transport knows, else null
+     * @param problem     null when it answered; else why not (it did not answer in time, is not connected)
      */
     record NodeRow(int index, String node, long incarnation, String address, boolean self, boolean connected,
                    Map<String, String> modules, String problem) {

@@ -41,6 +41,10 @@ public class NodeObservationTest extends KernelTest {
     private static final long T = 2000;
     private Kernel b;
     private volatile boolean bConnected = true;
+    /** B is a member but does not answer (its JVM stopped, say). */
+    private volatile boolean bSilent;
+    /** What the transport says B last announced (a transport that knows, as the cluster's), or null. */
+    private volatile Map<String, String> announced;
     private final List<String> asked = new ArrayList<>();
 
     @Before
@@ -64,10 +68,17 @@ public class NodeObservationTest extends KernelTest {
                     case "pid" -> other != null && (int) args[0] == index
                             ? new RemotePid("b@h", 77, (long) args[1], index) : null;
                     case "connected" -> bConnected;
+                    case "nodeInfo" -> announced == null
+                            ? java.lang.reflect.InvocationHandler.invokeDefault(proxy, m, args)
+                            : List.of(new NodeTransport.NodeInfo(0, self, 5, "A-1", true, true, Map.of()),
+                                    new NodeTransport.NodeInfo(1, "b@h", 77, "B-2", false, bConnected, announced));
                     case "call" -> {
                         String node = (String) args[0];
                         synchronized (asked) {
                             asked.add(args[1] + "@" + node);
+                        }
+                        if (bSilent && node.equals("b@h")) {
+                            throw new HotcodeException(args[1] + ": node b@h did not answer within " + args[3] + " ms");
                         }
                         if (other == null || !node.equals("b@h") || !bConnected) {
                             throw new HotcodeException(args[1] + ": node " + node + " is not connected to node " + self);
@@ -137,6 +148,24 @@ public class NodeObservationTest extends KernelTest {
                 rb.connected()));
         assertEquals(Map.of("m", "1.0.0"), rb.modules());
         assertNull(rb.problem());
+    }
+
+    @Test
+    public void aNodeThatDoesNotAnswerIsNamedWithWhatItLastAnnounced() {
+        Modules.load(b, "m", Mod.class, "1.0.0");
+        announced = Map.of("m", "0.9.0");
+        NodeRow rb = obs().nodes(T).get(1);
+        assertEquals("asked although announced: it answers now", Map.of("m", "1.0.0"), rb.modules());
+        assertEquals("B-2", rb.address());
+        assertNull(rb.problem());
+        bSilent = true;
+        rb = obs().nodes(T).get(1);
+        assertEquals(Map.of("m", "0.9.0"), rb.modules());
+        assertEquals("observer.versions: node b@h did not answer within " + T + " ms", rb.problem());
+        announced = null;
+        rb = obs().nodes(T).get(1);
+        assertNull(rb.modules());
+        assertTrue(rb.problem(), rb.problem().contains("b@h did not answer"));
     }
 
     @Test
