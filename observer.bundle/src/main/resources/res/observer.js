@@ -11,6 +11,8 @@
   var VIEW = box.getAttribute('data-view');
   var ARG = box.getAttribute('data-arg');
   var TOKEN = box.getAttribute('data-token');
+  // the node whose processes the processes and one-process views show: '' for this node's (?node=<name> in the URL)
+  var NODE = box.getAttribute('data-node') || '';
   var main = document.getElementById('hc-main');
   var live = document.getElementById('hc-live');
   var msg = document.getElementById('hc-message');
@@ -56,7 +58,8 @@
   }
   function mb(bytes) { return fmt(bytes / (1024 * 1024), 0) + ' MB'; }
   function time(ms) { return new Date(ms).toLocaleTimeString('en-GB'); }
-  function pidLink(pid) { return h('a', {href: page('/process/' + encodeURIComponent(pid)), 'class': 'hc-pid'}, pid); }
+  function nodeQs() { return NODE ? '?' + qs({node: NODE}) : ''; }
+  function pidLink(pid) { return h('a', {href: page('/process/' + encodeURIComponent(pid)) + nodeQs(), 'class': 'hc-pid'}, pid); }
   function table(id, heads) {
     var t = h('table', {id: id, 'class': 'hc-table'});
     var tr = h('tr');
@@ -259,15 +262,18 @@
     var pager = h('div', {'class': 'hc-pager'},
       h('button', {id: 'hc-prev', onclick: function () { if (q.page > 0) { q.page--; refresh(); } }}, '‹ Previous'),
       h('button', {id: 'hc-next', onclick: function () { q.page++; refresh(); }}, 'Next ›'), info);
+    nodeSelector('/processes');
     main.appendChild(pager);
     main.appendChild(t);
     function load() {
       var mine = ++generation;
-      var params = {sort: q.sort, dir: q.dir, page: q.page, size: q.size};
+      var params = {sort: q.sort, dir: q.dir, page: q.page, size: q.size, node: NODE};
       Object.keys(filters).forEach(function (k) { params['f_' + k] = filters[k]; });
       return get('/processes', params).then(function (r) {
         if (mine !== generation) { return; } // a newer query was sent meanwhile: its answer wins
+        // another node that is gone or slow: say so and keep the page (and the last rows) as they are
         if (r.status !== 200) { say(r.body.error, true); return; }
+        if (msg.className.indexOf('hc-bad') >= 0 && NODE) { say(''); }
         var b = r.body;
         q.page = b.page;
         var tb = clear(t.tBodies[0]);
@@ -279,7 +285,8 @@
         });
         var from = b.matched === 0 ? 0 : b.page * b.size + 1;
         info.textContent = ' ' + fmt(from, 0) + '–' + fmt(Math.min(b.matched, (b.page + 1) * b.size), 0) + ' of ' +
-          fmt(b.matched, 0) + ' matching (' + fmt(b.total, 0) + ' processes; ' + b.millis + ' ms on the server)' +
+          fmt(b.matched, 0) + ' matching (' + fmt(b.total, 0) + ' processes' + (b.remote ? ' of node ' + b.node : '') +
+          '; ' + b.millis + ' ms on the server)' +
           (b.matched === 0 ? ': no process matches the filter' : '');
         t.setAttribute('data-sort', b.sort);
         t.setAttribute('data-dir', b.descending ? 'desc' : 'asc');
@@ -301,8 +308,9 @@
     main.appendChild(buttons);
     main.appendChild(dl);
     var shownButtons = false;
+    nodeSelector(null);
     poll(function () {
-      return get('/process/' + encodeURIComponent(ARG)).then(function (r) {
+      return get('/process/' + encodeURIComponent(ARG), {node: NODE}).then(function (r) {
         if (r.status !== 200) {
           var gone = document.getElementById('hc-notfound') || main.insertBefore(h('div', {id: 'hc-notfound', 'class': 'hc-notfound'}), main.firstChild);
           gone.textContent = r.body.error;
@@ -310,14 +318,16 @@
           return;
         }
         var p = r.body;
+        var stale = document.getElementById('hc-notfound'); // a node that was slow or gone answers again
+        if (stale) { stale.parentNode.removeChild(stale); }
         if (!shownButtons) {
           shownButtons = true;
           buttons.appendChild(h('button', {id: 'hc-kill', onclick: function () {
             if (window.confirm('Kill ' + p.pid + (p.name ? ' (' + p.name + ')' : '') + '? Its links get the exit signal killed.')) {
-              act('/kill', {pid: p.pid});
+              act('/kill', {pid: p.pid, node: NODE});
             }
           }}, 'Kill'));
-          if (p.server) {
+          if (p.server && !p.remote) { // suspend and resume act on this node's servers only
             buttons.appendChild(h('button', {id: 'hc-suspend', onclick: function () { act('/suspend', {pid: p.pid}); }}, 'Suspend'));
             buttons.appendChild(h('button', {id: 'hc-resume', onclick: function () { act('/resume', {pid: p.pid}); }}, 'Resume'));
           }
@@ -325,6 +335,7 @@
         clear(dl);
         function row(k, v, id) { dl.appendChild(h('dt', null, k)); dl.appendChild(h('dd', {id: id}, v)); }
         function pids(list) { var s = h('span'); (list || []).forEach(function (x) { s.appendChild(pidLink(x)); s.appendChild(document.createTextNode(' ')); }); return list && list.length ? s : 'none'; }
+        row('Node', p.node + (p.remote ? ' (another node; pids as it prints them)' : ''), 'hc-p-node');
         row('Pid', p.pid, 'hc-p-pid');
         row('Registered name', p.name || 'none', 'hc-p-name');
         row('Module', p.module ? p.module + ' ' + p.version + (p.old ? ' (old code)' : '') : 'no module code', 'hc-p-module');
@@ -345,6 +356,58 @@
           (p.messages || []).length ? msgs : 'none', 'hc-p-messages');
       });
     }, 1000);
+  }
+
+  // ------------------------------------------------------------------ nodes
+
+  /**
+   * The node selector above the processes (and one process) view: this node and the connected nodes; choosing one
+   * opens that node's processes. Not shown when this runtime is no node of a cluster (nothing changes then).
+   */
+  function nodeSelector(path) {
+    var bar = h('div', {id: 'hc-nodebar', 'class': 'hc-nodebar'});
+    main.appendChild(bar);
+    get('/nodes', {brief: '1'}).then(function (r) {
+      if (r.status !== 200 || !r.body.clustered) { return; }
+      var names = r.body.names.slice();
+      if (NODE && names.indexOf(NODE) < 0) { names.push(NODE); } // a node gone: still selected, its error shown
+      var sel = h('select', {id: 'hc-node'});
+      names.forEach(function (n) {
+        var o = h('option', {value: n === r.body.node ? '' : n}, n + (n === r.body.node ? ' (this node)' : ''));
+        if ((NODE || '') === (n === r.body.node ? '' : n)) { o.selected = true; }
+        sel.appendChild(o);
+      });
+      sel.onchange = function () { location.href = page(path || '/processes') + (sel.value ? '?' + qs({node: sel.value}) : ''); };
+      bar.appendChild(h('label', null, 'Node: ', sel));
+    });
+  }
+
+  function nodes() {
+    var head = h('p', {id: 'hc-nodes-self'});
+    var t = table('hc-nodes', ['N', 'Node', 'Incarnation', 'Address', 'Connected', 'Modules']);
+    main.appendChild(head);
+    main.appendChild(t);
+    poll(function () {
+      return get('/nodes').then(function (r) {
+        if (r.status !== 200) { say(r.body.error, true); return; }
+        var b = r.body;
+        head.textContent = b.clustered ? 'This node: ' + b.node : b.message;
+        t.style.display = b.clustered ? '' : 'none';
+        var tb = clear(t.tBodies[0]);
+        b.nodes.forEach(function (n) {
+          var mods = n.modules ? Object.keys(n.modules).map(function (k) { return k + ' ' + n.modules[k]; }).join(', ') || '–' : '';
+          if (n.problem) { mods = n.problem + (mods ? ' (as it last announced them: ' + mods + ')' : ''); }
+          var name = n.connected
+            ? h('a', {href: page('/processes') + (n.self ? '' : '?' + qs({node: n.node})), 'class': 'hc-node-link'}, n.node)
+            : n.node;
+          tb.appendChild(h('tr', {'data-node': n.node, 'class': n.connected ? '' : 'hc-gone'},
+            h('td', {'class': 'hc-num'}, n.index), h('td', null, name, n.self ? ' (this node)' : ''),
+            h('td', null, n.incarnation || '–'), h('td', null, n.address || '–'),
+            h('td', {'class': 'hc-connected'}, n.connected ? 'yes' : 'no'),
+            h('td', {'class': n.problem ? 'hc-modules hc-bad' : 'hc-modules'}, mods)));
+        });
+      });
+    }, 2000);
   }
 
   // ------------------------------------------------------------------ dead letters, upgrades
@@ -399,6 +462,6 @@
   // ------------------------------------------------------------------ start
 
   var views = {overview: overview, modules: function () { modules(false); }, module: function () { modules(true); },
-    processes: processes, process: processView, deadletters: deadLetters, upgrades: upgrades};
+    processes: processes, process: processView, nodes: nodes, deadletters: deadLetters, upgrades: upgrades};
   if (views[VIEW] && !(document.getElementById('hc-notfound') && (VIEW === 'module'))) { views[VIEW](); }
 }());

@@ -14,6 +14,7 @@ import hotcode.runtime.spi.Observation;
 import hotcode.runtime.spi.Observation.CodeEvent;
 import hotcode.runtime.spi.Observation.ProcessDetail;
 import hotcode.runtime.spi.Observation.ProcessRow;
+import hotcode.runtime.spi.ProcessQuery;
 import hotcode.runtime.spi.RuntimeAccess;
 
 import java.util.ArrayList;
@@ -37,6 +38,11 @@ final class Observer {
     static final int FIRST_MESSAGES = 20;
     /** A message (a term) on a page is cut at this many characters. */
     static final int TERM_CHARS = 300;
+    /**
+     * How long a page waits for another node's answer: the page polls every one or two seconds, and a node that does
+     * not answer in this time is named in the page's message while the page goes on.
+     */
+    static final long REMOTE_TIMEOUT_MILLIS = 3000;
     private static final Pattern PID = Pattern.compile("\\s*<?\\s*(?:0\\.)?(\\d{1,18})(?:\\.0)?\\s*>?\\s*");
 
     private final History history = new History();
@@ -128,18 +134,21 @@ final class Observer {
                 : Answer.ok(Map.of("modules", List.of(module(m.get()))));
     }
 
-    Answer processes(ProcessQuery q) {
+    /**
+     * The process table: this node's, or with {@code node} (another node's name) that node's, filtered, sorted and
+     * paged there. A node that is not connected or does not answer in time: a 503 that names it.
+     */
+    Answer processes(String node, ProcessQuery q) {
         long t0 = System.nanoTime();
         long cpu0 = THREADS.getCurrentThreadCpuTime();
         Observation obs = runtime().observation();
-        // two passes: every process for the columns the query filters and sorts by, then the page's rows whole
-        ProcessQuery.Result r = q.run(obs.processes(MAILBOX_CAP, q.columns()));
-        List<ProcessRow> page = new ArrayList<>(r.rows().size());
-        for (ProcessRow partial : r.rows()) {
-            ProcessRow whole = obs.row(partial.id(), MAILBOX_CAP);
-            page.add(whole != null ? whole : new ProcessRow(partial.id(), null, null, null, false, 0, "exited", null, false));
-        }
+        boolean remote = isRemote(obs, node);
+        // locally two passes: every process for the columns the query filters and sorts by, then the page's rows
+        // whole; on another node the same two passes there (Observation.query), and only the page comes back
+        ProcessQuery.Result r = remote ? obs.query(node, q, REMOTE_TIMEOUT_MILLIS) : obs.query(q, MAILBOX_CAP);
         Map<String, Object> out = new LinkedHashMap<>();
+        out.put("node", remote ? node : obs.node());
+        out.put("remote", remote);
         out.put("total", r.total());
         out.put("matched", r.matched());
         out.put("page", r.page());
@@ -147,24 +156,39 @@ final class Observer {
         out.put("size", q.size());
         out.put("sort", q.sort());
         out.put("descending", q.descending());
-        out.put("rows", page.stream().map(Observer::row).toList());
+        out.put("rows", r.rows().stream().map(Observer::row).toList());
         out.put("millis", (System.nanoTime() - t0) / 1_000_000);
         out.put("answerMicros", (System.nanoTime() - t0) / 1000);
         out.put("answerCpuMicros", (THREADS.getCurrentThreadCpuTime() - cpu0) / 1000);
         return Answer.ok(out);
     }
 
+    /** {@link #processes(String, ProcessQuery)} of this node. */
+    Answer processes(ProcessQuery q) {
+        return processes(null, q);
+    }
+
     Answer process(String pidText) {
+        return process(null, pidText);
+    }
+
+    /** One process of this node, or with {@code node} of that node (made text there: see Observation.ProcessReport). */
+    Answer process(String node, String pidText) {
         long id = pidNumber(pidText);
         if (id < 0) {
             return Answer.error(404, "not a pid: " + pidText + " (write it as <0.N.0>, 0.N.0 or N)");
         }
         RuntimeAccess rt = runtime();
+        if (isRemote(rt.observation(), node)) {
+            return remoteProcess(rt.observation(), node, id);
+        }
         ProcessDetail d = rt.observation().process(id);
         if (d == null) {
             return Answer.error(404, gone(rt, id));
         }
         Map<String, Object> out = row(d.row());
+        out.put("node", rt.observation().node());
+        out.put("remote", false);
         out.put("trapExit", d.trapExit());
         out.put("frames", d.frames());
         out.put("links", d.links().stream().map(String::valueOf).toList());
@@ -181,6 +205,76 @@ final class Observer {
             }
         }
         return Answer.ok(out);
+    }
+
+    private static Answer remoteProcess(Observation obs, String node, long id) {
+        Observation.ProcessReport p = obs.process(node, id, FIRST_MESSAGES, TERM_CHARS, REMOTE_TIMEOUT_MILLIS);
+        if (p.gone() != null) {
+            return Answer.error(404, p.gone());
+        }
+        Map<String, Object> out = row(p.row());
+        out.put("node", node);
+        out.put("remote", true);
+        out.put("trapExit", p.trapExit());
+        out.put("frames", p.frames());
+        out.put("links", p.links());
+        out.put("monitors", p.monitors());
+        out.put("monitoredBy", p.monitoredBy());
+        out.put("messages", p.messages());
+        if (p.row().server()) {
+            out.put(p.state() != null ? "state" : "stateError", p.state() != null ? p.state() : p.stateError());
+        }
+        return Answer.ok(out);
+    }
+
+    /**
+     * The nodes of the cluster ({@code hotcode:nodes}: number, name, incarnation, address, connected, versions of every
+     * module), or, with {@code brief}, only this node's name and the connected nodes' names (the node selector: no
+     * node is asked anything). Alone, the runtime is {@code nonode@nohost} and says so.
+     */
+    Answer nodes(boolean brief) {
+        RuntimeAccess rt = runtime();
+        Observation obs = rt.observation();
+        String self = obs.node();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("node", self);
+        boolean alone = Observation.NO_NODE.equals(self);
+        out.put("clustered", !alone);
+        if (alone) {
+            out.put("message", Observation.NO_NODE + ": this runtime is no node of a cluster (the hotcode.cluster bundle"
+                    + " is not running or not configured); the pages show this runtime alone");
+        }
+        if (brief) {
+            List<String> names = new ArrayList<>();
+            names.add(self);
+            if (!alone) {
+                names.addAll(rt.nodes());
+            }
+            out.put("names", names);
+            return Answer.ok(out);
+        }
+        List<Object> rows = new ArrayList<>();
+        if (!alone) {
+            for (Observation.NodeRow n : obs.nodes(REMOTE_TIMEOUT_MILLIS)) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("index", n.index());
+                m.put("node", n.node());
+                m.put("self", n.self());
+                m.put("incarnation", n.incarnation() == 0 ? null : Long.toString(n.incarnation()));
+                m.put("address", n.address());
+                m.put("connected", n.connected());
+                m.put("modules", n.modules());
+                m.put("problem", n.problem());
+                rows.add(m);
+            }
+        }
+        out.put("nodes", rows);
+        return Answer.ok(out);
+    }
+
+    /** Whether {@code node} names another node than this one (null or blank: this one). */
+    private static boolean isRemote(Observation obs, String node) {
+        return node != null && !node.isBlank() && !node.equals(obs.node());
     }
 
     Answer deadLetters() {
@@ -238,6 +332,20 @@ final class Observer {
                     + (r.blockers().isEmpty() ? "" : "; did not stop in time: " + pids(r.blockers()));
         }
         return Answer.ok(Map.of("ok", r.purged(), "message", message));
+    }
+
+    /** Kills a process of this node, or with {@code node} of that node (there: {@code exit(Pid, kill)}). */
+    Answer kill(String node, String pidText) {
+        long id = pidNumber(pidText);
+        Observation obs = runtime().observation();
+        if (!isRemote(obs, node)) {
+            return kill(pidText);
+        }
+        if (id < 0) {
+            return Answer.error(404, "not a pid: " + pidText + " (write it as <0.N.0>, 0.N.0 or N)");
+        }
+        Observation.Outcome o = obs.kill(node, id, REMOTE_TIMEOUT_MILLIS);
+        return o.ok() ? Answer.ok(Map.of("ok", true, "message", o.message())) : Answer.error(410, o.message());
     }
 
     Answer kill(String pidText) {

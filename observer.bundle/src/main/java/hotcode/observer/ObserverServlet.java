@@ -15,13 +15,15 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import hotcode.runtime.spi.ProcessQuery;
 
 /**
  * The Web Console plugin {@code /system/console/hotcode}: the page (rendered inside the console's frame, so behind
  * its authentication), its script and style ({@code res/}), and a JSON API the script polls ({@code api/}).
  *
  * <p>Views are paths: {@code /hotcode} (overview), {@code /modules}, {@code /modules/<name>}, {@code /processes},
- * {@code /process/<pid>}, {@code /deadletters}, {@code /upgrades}. Actions that kill or stop ({@code api/purge},
+ * {@code /process/<pid>}, {@code /nodes}, {@code /deadletters}, {@code /upgrades}; the processes and one-process
+ * views take {@code ?node=<name>} for another node's (its table filtered, sorted and paged there). Actions that kill or stop ({@code api/purge},
  * {@code api/kill}, {@code api/suspend}, {@code api/resume}) are POST only and need the page's token in the
  * {@code X-Hotcode-Token} header: another site can make a browser send a POST with its credentials, but it cannot read
  * the page to learn the token (same-origin policy), nor set a custom header without a CORS preflight, which fails.
@@ -66,11 +68,13 @@ final class ObserverServlet extends AbstractServlet {
             for (String c : ProcessQuery.COLUMNS) {
                 filters.put(c, req.getParameter("f_" + c));
             }
-            return observer.processes(new ProcessQuery(filters, req.getParameter("sort"),
+            return observer.processes(req.getParameter("node"), new ProcessQuery(filters, req.getParameter("sort"),
                     "desc".equals(req.getParameter("dir")), (int) longParam(req, "page", 0),
                     (int) longParam(req, "size", 50)));
         } else if (api.startsWith("/process/")) {
-            return observer.process(api.substring("/process/".length()));
+            return observer.process(req.getParameter("node"), api.substring("/process/".length()));
+        } else if (api.equals("/nodes")) {
+            return observer.nodes("1".equals(req.getParameter("brief")));
         } else if (api.equals("/deadletters")) {
             return observer.deadLetters();
         } else if (api.equals("/upgrades")) {
@@ -113,10 +117,16 @@ final class ObserverServlet extends AbstractServlet {
             answer(resp, () -> Observer.Answer.error(400, api.substring(1) + " needs the parameter " + ACTIONS.get(api)));
             return;
         }
+        String node = req.getParameter("node"); // a process of another node (kill only)
+        if (node != null && !node.isBlank() && !api.equals("/kill")) {
+            answer(resp, () -> Observer.Answer.error(400, api.substring(1) + " acts on this node only; of another"
+                    + " node's processes the page can kill (node " + node + ")"));
+            return;
+        }
         answer(resp, () -> switch (api) {
             case "/purge" -> observer.purge(arg, false);
             case "/softpurge" -> observer.purge(arg, true);
-            case "/kill" -> observer.kill(arg);
+            case "/kill" -> observer.kill(node, arg);
             case "/suspend" -> observer.suspend(arg);
             default -> observer.resume(arg);
         });
@@ -160,26 +170,31 @@ final class ObserverServlet extends AbstractServlet {
             view = "process";
             arg = path.substring("/process/".length());
             String a = arg;
-            problem = problem(() -> observer.process(a));
+            String node = req.getParameter("node");
+            problem = problem(() -> observer.process(node, a));
+        } else if (path.equals("/nodes")) {
+            view = "nodes";
         } else if (path.equals("/deadletters")) {
             view = "deadletters";
         } else if (path.equals("/upgrades")) {
             view = "upgrades";
         } else {
             view = "none";
-            problem = "no such page: " + path + " (the Hotcode pages are overview, modules, processes, deadletters"
-                    + " and upgrades)";
+            problem = "no such page: " + path + " (the Hotcode pages are overview, modules, processes, nodes,"
+                    + " deadletters and upgrades)";
         }
         String root = pluginRoot(req);
         String app = (String) req.getAttribute(ServletConstants.ATTR_APP_ROOT);
         StringBuilder h = new StringBuilder(2048);
         h.append("<link rel=\"stylesheet\" href=\"").append(html(root)).append("/res/observer.css\">\n");
         h.append("<div id=\"hotcode-observer\" data-root=\"").append(html(root)).append("\" data-app=\"")
-                .append(html(app == null ? "" : app)).append("\" data-view=\"").append(view).append("\" data-arg=\"")
+                .append(html(app == null ? "" : app)).append("\" data-view=\"").append(view).append("\" data-node=\"")
+                .append(html(nodeParam(req))).append("\" data-arg=\"")
                 .append(html(arg)).append("\" data-token=\"").append(token).append("\">\n");
         h.append("<nav class=\"hc-nav\">");
         for (String[] tab : new String[][] {{"overview", "", "Overview"}, {"modules", "/modules", "Modules"},
-                {"processes", "/processes", "Processes"}, {"deadletters", "/deadletters", "Dead letters"},
+                {"processes", "/processes", "Processes"}, {"nodes", "/nodes", "Nodes"},
+                {"deadletters", "/deadletters", "Dead letters"},
                 {"upgrades", "/upgrades", "Upgrades"}}) {
             boolean on = tab[0].equals(view) || (tab[0].equals("modules") && view.equals("module"))
                     || (tab[0].equals("processes") && view.equals("process"));
@@ -237,6 +252,12 @@ final class ObserverServlet extends AbstractServlet {
             return "";
         }
         return p.startsWith(prefix + "/") ? p.substring(prefix.length()) : p;
+    }
+
+    /** The page's node ({@code ?node=}), or "" for this node's. */
+    private static String nodeParam(HttpServletRequest req) {
+        String n = req.getParameter("node");
+        return n == null ? "" : n.strip();
     }
 
     private static String pluginRoot(HttpServletRequest req) {

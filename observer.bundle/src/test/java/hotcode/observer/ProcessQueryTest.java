@@ -2,6 +2,7 @@ package hotcode.observer;
 
 import hotcode.runtime.spi.Observation;
 import hotcode.runtime.spi.Observation.ProcessRow;
+import hotcode.runtime.spi.ProcessQuery;
 import org.junit.Test;
 
 import java.util.ArrayList;

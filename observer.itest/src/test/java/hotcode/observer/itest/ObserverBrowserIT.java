@@ -393,6 +393,21 @@ public class ObserverBrowserIT {
         waiting(20).until(d -> text(By.id("hc-notfound")).contains("process <0." + m.group(1) + ".0> has exited"));
     }
 
+    // ------------------------------------------------------------------ nodes: alone
+
+    /** Without the cluster bundle the runtime is no node: the Nodes view says so, and there is no node to choose. */
+    @Test
+    public void a6b_aloneTheNodesViewSaysNonode() throws Exception {
+        open("/nodes");
+        waiting(20).until(d -> text(By.id("hc-nodes-self")).startsWith("nonode@nohost: this runtime is no node of a"
+                + " cluster"));
+        String brief = console.get(PAGE + "/api/nodes?brief=1", true).body();
+        assertTrue(brief, brief.contains("\"clustered\":false") && brief.contains("\"names\":[\"nonode@nohost\"]"));
+        HttpResponse<String> other = console.get(PAGE + "/api/processes?node=b%40host", true);
+        assertEquals(other.body(), 503, other.statusCode());
+        assertTrue(other.body(), other.body().contains("node b@host is not connected: this runtime is no node"));
+    }
+
     // ------------------------------------------------------------------ health checks
 
     @Test

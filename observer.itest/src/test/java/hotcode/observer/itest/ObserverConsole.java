@@ -78,6 +78,11 @@ final class ObserverConsole implements AutoCloseable {
      * {@code extraBundles} started at level 5.
      */
     static List<String> command(Path root, int port, Path storage, List<Path> extraBundles) {
+        return command(root, port, storage, extraBundles, List.of());
+    }
+
+    /** {@link #command(Path, int, Path, List)} with {@code jvmOptions} too (a cluster's properties, as {@code -D}). */
+    static List<String> command(Path root, int port, Path storage, List<Path> extraBundles, List<String> jvmOptions) {
         List<Path> level5 = new ArrayList<>(webBundles(root));
         level5.addAll(extraBundles);
         StringBuilder start = new StringBuilder();
@@ -103,6 +108,7 @@ final class ObserverConsole implements AutoCloseable {
         cmd.add("-Dfelix.webconsole.username=" + USER);
         cmd.add("-Dfelix.webconsole.password=" + PASSWORD);
         cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+        cmd.addAll(jvmOptions);
         cmd.add("-jar");
         cmd.add(root.resolve("target/felix/org.apache.felix.main.jar").toString());
         return cmd;
@@ -110,13 +116,18 @@ final class ObserverConsole implements AutoCloseable {
 
     /** Starts the console and waits (up to 90 s) until the observer page answers. */
     static ObserverConsole start(List<Path> extraBundles) throws Exception {
+        return start(extraBundles, List.of());
+    }
+
+    /** {@link #start(List)} with {@code jvmOptions} on the console's command line. */
+    static ObserverConsole start(List<Path> extraBundles, List<String> jvmOptions) throws Exception {
         Path root = root();
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
         Path storage = Files.createTempDirectory("observer-it-felix");
-        ProcessBuilder pb = new ProcessBuilder(command(root, port, storage, extraBundles))
+        ProcessBuilder pb = new ProcessBuilder(command(root, port, storage, extraBundles, jvmOptions))
                 .directory(root.toFile()).redirectErrorStream(true);
         ObserverConsole c = new ObserverConsole(port, pb.start(), storage);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
@@ -135,6 +146,15 @@ final class ObserverConsole implements AutoCloseable {
         }
         c.close();
         throw new IllegalStateException("the observer page did not answer on port " + port + " within 90 s:\n" + c.output());
+    }
+
+    /** The console JVM's process id (a test stops and continues it with signals). */
+    long pid() {
+        return process.pid();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
     }
 
     String base() {

@@ -84,7 +84,7 @@ public final class Kernel implements RuntimeAccess {
         this.supervisors = new Supervisors(servers);
         this.monitor = new SystemMonitor(processes, monitorSettings);
         registry.addListener(monitor); // told of every purge: processes the purge could not stop run purged code
-        this.observation = new KernelObservation(processes, deadLetters);
+        this.observation = new KernelObservation(this, processes, deadLetters);
         code.addListener(observation); // the observer's upgrade timeline
     }
 
@@ -351,6 +351,10 @@ public final class Kernel implements RuntimeAccess {
 
     @Override
     public hotcode.runtime.spi.Observation observation() {
+        return observation;
+    }
+
+    KernelObservation observationImpl() {
         return observation;
     }
 

@@ -10,6 +10,7 @@ import hotcode.runtime.impl.process.ProcessTable;
 import hotcode.runtime.impl.upgrade.CodeServerImpl;
 import hotcode.runtime.impl.upgrade.UpgradeOutcome;
 import hotcode.runtime.spi.Observation;
+import hotcode.runtime.spi.ProcessQuery;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -34,12 +35,51 @@ final class KernelObservation implements Observation, CodeServerImpl.Listener {
     private final ArrayDeque<CodeEvent> timeline = new ArrayDeque<>(); // guarded by itself
     private long seq; // guarded by timeline
     private volatile long lastTotals;
+    private final NodeObservation nodes;
 
-    KernelObservation(ProcessTable processes, DeadLetterOffice deadLetters) {
+    KernelObservation(Kernel kernel, ProcessTable processes, DeadLetterOffice deadLetters) {
         this.processes = processes;
         this.deadLetters = deadLetters;
         this.sampler = new ProcessSampler(processes);
+        this.nodes = new NodeObservation(kernel, this);
     }
+
+    /** Both ends of the observer's requests to other nodes. */
+    NodeObservation nodes() {
+        return nodes;
+    }
+
+    // ------------------------------------------------------------------ other nodes: NodeObservation
+
+    @Override
+    public String node() {
+        return nodes.nodeName();
+    }
+
+    @Override
+    public List<NodeRow> nodes(long timeoutMillis) {
+        return nodes.nodes(timeoutMillis);
+    }
+
+    @Override
+    public ProcessQuery.Result query(String node, ProcessQuery q, long timeoutMillis) {
+        return nodes.query(node, q, MAILBOX_CAP, timeoutMillis);
+    }
+
+    @Override
+    public ProcessReport process(String node, long id, int messages, int termChars, long timeoutMillis) {
+        return nodes.process(node, id, messages, termChars, timeoutMillis);
+    }
+
+    @Override
+    public Outcome kill(String node, long id, long timeoutMillis) {
+        return nodes.kill(node, id, timeoutMillis);
+    }
+
+    /** A remote table counts mailboxes as far as the observer does its own (hotcode.observer's Observer). */
+    static final int MAILBOX_CAP = 1_000_000;
+
+    // ------------------------------------------------------------------ this node
 
     @Override
     public List<ProcessRow> processes(int mailboxCap, Set<Column> columns) {

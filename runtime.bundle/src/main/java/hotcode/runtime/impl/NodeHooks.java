@@ -175,6 +175,9 @@ public final class NodeHooks implements LocalNode {
 
     @Override
     public Object serve(String request, java.util.List<Object> args) {
+        if (request.startsWith("observer.")) { // the Web Console page of another node (impl.NodeObservation)
+            return kernel.observationImpl().nodes().serve(request, args);
+        }
         return hotcode.runtime.impl.shell.Inspect.neutral(switch (request) {
             case "ps" -> hotcode.runtime.impl.shell.Inspect.ps(kernel.processes(), kernel.monitor(),
                     args.size() == 1 && Boolean.TRUE.equals(args.get(0)));
@@ -189,8 +192,8 @@ public final class NodeHooks implements LocalNode {
                 }
                 yield hotcode.runtime.impl.shell.Inspect.info(kernel.processes().info(p));
             }
-            default -> throw new HotcodeException("node " + kernel.nodeName() + " answers ps, info and modules, not "
-                    + request);
+            default -> throw new HotcodeException("node " + kernel.nodeName() + " answers ps, info, modules and the"
+                    + " observer's " + NodeObservation.REQUESTS + ", not " + request);
         });
     }
 }

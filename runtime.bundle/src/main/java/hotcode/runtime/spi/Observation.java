@@ -118,4 +118,107 @@ public interface Observation {
 
     /** Code events numbered above {@code afterSeq}, oldest first (the latest few hundred are kept). */
     List<CodeEvent> codeEvents(long afterSeq);
+
+    // ------------------------------------------------------------------ the process table as a page
+
+    /**
+     * One page of the process table as {@code q} asks: every process read for the columns {@code q} filters and sorts
+     * by, then the page's rows read whole (a row whose process exited between the two reads says {@code exited}).
+     */
+    default ProcessQuery.Result query(ProcessQuery q, int mailboxCap) {
+        ProcessQuery.Result r = q.run(processes(mailboxCap, q.columns()));
+        List<ProcessRow> page = new java.util.ArrayList<>(r.rows().size());
+        for (ProcessRow partial : r.rows()) {
+            ProcessRow whole = row(partial.id(), mailboxCap);
+            page.add(whole != null ? whole
+                    : new ProcessRow(partial.id(), null, null, null, false, 0, "exited", null, false));
+        }
+        return new ProcessQuery.Result(page, r.total(), r.matched(), r.page(), r.pages());
+    }
+
+    // ------------------------------------------------------------------ other nodes (the cluster bundle's transport)
+
+    /** The name of a runtime that is no node of a cluster (no cluster bundle, or none configured), as Erlang's. */
+    String NO_NODE = "nonode@nohost";
+
+    /**
+     * A node of the cluster as {@code hotcode:nodes} lists it.
+     *
+     * @param index       the {@code N} this node gave it (the {@code N} of its pids {@code <N.id.0>}); 0 for this node
+     * @param incarnation its incarnation (new at every start of the node), or 0 where the transport does not say
+     * @param address     its address in the cluster, or null where the transport does not say
+     * @param connected   whether it is a member now (an earlier incarnation of a restarted node is not)
+     * @param modules     its modules with their current versions as it answered now; when it did not answer, as it
+     *                    last announced them if the transport knows, else null
+     * @param problem     null when it answered; else why not (it did not answer in time, is not connected)
+     */
+    record NodeRow(int index, String node, long incarnation, String address, boolean self, boolean connected,
+                   Map<String, String> modules, String problem) {
+    }
+
+    /**
+     * This runtime's node name ({@link #NO_NODE} without a cluster). A method of the observation, not only of the API,
+     * so that the observer can tell the nodes apart without a cluster bundle of its own.
+     */
+    default String node() {
+        return NO_NODE;
+    }
+
+    /**
+     * The nodes of the cluster, this one first, each with its modules' current versions (asked of every connected
+     * node at once, each waiting at most {@code timeoutMillis}: a node that does not answer has a {@code problem}
+     * naming it, the others are listed all the same). Empty when this runtime is no node of a cluster.
+     */
+    default List<NodeRow> nodes(long timeoutMillis) {
+        return List.of();
+    }
+
+    /**
+     * {@link #query(ProcessQuery, int)} answered by {@code node}: filtered, sorted and paged there, only the page
+     * crossing the network. This node's name answers locally. Throws a {@code HotcodeException} naming the node when it
+     * is not connected (or this runtime is no node), does not answer within {@code timeoutMillis}, or fails.
+     */
+    default ProcessQuery.Result query(String node, ProcessQuery q, long timeoutMillis) {
+        throw notConnected(node);
+    }
+
+    /**
+     * A process of another node as its page shows it, every value made text on that node (so no class of that node's
+     * modules has to cross): pids as that node prints them ({@code <0.N.0>} for its own).
+     *
+     * @param gone     null for a live process; else why there is none (it has exited, or that node never spawned
+     *                 it), and every other field is empty
+     * @param messages the first messages in its mailbox, oldest first, as terms cut at the length asked
+     * @param state    a server's state as a term, or null (no server, or {@code stateError} says why not)
+     */
+    record ProcessReport(String node, String gone, ProcessRow row, boolean trapExit, List<String> frames, List<String> links,
+                         List<String> monitors, List<String> monitoredBy, List<String> messages, String state,
+                         String stateError) {
+    }
+
+    /**
+     * Process {@code id} of {@code node}, with the first {@code messages} messages of its mailbox cut at
+     * {@code termChars} characters each (its {@code gone} says why when it is not alive there). Fails as
+     * {@link #query(String, ProcessQuery, long)} does.
+     */
+    default ProcessReport process(String node, long id, int messages, int termChars, long timeoutMillis) {
+        throw notConnected(node);
+    }
+
+    /**
+     * What happened to an action on another node's process: {@code ok} false when the process was not alive there
+     * ({@code message} says whether it exited or never was).
+     */
+    record Outcome(boolean ok, String message) {
+    }
+
+    /** Sends {@code kill} to process {@code id} of {@code node} ({@code exit(Pid, kill)} there). */
+    default Outcome kill(String node, long id, long timeoutMillis) {
+        throw notConnected(node);
+    }
+
+    private static hotcode.runtime.api.HotcodeException notConnected(String node) {
+        return new hotcode.runtime.api.HotcodeException("node " + node + " is not connected: this runtime is no node"
+                + " of a cluster (" + NO_NODE + "; the hotcode.cluster bundle is not running or not configured)");
+    }
 }

@@ -63,4 +63,37 @@ public interface NodeTransport {
      * not answer in time, leaves meanwhile, or fails the request (its error is in the message).
      */
     Object call(String node, String request, java.util.List<Object> args, long timeoutMillis);
+
+    /**
+     * A node as {@code hotcode:nodes} lists it (the observer's Nodes view shows the same).
+     *
+     * @param index       the {@code N} of its pids {@code <N.id.0>} here; 0 for this node
+     * @param incarnation its incarnation, or 0 when unknown
+     * @param address     its address in the cluster, or null when unknown
+     * @param connected   whether it is a member now
+     * @param modules     its modules' current versions as it last announced them, or null when unknown (the runtime
+     *                    then asks it)
+     */
+    record NodeInfo(int index, String node, long incarnation, String address, boolean self, boolean connected,
+                    java.util.Map<String, String> modules) {
+    }
+
+    /**
+     * This node and every node it has numbered (connected or not, in the order of their numbers). The default reads
+     * what this interface already says: the numbers from {@link #pid(int, long)} (1, 2, ... up to the first without a
+     * node) and {@link #connected}; a transport that knows incarnations, addresses and announced versions of every
+     * node (this node's too) should override it.
+     */
+    default List<NodeInfo> nodeInfo() {
+        List<NodeInfo> out = new java.util.ArrayList<>();
+        out.add(new NodeInfo(0, node(), 0, null, true, true, null));
+        for (int i = 1; i < 100_000; i++) {
+            RemotePid p = pid(i, 0);
+            if (p == null) {
+                break;
+            }
+            out.add(new NodeInfo(i, p.node(), p.incarnation(), null, false, connected(p), null));
+        }
+        return out;
+    }
 }

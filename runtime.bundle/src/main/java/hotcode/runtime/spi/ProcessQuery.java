@@ -1,4 +1,4 @@
-package hotcode.observer;
+package hotcode.runtime.spi;
 
 import hotcode.runtime.spi.Observation.Column;
 import hotcode.runtime.spi.Observation.ProcessRow;
@@ -20,16 +20,20 @@ import java.util.function.Predicate;
  * case-insensitive substring (no pattern syntax: {@code .*}, {@code %} or {@code <} are just characters); the mailbox
  * filter is a number, meaning "at least that many", and the old-code filter is {@code yes} or {@code no}.
  *
+ * <p>It lives in the runtime, not in the observer, so that another node answers it the same way: the observer's table
+ * of a remote node is filtered, sorted and paged on that node ({@link Observation#query(String, ProcessQuery, long)}),
+ * and only the page crosses the network.
+ *
  * @param filters column to filter text; only the known columns count, blank texts are ignored
  * @param sort    the column to sort by ({@link #COLUMNS}); anything else sorts by pid
  * @param page    from 0
  * @param size    rows per page, 1 to {@link #MAX_SIZE}
  */
-record ProcessQuery(Map<String, String> filters, String sort, boolean descending, int page, int size) {
-    static final List<String> COLUMNS = List.of("pid", "name", "module", "version", "old", "mailbox", "status", "function");
-    static final int MAX_SIZE = 500;
+public record ProcessQuery(Map<String, String> filters, String sort, boolean descending, int page, int size) {
+    public static final List<String> COLUMNS = List.of("pid", "name", "module", "version", "old", "mailbox", "status", "function");
+    public static final int MAX_SIZE = 500;
 
-    ProcessQuery {
+    public ProcessQuery {
         Map<String, String> known = new LinkedHashMap<>();
         if (filters != null) {
             filters.forEach((k, v) -> {
@@ -45,7 +49,7 @@ record ProcessQuery(Map<String, String> filters, String sort, boolean descending
     }
 
     /** The columns the query reads for every process: those it filters or sorts by (the page's rows are read whole). */
-    Set<Column> columns() {
+    public Set<Column> columns() {
         Set<Column> out = EnumSet.noneOf(Column.class);
         List<String> used = new ArrayList<>(filters.keySet());
         used.add(sort);
@@ -66,10 +70,11 @@ record ProcessQuery(Map<String, String> filters, String sort, boolean descending
     }
 
     /** One page of the answer: the rows, and how many processes there are and how many match. */
-    record Result(List<ProcessRow> rows, int total, int matched, int page, int pages) {
+    public record Result(List<ProcessRow> rows, int total, int matched, int page, int pages) {
     }
 
-    Result run(List<ProcessRow> all) {
+    /** This query over {@code all}: the page of matching rows in order, and how many there are and match. */
+    public Result run(List<ProcessRow> all) {
         Predicate<ProcessRow> match = r -> true;
         for (Map.Entry<String, String> f : filters.entrySet()) {
             match = match.and(filter(f.getKey(), f.getValue()));
