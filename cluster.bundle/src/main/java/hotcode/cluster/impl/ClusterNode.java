@@ -184,13 +184,14 @@ public final class ClusterNode implements NodeTransport, Receiver, AutoCloseable
             local.send(to.id(), message);
             return;
         }
+        Pid from = local.self(); // the sender travels with the message: dead letters at either end name it
         if (to.node().equals(name)) { // a previous incarnation of this node: that process is gone for good
-            local.deadLetter(to, message, Hotcode.NOPROC);
+            local.deadLetter(to, message, Hotcode.NOPROC, from);
             return;
         }
         Peer p = membership.peer(to.node());
         if (p == null || p.incarnation != to.incarnation()) {
-            local.deadLetter(to, message, NOCONNECTION);
+            local.deadLetter(to, message, NOCONNECTION, from);
             return;
         }
         byte[] value;
@@ -198,10 +199,10 @@ public final class ClusterNode implements NodeTransport, Receiver, AutoCloseable
             value = frames.encode(message);
         } catch (IncompatibleValueException e) {
             LOG.log(System.Logger.Level.WARNING, "message to " + to + " on node " + to.node() + " not sent: " + e.getMessage());
-            local.deadLetter(to, message, INCOMPATIBLE);
+            local.deadLetter(to, message, INCOMPATIBLE, from);
             return;
         }
-        sessions.sendValue(p, to, message, value);
+        sessions.sendValue(p, to, from, message, value);
     }
 
     @Override
@@ -334,7 +335,7 @@ public final class ClusterNode implements NodeTransport, Receiver, AutoCloseable
                 return;
             }
             switch (type) {
-                case Frames.MSG -> sessions.onMessage(p, in);
+                case Frames.MSG -> sessions.onMessage(p, in, bytes, offset, offset + length);
                 case Frames.ACK -> sessions.onAck(p, in.readLong(), in.readLong());
                 case Frames.EXIT -> links.onExit(p, in);
                 case Frames.LINK -> links.onLink(p, in);
@@ -446,7 +447,7 @@ public final class ClusterNode implements NodeTransport, Receiver, AutoCloseable
 
     /** Tests: an encoded message to {@code to} on {@code p}, as {@link #send} sends it. */
     void sendValue(Peer p, RemotePid to, Object message, byte[] value) {
-        sessions.sendValue(p, to, message, value);
+        sessions.sendValue(p, to, null, message, value);
     }
 
     /** Tests: a frame to {@code p} in the pair's queue. */
@@ -456,7 +457,7 @@ public final class ClusterNode implements NodeTransport, Receiver, AutoCloseable
 
     /** Tests: a message frame of any session and number. */
     byte[] msgFrame(Peer to, long epoch, long seq, long target, byte[] value) {
-        return frames.msgFrame(to, epoch, seq, target, value);
+        return frames.msgFrame(to, epoch, seq, target, 0, value);
     }
 
     /** Leaves the cluster: the other nodes see this one go; links and monitors to them fire noconnection here. */

@@ -15,7 +15,8 @@ import java.util.List;
  * {@link Codec}. One place for the frame types, so that a new protocol takes a number nobody else uses.
  */
 final class Frames {
-    static final byte MAGIC = 0x48, VERSION = 1;
+    /** Version 2: a message frame carries its sender's process number (version 1 did not). */
+    static final byte MAGIC = 0x48, VERSION = 2;
     /** {@link Membership}. */
     static final byte HELLO = 1;
     /** {@link Sessions}: messages, their acknowledgements, several frames in one JGroups message. */
@@ -32,6 +33,8 @@ final class Frames {
     static final byte CLOAD_MODULE = 22;
     /** The header's length: magic, version, type, two incarnations. */
     static final int HEADER = 19;
+    /** Where a message frame's value starts: after the header, epoch, number, receiver and sender. */
+    static final int MSG_VALUE = HEADER + 32;
 
     private final long incarnation;
     final Codec codec;
@@ -65,11 +68,13 @@ final class Frames {
         }
     }
 
-    byte[] msgFrame(Peer to, long epoch, long seq, long target, byte[] value) {
+    /** A message: the pair's session and number, the receiving process, the sending one (0: none), the value. */
+    byte[] msgFrame(Peer to, long epoch, long seq, long target, long from, byte[] value) {
         return frame(MSG, to, out -> {
             out.writeLong(epoch);
             out.writeLong(seq);
             out.writeLong(target);
+            out.writeLong(from);
             out.write(value);
         });
     }

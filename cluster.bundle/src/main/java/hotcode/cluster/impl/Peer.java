@@ -1,5 +1,6 @@
 package hotcode.cluster.impl;
 
+import hotcode.runtime.api.Pid;
 import hotcode.runtime.spi.node.RemotePid;
 import org.jgroups.Address;
 
@@ -58,7 +59,10 @@ final class Peer {
         return pid.node().equals(name) && pid.incarnation() == incarnation;
     }
 
-    /** A message sent to the member and not yet acknowledged (or not yet handed to JGroups). */
-    record Pending(long seq, RemotePid to, Object message) {
+    /**
+     * A message sent to the member and not yet acknowledged (or not yet handed to JGroups), with its sender (null:
+     * none), whom a dead letter {@code noconnection} names.
+     */
+    record Pending(long seq, RemotePid to, Pid from, Object message) {
     }
 }

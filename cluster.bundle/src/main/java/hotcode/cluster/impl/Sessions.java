@@ -1,6 +1,5 @@
 package hotcode.cluster.impl;
 
-import hotcode.runtime.api.IncompatibleValueException;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.spi.node.LocalNode;
 import hotcode.runtime.spi.node.RemotePid;
@@ -82,20 +81,20 @@ final class Sessions {
 
     // ------------------------------------------------------------------ sending
 
-    /** Sends an encoded message to {@code to} on {@code p}, numbered in the pair's sequence. */
-    void sendValue(Peer p, RemotePid to, Object message, byte[] value) {
+    /** Sends an encoded message from {@code from} (null: none) to {@code to} on {@code p}, numbered in the pair's sequence. */
+    void sendValue(Peer p, RemotePid to, Pid from, Object message, byte[] value) {
         boolean flushHere;
         boolean streaming = false;
         synchronized (p) { // one sequence per pair, queued in that order
             if (p.gone) {
-                local.deadLetter(to, message, NOCONNECTION);
+                local.deadLetter(to, message, NOCONNECTION, from);
                 return;
             }
             long seq = ++p.nextSeq;
-            Peer.Pending m = new Peer.Pending(seq, to, message);
+            Peer.Pending m = new Peer.Pending(seq, to, from, message);
             p.unacked.add(m);
             p.outboxMessages.add(m);
-            flushHere = enqueue(p, frames.msgFrame(p, p.epoch, seq, to.id(), value), true);
+            flushHere = enqueue(p, frames.msgFrame(p, p.epoch, seq, to.id(), from == null ? 0 : from.id(), value), true);
             if (flushHere) {
                 streaming = System.nanoTime() - p.lastFlushEnd < STREAM_NANOS;
             }
@@ -175,7 +174,7 @@ final class Sessions {
                     p.unacked.removeAll(messages);
                 }
                 for (Peer.Pending m : messages) {
-                    local.deadLetter(m.to(), m.message(), NOCONNECTION);
+                    local.deadLetter(m.to(), m.message(), NOCONNECTION, m.from());
                 }
             }
         }
@@ -209,10 +208,19 @@ final class Sessions {
 
     // ------------------------------------------------------------------ receiving
 
-    void onMessage(Peer p, DataInput in) throws IOException {
+    /**
+     * A message frame from {@code p}; {@code in} is at its body, which is {@code bytes[start..end)} ({@code start} at
+     * the header). Delivered, once and in order, means put in the receiving process's mailbox, still encoded
+     * ({@link EncodedMessage}): it is decoded at that process's receive.
+     */
+    void onMessage(Peer p, DataInput in, byte[] bytes, int start, int end) throws IOException {
         long epoch = in.readLong();
         long seq = in.readLong();
         long target = in.readLong();
+        long from = in.readLong();
+        if (start + Frames.MSG_VALUE > end) {
+            throw new IOException("a message frame without a value");
+        }
         boolean ackNow;
         synchronized (p.in) {
             if (epoch != p.inEpoch) {
@@ -243,28 +251,33 @@ final class Sessions {
             p.deliveredSeq = seq;
             ackNow = ++p.sinceAck >= ACK_EVERY;
             // delivered inside the lock: two JGroups threads never reorder one sender's messages
-            deliverDecoded(p, target, in);
+            delivered.incrementAndGet();
+            local.send(target, new EncodedMessage(this, p, from, target,
+                    java.util.Arrays.copyOfRange(bytes, start + Frames.MSG_VALUE, end)));
         }
         if (ackNow) {
             sendAck(p);
         }
     }
 
-    private void deliverDecoded(Peer p, long target, DataInput in) throws IOException {
-        Object message;
-        try {
-            message = frames.codec.read(in);
-        } catch (IncompatibleValueException e) {
-            LOG.log(System.Logger.Level.WARNING, "message from node " + p.name + " to <0." + target + ".0> refused: "
-                    + e.getMessage());
-            Pid to = local.pid(target);
-            local.deadLetter(to != null ? to : new RemotePid(name, incarnation, target, 0),
-                    "<unreadable value from node " + p.name + ": " + e.getMessage() + ">", INCOMPATIBLE);
-            delivered.incrementAndGet(); // accounted for (a dead letter here)
-            return;
+    Codec codec() {
+        return frames.codec;
+    }
+
+    /**
+     * A message's value that the receiving process's node cannot read, found at its receive ({@link EncodedMessage}):
+     * a dead letter {@code incompatible} there, naming its sender, as a value of another version is refused locally;
+     * the receive goes on with the next message. {@code malformed}: not even a value in the neutral form (counted).
+     */
+    void refusedAtReceive(EncodedMessage m, String why, boolean malformedValue) {
+        if (malformedValue) {
+            malformed.incrementAndGet();
         }
-        delivered.incrementAndGet();
-        local.send(target, message);
+        LOG.log(System.Logger.Level.WARNING, "message from node " + m.peer.name + " to <0." + m.target + ".0> refused"
+                + " at its receive: " + why);
+        Pid to = local.pid(m.target);
+        local.deadLetter(to != null ? to : new RemotePid(name, incarnation, m.target, 0),
+                "<unreadable value from node " + m.peer.name + ": " + why + ">", INCOMPATIBLE, m.from());
     }
 
     void onAck(Peer p, long epoch, long upTo) {
@@ -321,7 +334,7 @@ final class Sessions {
             p.unacked.removeIf(unsent::contains);
             doubt = p.unacked.size();
             for (Peer.Pending m : unsent) {
-                local.deadLetter(m.to(), m.message(), NOCONNECTION);
+                local.deadLetter(m.to(), m.message(), NOCONNECTION, m.from());
             }
             java.util.function.BiConsumer<Pid, Object> listener = inDoubtListener;
             for (Peer.Pending m : p.unacked) {
