@@ -194,15 +194,12 @@ public final class ClusterNode implements NodeTransport, Receiver, AutoCloseable
             local.deadLetter(to, message, NOCONNECTION, from);
             return;
         }
-        byte[] value;
         try {
-            value = frames.encode(message);
+            sessions.send(p, to, from, message);
         } catch (IncompatibleValueException e) {
             LOG.log(System.Logger.Level.WARNING, "message to " + to + " on node " + to.node() + " not sent: " + e.getMessage());
             local.deadLetter(to, message, INCOMPATIBLE, from);
-            return;
         }
-        sessions.sendValue(p, to, from, message, value);
     }
 
     @Override

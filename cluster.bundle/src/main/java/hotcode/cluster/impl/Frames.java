@@ -6,7 +6,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataOutput;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.util.List;
 
 /**
  * The wire format between two nodes: every frame starts with a 19-byte header (magic, version, type, the sender's
@@ -71,22 +70,34 @@ final class Frames {
     /** A message: the pair's session and number, the receiving process, the sending one (0: none), the value. */
     byte[] msgFrame(Peer to, long epoch, long seq, long target, long from, byte[] value) {
         return frame(MSG, to, out -> {
-            out.writeLong(epoch);
-            out.writeLong(seq);
-            out.writeLong(target);
-            out.writeLong(from);
+            writeMsgFields(out, epoch, seq, target, from);
             out.write(value);
         });
     }
 
-    byte[] batch(Peer p, List<byte[]> frames) {
-        return frame(BATCH, p, out -> {
-            out.writeInt(frames.size());
-            for (byte[] f : frames) {
-                out.writeInt(f.length);
-                out.write(f);
-            }
-        });
+    /** A message frame's header and fields, before its value ({@link #msgFrame}, {@link Sessions#sendMessage}). */
+    void msgHeader(DataOutput out, Peer to, long epoch, long seq, long target, long from) throws IOException {
+        header(out, MSG, to.incarnation);
+        writeMsgFields(out, epoch, seq, target, from);
+    }
+
+    private static void writeMsgFields(DataOutput out, long epoch, long seq, long target, long from) throws IOException {
+        out.writeLong(epoch);
+        out.writeLong(seq);
+        out.writeLong(target);
+        out.writeLong(from);
+    }
+
+    /** An empty batch to {@code p}: its header and a count written when it is sent ({@link FrameBuffer#sealed}). */
+    FrameBuffer newBatch(Peer p, int capacity) {
+        FrameBuffer b = new FrameBuffer(capacity);
+        try {
+            header(b.out, BATCH, p.incarnation);
+            b.out.writeInt(0);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot write a frame to memory", e);
+        }
+        return b;
     }
 
     byte[] encode(Object message) {

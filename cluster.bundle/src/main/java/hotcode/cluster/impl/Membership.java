@@ -232,8 +232,7 @@ final class Membership {
         synchronized (p) {
             // it may have missed our hello (it said hello first): queued first, before anything another thread
             // sends it once the peer is published, since it refuses frames from a node that has not said hello
-            p.outbox.add(helloFrame());
-            p.flushing = true;
+            node.sessions.queueFirst(p, helloFrame());
         }
         peers.put(src, p);
         byName.put(peerName, p);

@@ -29,10 +29,12 @@ final class Peer {
     long nextSeq;
     final ArrayDeque<Pending> unacked = new ArrayDeque<>();
     boolean gone;
-    /** Frames not yet handed to JGroups, in order, and the messages among them; one thread flushes at a time. */
-    List<byte[]> outbox = new ArrayList<>();
+    /**
+     * Frames not yet handed to JGroups, in order, already laid out as one batch (null until {@link Sessions} first
+     * queues one), and the messages among them; one thread flushes at a time.
+     */
+    FrameBuffer outbox;
     List<Pending> outboxMessages = new ArrayList<>();
-    int outboxBytes;
     boolean flushing;
     /** When the last flush found the queue empty ({@link System#nanoTime}): a send soon after is a stream. */
     long lastFlushEnd = Long.MIN_VALUE / 2;

@@ -81,8 +81,23 @@ final class Sessions {
 
     // ------------------------------------------------------------------ sending
 
-    /** Sends an encoded message from {@code from} (null: none) to {@code to} on {@code p}, numbered in the pair's sequence. */
+    /**
+     * Sends {@code message} from {@code from} (null: none) to {@code to} on {@code p}, numbered in the pair's sequence:
+     * encoded straight into the pair's batch ({@link FrameBuffer}), so its bytes are written once. Throws
+     * {@link hotcode.runtime.api.IncompatibleValueException}, nothing queued and no number taken, for a value that
+     * has no neutral form (the caller counts the dead letter).
+     */
+    void send(Peer p, RemotePid to, Pid from, Object message) {
+        sendMessage(p, to, from, message, null);
+    }
+
+    /** Tests: a message whose value is {@code value}, already encoded. */
     void sendValue(Peer p, RemotePid to, Pid from, Object message, byte[] value) {
+        sendMessage(p, to, from, message, value);
+    }
+
+    /** {@link #send(Peer, RemotePid, Pid, Object)}; {@code value} not null: the value already encoded. */
+    private void sendMessage(Peer p, RemotePid to, Pid from, Object message, byte[] value) {
         boolean flushHere;
         boolean streaming = false;
         synchronized (p) { // one sequence per pair, queued in that order
@@ -90,11 +105,32 @@ final class Sessions {
                 local.deadLetter(to, message, NOCONNECTION, from);
                 return;
             }
-            long seq = ++p.nextSeq;
+            waitForRoom(p);
+            FrameBuffer b = outbox(p);
+            int mark = b.size();
+            long seq = p.nextSeq + 1;
+            try {
+                b.out.writeInt(0); // the frame's length, written below
+                frames.msgHeader(b.out, p, p.epoch, seq, to.id(), from == null ? 0 : from.id());
+                if (value != null) {
+                    b.out.write(value);
+                } else {
+                    frames.codec.write(b.out, message);
+                }
+            } catch (IOException e) {
+                b.truncate(mark);
+                throw new IllegalStateException("cannot write a frame to memory", e);
+            } catch (RuntimeException e) { // no neutral form (IncompatibleValueException): as if never sent
+                b.truncate(mark);
+                throw e;
+            }
+            b.putInt(mark, b.size() - mark - 4);
+            b.frames++;
+            p.nextSeq = seq;
             Peer.Pending m = new Peer.Pending(seq, to, from, message);
             p.unacked.add(m);
             p.outboxMessages.add(m);
-            flushHere = enqueue(p, frames.msgFrame(p, p.epoch, seq, to.id(), from == null ? 0 : from.id(), value), true);
+            flushHere = claimFlush(p);
             if (flushHere) {
                 streaming = System.nanoTime() - p.lastFlushEnd < STREAM_NANOS;
             }
@@ -112,15 +148,15 @@ final class Sessions {
     }
 
     /**
-     * Queues {@code frame} for {@code p} (the caller holds {@code p}'s lock); true when the caller is to flush. Every
-     * frame to a member goes through this queue, so messages and signals (links, exits, monitors) keep their order
-     * between two nodes, as Erlang keeps the order of signals between two processes. A sender that finds the queue
-     * full (a flusher is busy and 4 MB wait) waits for it: the back-pressure a fast sender needs. Only a process
-     * sending a message waits ({@code mayWait}); acknowledgements and signals, which JGroups' own threads send while
-     * they deliver, never do: two nodes sending hard to each other must not wait for each other's delivery threads.
+     * A sending process that finds the pair's queue full (a flusher is busy and 4 MB wait) waits for it (the caller
+     * holds {@code p}'s lock): the back-pressure a fast sender needs. Every frame to a member goes through this
+     * queue, so messages and signals (links, exits, monitors) keep their order between two nodes, as Erlang keeps the
+     * order of signals between two processes. Only a process sending a message waits; acknowledgements and signals,
+     * which JGroups' own threads send while they deliver, never do: two nodes sending hard to each other must not
+     * wait for each other's delivery threads.
      */
-    private boolean enqueue(Peer p, byte[] frame, boolean mayWait) {
-        while (mayWait && p.flushing && p.outboxBytes > MAX_OUTBOX_BYTES && !p.gone) {
+    private void waitForRoom(Peer p) {
+        while (p.flushing && p.outbox != null && p.outbox.size() > MAX_OUTBOX_BYTES && !p.gone) {
             try {
                 p.wait(100);
             } catch (InterruptedException e) {
@@ -128,8 +164,31 @@ final class Sessions {
                 break;
             }
         }
-        p.outbox.add(frame);
-        p.outboxBytes += frame.length;
+    }
+
+    /** The pair's batch being filled (the caller holds {@code p}'s lock). */
+    private FrameBuffer outbox(Peer p) {
+        FrameBuffer b = p.outbox;
+        if (b == null) {
+            b = p.outbox = frames.newBatch(p, 256);
+        }
+        return b;
+    }
+
+    /** Queues a whole frame (the caller holds {@code p}'s lock). */
+    private void append(Peer p, byte[] frame) {
+        FrameBuffer b = outbox(p);
+        try {
+            b.out.writeInt(frame.length);
+            b.out.write(frame);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot write a frame to memory", e);
+        }
+        b.frames++;
+    }
+
+    /** True when the caller is to flush (nobody flushes {@code p} yet); the caller holds {@code p}'s lock. */
+    private static boolean claimFlush(Peer p) {
         if (p.flushing) {
             return false;
         }
@@ -138,17 +197,27 @@ final class Sessions {
     }
 
     /**
-     * Hands what is queued for {@code p} to JGroups, several frames in one message when several are queued (what
-     * accumulated while the last one was being sent): the first sender to find the queue idle flushes, the others
-     * only queue. After a few rounds the flusher hands over to a pool thread, so a sending process is not kept
-     * flushing for others for long.
+     * Queues {@code frame} first for a member just met, before anything another thread sends it once it is published
+     * (its hello: it refuses frames from a node that has not said hello); the caller flushes it ({@link #flushLater}).
+     */
+    void queueFirst(Peer p, byte[] frame) {
+        synchronized (p) {
+            append(p, frame);
+            p.flushing = true;
+        }
+    }
+
+    /**
+     * Hands what is queued for {@code p} to JGroups, all of it in one message (what accumulated while the last one
+     * was being sent): the first sender to find the queue idle flushes, the others only queue. After a few rounds the
+     * flusher hands over to a pool thread, so a sending process is not kept flushing for others for long.
      */
     private void flush(Peer p) {
         for (int round = 0; ; round++) {
-            List<byte[]> queued;
+            FrameBuffer queued;
             List<Peer.Pending> messages;
             synchronized (p) {
-                if (p.outbox.isEmpty()) {
+                if (p.outbox == null || p.outbox.empty()) {
                     p.flushing = false;
                     p.lastFlushEnd = System.nanoTime();
                     p.notifyAll();
@@ -160,15 +229,15 @@ final class Sessions {
                 }
                 queued = p.outbox;
                 messages = p.outboxMessages;
-                p.outbox = new ArrayList<>();
+                // the next batch starts as big as this one was (a stream fills it again), within reason
+                p.outbox = frames.newBatch(p, Math.min(queued.size(), 64 << 10));
                 p.outboxMessages = new ArrayList<>();
-                p.outboxBytes = 0;
                 p.notifyAll();
             }
             try {
-                channel.send(new BytesMessage(p.address, queued.size() == 1 ? queued.get(0) : frames.batch(p, queued)));
+                channel.send(new BytesMessage(p.address, queued.sealed(), 0, queued.size()));
             } catch (Exception e) {
-                LOG.log(System.Logger.Level.WARNING, "node " + name + ": " + queued.size() + " frame(s) to " + p.name
+                LOG.log(System.Logger.Level.WARNING, "node " + name + ": " + queued.frames + " frame(s) to " + p.name
                         + " not sent: " + e);
                 synchronized (p) {
                     p.unacked.removeAll(messages);
@@ -180,14 +249,15 @@ final class Sessions {
         }
     }
 
-    /** Sends a frame to {@code p} after everything queued for it before (see {@link #enqueue}). */
+    /** Sends a frame to {@code p} after everything queued for it before (see {@link #waitForRoom}). */
     void send(Peer p, byte[] frame) {
         boolean flushHere;
         synchronized (p) {
             if (p.gone) {
                 return; // its links and monitors have fired noconnection already
             }
-            flushHere = enqueue(p, frame, false);
+            append(p, frame);
+            flushHere = claimFlush(p);
         }
         if (flushHere) {
             // not inline: signals and acknowledgements are mostly sent by JGroups' reader thread, which delivers
@@ -347,9 +417,8 @@ final class Sessions {
                 }
             }
             p.unacked.clear();
-            p.outbox.clear();
+            p.outbox = null;
             p.outboxMessages.clear();
-            p.outboxBytes = 0;
             p.notifyAll();
         }
         inDoubt.addAndGet(doubt);
