@@ -101,11 +101,11 @@ final class Sessions {
         boolean flushHere;
         boolean streaming = false;
         synchronized (p) { // one sequence per pair, queued in that order
-            if (p.gone) {
+            waitForRoom(p);
+            if (p.gone) { // checked after the wait too: the member may go while a sender waits for room
                 local.deadLetter(to, message, NOCONNECTION, from);
                 return;
             }
-            waitForRoom(p);
             FrameBuffer b = outbox(p);
             int mark = b.size();
             long seq = p.nextSeq + 1;
