@@ -123,7 +123,7 @@ public final class ClusterActivator implements BundleActivator {
                 startedWith = l;
                 node = ClusterNode.start(l, c, lossInjection);
                 if (lossInjection) {
-                    node.inDoubtListener = (to, m) -> inDoubt.add(m);
+                    node.sessions.inDoubtListener = (to, m) -> inDoubt.add(m);
                 }
             } catch (Exception | LinkageError e) {
                 LOG.log(System.Logger.Level.ERROR, "node " + c.node() + " could not join " + c + ": " + e, e);

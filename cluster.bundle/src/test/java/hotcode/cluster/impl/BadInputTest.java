@@ -60,7 +60,7 @@ public class BadInputTest extends Nodes {
         Pid receiver = b.collector(got);
         Address toB = a.cluster.peer("b").address;
         a.cluster.channel().send(new BytesMessage(toB, new byte[] {1, 2, 3}));
-        a.cluster.channel().send(new BytesMessage(toB, frame(ClusterNode.MAGIC, (byte) 99, ClusterNode.MSG, 0, 0)));
+        a.cluster.channel().send(new BytesMessage(toB, frame(Frames.MAGIC, (byte) 99, Frames.MSG, 0, 0)));
         await("two malformed on b", () -> b.cluster.stats().malformed() == 2);
         // a frame from a's address that claims another incarnation of a, and one addressed to another incarnation of b
         long aInc = a.cluster.incarnation(), bInc = b.cluster.incarnation();
@@ -68,7 +68,7 @@ public class BadInputTest extends Nodes {
         a.cluster.channel().send(new BytesMessage(toB, msg(aInc, bInc + 1, receiver.id())));
         await("two refused on b", () -> b.cluster.stats().refused() == 2);
         // an unknown message type from the right incarnation
-        a.cluster.channel().send(new BytesMessage(toB, frame(ClusterNode.MAGIC, ClusterNode.VERSION, (byte) 77, aInc, bInc)));
+        a.cluster.channel().send(new BytesMessage(toB, frame(Frames.MAGIC, Frames.VERSION, (byte) 77, aInc, bInc)));
         await("three malformed on b", () -> b.cluster.stats().malformed() == 3);
         assertNull(got.poll(50, TimeUnit.MILLISECONDS));
         assertEquals(0, b.kernel.deadLetters().count());
@@ -101,9 +101,9 @@ public class BadInputTest extends Nodes {
     private static byte[] msg(long srcInc, long dstInc, long target) throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
-        out.writeByte(ClusterNode.MAGIC);
-        out.writeByte(ClusterNode.VERSION);
-        out.writeByte(ClusterNode.MSG);
+        out.writeByte(Frames.MAGIC);
+        out.writeByte(Frames.VERSION);
+        out.writeByte(Frames.MSG);
         out.writeLong(srcInc);
         out.writeLong(dstInc);
         out.writeLong(1);

@@ -184,6 +184,10 @@ public class ClusterLoadTest extends Nodes {
             d.deadLetter(to, message, reason);
         }
 
+        public void deadLetter(Pid to, Object message, Atom reason, Pid from) {
+            d.deadLetter(to, message, reason, from);
+        }
+
         public Pid self() {
             return d.self();
         }

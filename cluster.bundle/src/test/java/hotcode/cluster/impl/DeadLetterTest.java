@@ -115,6 +115,29 @@ public class DeadLetterTest extends Nodes {
         assertEquals(0, b.cluster.stats().duplicates());
     }
 
+    /**
+     * A sender waiting for room in a full queue (4 MB queued while a flush is busy) when the member goes: its message
+     * is a dead letter noconnection, not queued into the gone member's session where nothing accounts for it.
+     */
+    @Test
+    public void aMessageWhoseSenderWaitedForRoomWhileItsNodeWentIsADeadLetterNoconnection() throws Exception {
+        Node a = node("a"), b = node("b");
+        connected(a, b);
+        Peer pb = a.cluster.peer("b");
+        synchronized (pb) {
+            pb.flushing = true; // as if a flush were busy: what is queued stays queued
+        }
+        a.cluster.send(pb, new byte[5 << 20]); // a frame, not a message: fills the queue past 4 MB without waiting
+        RemotePid to = b.remote(b.collector(queue()));
+        Thread sender = new Thread(() -> a.cluster.send(to, "late"), "sender");
+        sender.start();
+        await("the sender waits for room", () -> sender.getState() == Thread.State.TIMED_WAITING);
+        a.cluster.nodeDown(pb, "the test says so");
+        sender.join(WAIT_MS);
+        assertEquals(1, a.deadLetters("noconnection"));
+        assertEquals(0, a.cluster.stats().inDoubt());
+    }
+
     static Object receive() {
         return Hotcode.receive();
     }

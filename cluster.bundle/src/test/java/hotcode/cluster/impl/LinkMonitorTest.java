@@ -145,12 +145,6 @@ public class LinkMonitorTest extends Nodes {
     }
 
     private static int linkCount(Node n) {
-        try {
-            var f = ClusterNode.class.getDeclaredField("links");
-            f.setAccessible(true);
-            return ((java.util.Set<?>) f.get(n.cluster)).size();
-        } catch (ReflectiveOperationException e) {
-            throw new AssertionError(e);
-        }
+        return n.cluster.links.linkCount();
     }
 }

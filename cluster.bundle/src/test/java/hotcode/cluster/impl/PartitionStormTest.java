@@ -81,7 +81,7 @@ public class PartitionStormTest extends Nodes {
         for (Node n : all) {
             List<Tuple> l = java.util.Collections.synchronizedList(new ArrayList<>());
             inDoubt.put(n.name, l);
-            n.cluster.inDoubtListener = (to, m) -> l.add((Tuple) m);
+            n.cluster.sessions.inDoubtListener = (to, m) -> l.add((Tuple) m);
         }
         List<String> targets = new ArrayList<>();
         for (Node n : all) {

@@ -78,7 +78,7 @@ public class RemoteSendTest extends Nodes {
     }
 
     private static int unacked(Node n, String to) {
-        ClusterNode.Peer p = n.cluster.peer(to);
+        Peer p = n.cluster.peer(to);
         synchronized (p) {
             return p.unacked.size();
         }
@@ -119,7 +119,7 @@ public class RemoteSendTest extends Nodes {
         a.kernel.send(b.remote(receiver), "one");
         assertEquals("one", next(got));
         // the same sequence number again (as a retransmission after a reconnect would bring it)
-        ClusterNode.Peer pb = a.cluster.peer("b");
+        Peer pb = a.cluster.peer("b");
         byte[] value = {Codec.STRING, 0, 0, 0, 3, 'o', 'n', 'e'};
         a.cluster.send(pb, a.cluster.msgFrame(pb, pb.epoch, 1, receiver.id(), value));
         a.kernel.send(b.remote(receiver), "two");
@@ -136,7 +136,7 @@ public class RemoteSendTest extends Nodes {
         Pid receiver = b.collector(got);
         a.kernel.send(b.remote(receiver), "first session");
         assertEquals("first session", next(got));
-        ClusterNode.Peer pb = a.cluster.peer("b");
+        Peer pb = a.cluster.peer("b");
         long ended = pb.epoch;
         // a new session (as after a partition heals), then a late retransmission of the first session's message 1
         byte[] value = {Codec.STRING, 0, 0, 0, 4, 'l', 'a', 't', 'e'};

@@ -7,7 +7,9 @@ import java.time.Instant;
  * process when it exited (the exit reason, e.g. {@code killed}), or refused by the version that received it.
  *
  * @param from the process that sent it, where the runtime knows it without cost to a send that succeeds: the sending
- *             process of a send or call refused at once ({@code noproc}, {@code noconnection}). Null ("unknown") for a
+ *             process of a send or call refused at once ({@code noproc}, {@code noconnection}), and across nodes the
+ *             sending process of a message refused on the receiving node ({@code noproc}, {@code incompatible}: a
+ *             pid of the other node) or on the sending one ({@code noconnection}). Null ("unknown") for a
  *             message left in a mailbox at exit (a mailbox does not keep senders), one sent from outside any process
  *             (the shell, a plain thread), and every other case.
  */

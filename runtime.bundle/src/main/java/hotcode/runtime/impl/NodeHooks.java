@@ -70,12 +70,22 @@ public final class NodeHooks implements LocalNode {
     @Override
     public void send(long id, Object message) {
         Proc p = kernel.processes().find(id);
+        if (p != null && p.deliver(message)) { // as ProcessTable.send, whose dead letter would not name the sender
+            return;
+        }
+        // never received: the record shows the value, not its encoded form, and names its sender
+        Pid from = null;
+        Object value = message;
+        if (message instanceof hotcode.runtime.spi.node.Encoded e) {
+            from = e.from();
+            value = e.value();
+        }
         if (p != null) {
-            kernel.processes().send(p, message);
-        } else if (!kernel.processes().deadLetterToExited(id, message)) {
+            kernel.deadLetters().record(p, value, NOPROC, from); // it exited just now
+        } else if (!kernel.processes().deadLetterToExited(id, value, from)) {
             // a number this runtime never gave out (a forged or corrupted frame): counted all the same, never dropped
             kernel.deadLetters().record(new hotcode.runtime.spi.node.RemotePid(
-                    kernel.nodeName(), 0, id, 0), message, NOPROC);
+                    kernel.nodeName(), 0, id, 0), value, NOPROC, from);
         }
     }
 
@@ -112,6 +122,11 @@ public final class NodeHooks implements LocalNode {
     @Override
     public void deadLetter(Pid to, Object message, Atom reason) {
         kernel.deadLetters().record(to, message, reason);
+    }
+
+    @Override
+    public void deadLetter(Pid to, Object message, Atom reason, Pid from) {
+        kernel.deadLetters().record(to, message, reason, from);
     }
 
     @Override

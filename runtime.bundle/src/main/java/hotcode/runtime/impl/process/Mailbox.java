@@ -119,6 +119,10 @@ final class Mailbox extends MailboxNode {
             if (h == this) {
                 next = null; // the mailbox stays reachable: its link must not keep every node taken since alive
             }
+            if (message instanceof hotcode.runtime.spi.node.Encoded e
+                    && (message = e.decode()) == hotcode.runtime.spi.node.Encoded.REFUSED) {
+                continue; // from another node, unreadable here: a dead letter incompatible already (Encoded.decode)
+            }
             boolean matched;
             try {
                 matched = matches(patterns, message);

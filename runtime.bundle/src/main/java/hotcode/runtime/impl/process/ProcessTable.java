@@ -155,10 +155,15 @@ public final class ProcessTable {
      * only the number. False, and nothing counted, for a number this runtime has not given out.
      */
     public boolean deadLetterToExited(long id, Object message) {
+        return deadLetterToExited(id, message, null);
+    }
+
+    /** {@link #deadLetterToExited(long, Object)} of a message sent by {@code from} (null: unknown). */
+    public boolean deadLetterToExited(long id, Object message, Pid from) {
         if (id <= 0 || id > ids.get()) {
             return false;
         }
-        deadLetters.record(new ExitedPid(id), message, NOPROC);
+        deadLetters.record(new ExitedPid(id), message, NOPROC, from);
         return true;
     }
 
@@ -258,7 +263,8 @@ public final class ProcessTable {
         live.remove(p);
         names.exited(p);
         for (Object m : undelivered) {
-            deadLetters.record(p, m, reason);
+            // one from another node, never received, is recorded as its value (Encoded: decoded for the record)
+            deadLetters.record(p, m instanceof hotcode.runtime.spi.node.Encoded e ? e.value() : m, reason);
         }
     }
 

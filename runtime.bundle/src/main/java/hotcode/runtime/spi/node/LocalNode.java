@@ -33,7 +33,10 @@ public interface LocalNode {
     /** The live local process numbered {@code id}, or null. */
     Pid pid(long id);
 
-    /** Sends to local process number {@code id}; a dead letter {@code noproc} if it has exited. */
+    /**
+     * Sends to local process number {@code id}; a dead letter {@code noproc} if it has exited, naming the sender of an
+     * {@link Encoded} message ({@link Encoded#from}).
+     */
     void send(long id, Object message);
 
     /**
@@ -45,6 +48,11 @@ public interface LocalNode {
 
     /** Counts {@code message} to {@code to} as a dead letter with {@code reason}. */
     void deadLetter(Pid to, Object message, Atom reason);
+
+    /** {@link #deadLetter(Pid, Object, Atom)} of a message sent by {@code from} (null: unknown). */
+    default void deadLetter(Pid to, Object message, Atom reason, Pid from) {
+        deadLetter(to, message, reason);
+    }
 
     /** The calling process if it is one of this runtime's, else null. */
     Pid self();
