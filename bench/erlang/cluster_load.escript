@@ -1,5 +1,5 @@
 #!/usr/bin/env escript
-%%! -sname hotcode_cload_a -setcookie hotcode_cload -kernel prevent_overlapping_partitions false
+%%! -kernel prevent_overlapping_partitions false
 %% -*- erlang -*-
 %% Distributed Erlang side of the coordinated-load benchmark (itest ClusterLoadBench, issue 15's third target: "a
 %% coordinated load on 3 nodes with 3,000 servers each in at most 2x a single node's upgrade"). Three nodes on this
@@ -30,6 +30,10 @@ main(Args) ->
     io:format("# erlang OTP ~s erts ~s schedulers=~p cluster load: rounds=~p servers per node=~p~n",
               [erlang:system_info(otp_release), erlang:system_info(version),
                erlang:system_info(schedulers_online), Rounds, N]),
+    %% node names with this OS pid, so two runs on one host (a shared one) never meet
+    Suffix = "_" ++ os:getpid(),
+    {ok, _} = net_kernel:start([list_to_atom("hotcode_cload_a" ++ Suffix), shortnames]),
+    true = erlang:set_cookie(node(), hotcode_cload),
     Dir = filename:join("/tmp", "cload_bench_" ++ os:getpid()),
     ok = filelib:ensure_dir(filename:join(Dir, "x")),
     [beam(Dir, V) || V <- [1, 2]],
@@ -38,7 +42,7 @@ main(Args) ->
                  {ok, Peer, Node} = peer:start_link(#{name => Name, args => ["-setcookie", "hotcode_cload",
                      "-kernel", "prevent_overlapping_partitions", "false"]}), % no 'global' warning when peers stop
                  {Peer, Node}
-             end || Name <- [hotcode_cload_b, hotcode_cload_c]],
+             end || Name <- [list_to_atom(N ++ Suffix) || N <- ["hotcode_cload_b", "hotcode_cload_c"]]],
     Nodes = [node() | [Node || {_, Node} <- Peers]],
     %% the agent (the steps below) and version 1 of ccell on every node, N servers each
     [{module, cload_agent} = rpc:call(Node, code, load_binary, [cload_agent, "cload_agent.beam", AgentBin])
