@@ -56,6 +56,27 @@ public class ClusterLoadBench {
     private boolean passed;
     /** The runtime's suspend-to-resume figure: node a's in single, the slowest node's in cluster, every round. */
     private final List<Double> singleMigration = new ArrayList<>(), clusterMigration = new ArrayList<>();
+    /**
+     * CPU time of each node's JVM (all its threads) during the timed operations, summed over the rounds: node index
+     * 0..2, for single and for cluster. The OS counts it in clock ticks (10 ms), hence sums, not per-round figures.
+     */
+    private final long[] singleCpuNanos = new long[3], clusterCpuNanos = new long[3];
+
+    /** The CPU time of each node's JVM so far, in ns (-1 where the OS does not tell). */
+    private long[] cpu() {
+        long[] c = new long[NODES.size()];
+        for (int i = 0; i < c.length; i++) {
+            c[i] = jvms.get(NODES.get(i)).process.info().totalCpuDuration().map(java.time.Duration::toNanos)
+                    .orElse(-1L);
+        }
+        return c;
+    }
+
+    private static void addCpu(long[] sum, long[] before, long[] after) {
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] += after[i] - before[i];
+        }
+    }
 
     private Path jar(String version) throws IOException {
         return FelixNodeJvm.cstormJar(dir, version);
@@ -123,9 +144,11 @@ public class ClusterLoadBench {
         String v = nextVersion();
         Path j = jar(v);
         settle();
+        long[] c0 = cpu();
         long t = System.nanoTime();
         assertEquals("updated to " + v, jvms.get("a").one("update " + j));
         long ms = (System.nanoTime() - t) / 1_000_000;
+        addCpu(singleCpuNanos, c0, cpu());
         allAt("a", v);
         singleMigration.add(migrationMs("a", v));
         jvms.get("a").one("refresh");
@@ -137,9 +160,11 @@ public class ClusterLoadBench {
         String v = nextVersion();
         String url = jar(v).toUri().toString();
         settle();
+        long[] c0 = cpu();
         long t = System.nanoTime();
         String r = jvms.get("a").one("load cstorm " + url);
         long ms = (System.nanoTime() - t) / 1_000_000;
+        addCpu(clusterCpuNanos, c0, cpu());
         assertTrue(r, r.contains("committed on every node"));
         double slowest = 0;
         for (String n : NODES) {
@@ -204,6 +229,8 @@ public class ClusterLoadBench {
         System.out.println("cluster load bench: warm-up: single " + single() + " ms, cluster " + coordinated()
                 + " ms");
         singleMigration.clear();
+        java.util.Arrays.fill(singleCpuNanos, 0);
+        java.util.Arrays.fill(clusterCpuNanos, 0);
         clusterMigration.clear();
         long[] singles = new long[ROUNDS], loads = new long[ROUNDS];
         for (int r = 0; r < ROUNDS; r++) {
@@ -220,8 +247,21 @@ public class ClusterLoadBench {
                 tenths(singleMigration));
         System.out.printf("RESULT cload_3_nodes_%d_slowest_migration_ms %.1f %s%n", SERVERS,
                 medianD(clusterMigration), tenths(clusterMigration));
+        System.out.println("RESULT cload_single_cpu_ms_per_round " + cpuPerRound(singleCpuNanos));
+        System.out.println("RESULT cload_3_nodes_cpu_ms_per_round " + cpuPerRound(clusterCpuNanos));
         System.out.println("RESULT cload_loadavg before " + loadBefore + ", after " + loadAverage());
         passed = true;
+    }
+
+    /** "a=.. b=.. c=.. sum=.." ms of CPU per timed round (mean over the rounds). */
+    private static String cpuPerRound(long[] nanos) {
+        StringBuilder sb = new StringBuilder();
+        long sum = 0;
+        for (int i = 0; i < nanos.length; i++) {
+            sb.append(NODES.get(i)).append('=').append(String.format("%.1f", nanos[i] / 1e6 / ROUNDS)).append(' ');
+            sum += nanos[i];
+        }
+        return sb.append("sum=").append(String.format("%.1f", sum / 1e6 / ROUNDS)).toString();
     }
 
     /** The host's load average over 1, 5 and 15 minutes (Linux), or "?" elsewhere. */
