@@ -51,6 +51,7 @@ main(Args) ->
     [ok = rpc:call(Node, cload_agent, check, [1]) || Node <- Nodes],
     {_, V1} = round(Dir, Nodes, 1),
     io:format("erlang cluster load bench: warm-up done~n"),
+    put(cpu, {[0, 0, 0], [0, 0, 0]}),
     {Results, _} = lists:mapfoldl(fun(R, V) ->
                                       {{S, C}, V2} = round(Dir, Nodes, V),
                                       io:format("erlang cluster load bench: round ~p: single ~s ms, cluster ~s ms~n",
@@ -64,6 +65,9 @@ main(Args) ->
     io:format("RESULT erlang_cload_single_node_~p_ms ~s [~s]~n", [N, fmt(M1), join(Singles)]),
     io:format("RESULT erlang_cload_3_nodes_~p_ms ~s [~s]~n", [N, fmt(M3), join(Loads)]),
     io:format("RESULT erlang_cload_ratio ~.2f (target <= 2.00)~n", [M3 / M1]),
+    {CpuS, CpuC} = get(cpu),
+    io:format("RESULT erlang_cload_single_cpu_ms_per_round ~s~n", [cpu_line(CpuS, Rounds)]),
+    io:format("RESULT erlang_cload_3_nodes_cpu_ms_per_round ~s~n", [cpu_line(CpuC, Rounds)]),
     [peer:stop(Peer) || {Peer, _} <- Peers],
     file:del_dir_r(Dir),
     halt(0).
@@ -72,10 +76,12 @@ main(Args) ->
 %% Returns {{SingleMs, ClusterMs}, the version every node runs now}.
 round(Dir, [A | _] = Nodes, V) ->
     V2 = 3 - V,
+    C0 = cpu(Nodes),
     T0 = now_ns(),
     ok = cload_agent:prepare(beam_path(Dir, V2)),
     ok = cload_agent:commit(V),
     S = (now_ns() - T0) / 1.0e6,
+    add_cpu(1, C0, cpu(Nodes)),
     ok = cload_agent:check(V2),
     ok = cload_agent:purge(),
     %% b and c are still on V: bring them to V2 untimed, so the cluster round starts with every node alike
@@ -83,10 +89,12 @@ round(Dir, [A | _] = Nodes, V) ->
     [ok = rpc:call(Node, cload_agent, check, [V2]) || Node <- Nodes, Node =/= A],
     [ok = rpc:call(Node, cload_agent, purge, []) || Node <- Nodes, Node =/= A],
     V3 = 3 - V2,
+    C1 = cpu(Nodes),
     T1 = now_ns(),
     everywhere(Nodes, prepare, [beam_path(Dir, V3)]), % suspend + load on every node at once
     everywhere(Nodes, commit, [V2]),                  % the barrier passed: change_code + resume on every node
     C = (now_ns() - T1) / 1.0e6,
+    add_cpu(2, C1, cpu(Nodes)),
     [ok = rpc:call(Node, cload_agent, check, [V3]) || Node <- Nodes],
     [ok = rpc:call(Node, cload_agent, purge, []) || Node <- Nodes],
     {{S, C}, V3}.
@@ -150,6 +158,21 @@ agent(Dir) ->
     Bin.
 
 %% ---------------------------------------------------------------- helpers
+%% CPU time of each node's emulator so far (all its schedulers), in ms: erlang:statistics(runtime)
+cpu(Nodes) -> [element(1, rpc:call(Node, erlang, statistics, [runtime])) || Node <- Nodes].
+
+%% adds a timed operation's CPU per node to the sums (1: single, 2: cluster); none before the timed rounds
+add_cpu(K, Before, After) ->
+    case get(cpu) of
+        undefined -> ok;
+        Sums -> put(cpu, setelement(K, Sums, [S + A - B || {S, B, A} <- lists:zip3(element(K, Sums), Before, After)]))
+    end.
+
+cpu_line(Sums, Rounds) ->
+    PerRound = [S / Rounds || S <- Sums],
+    lists:flatten([io_lib:format("~s=~s ", [N, fmt(X)]) || {N, X} <- lists:zip(["a", "b", "c"], PerRound)]
+                  ++ io_lib:format("sum=~s", [fmt(lists:sum(PerRound))])).
+
 now_ns() -> erlang:monotonic_time(nanosecond).
 
 median(Vals) ->
