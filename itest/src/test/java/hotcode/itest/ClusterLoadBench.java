@@ -60,7 +60,7 @@ public class ClusterLoadBench {
      * CPU time of each node's JVM (all its threads) during the timed operations, summed over the rounds: node index
      * 0..2, for single and for cluster. The OS counts it in clock ticks (10 ms), hence sums, not per-round figures.
      */
-    private final long[] singleCpuNanos = new long[3], clusterCpuNanos = new long[3];
+    private final long[] singleCpuNanos = new long[3], clusterCpuNanos = new long[3], parallelCpuNanos = new long[3];
 
     /** The CPU time of each node's JVM so far, in ns (-1 where the OS does not tell). */
     private long[] cpu() {
@@ -155,6 +155,40 @@ public class ClusterLoadBench {
         return ms;
     }
 
+    /**
+     * The reference between the two: the same plain update as {@link #single} on the three nodes at once, each
+     * from a driver thread of its own, no barrier and no cluster protocol; wall time until the last node's update
+     * returned. The coordinated load minus this is what the coordination costs; this minus the single node's is what
+     * three nodes' work on a shared host costs.
+     */
+    private long parallel() throws Exception {
+        String v = nextVersion();
+        Path j = jar(v);
+        settle();
+        java.util.concurrent.ExecutorService drivers = java.util.concurrent.Executors.newFixedThreadPool(NODES.size());
+        try {
+            long[] c0 = cpu();
+            long t = System.nanoTime();
+            List<java.util.concurrent.Future<String>> answers = new ArrayList<>();
+            for (String n : NODES) {
+                answers.add(drivers.submit(() -> jvms.get(n).one("update " + j)));
+            }
+            for (java.util.concurrent.Future<String> a : answers) {
+                assertEquals("updated to " + v, a.get(WAIT_MS, TimeUnit.MILLISECONDS));
+            }
+            long ms = (System.nanoTime() - t) / 1_000_000;
+            addCpu(parallelCpuNanos, c0, cpu());
+            for (String n : NODES) {
+                allAt(n, v);
+                migrationMs(n, v);
+                jvms.get(n).one("refresh");
+            }
+            return ms;
+        } finally {
+            drivers.shutdownNow();
+        }
+    }
+
     /** One coordinated load on every node from node a; answers its wall time in ms. */
     private long coordinated() throws Exception {
         String v = nextVersion();
@@ -226,29 +260,34 @@ public class ClusterLoadBench {
             allAt(n, "1.0.0");
         }
         String loadBefore = loadAverage();
-        System.out.println("cluster load bench: warm-up: single " + single() + " ms, cluster " + coordinated()
-                + " ms");
+        System.out.println("cluster load bench: warm-up: single " + single() + " ms, 3 at once " + parallel()
+                + " ms, cluster " + coordinated() + " ms");
         singleMigration.clear();
         java.util.Arrays.fill(singleCpuNanos, 0);
         java.util.Arrays.fill(clusterCpuNanos, 0);
+        java.util.Arrays.fill(parallelCpuNanos, 0);
         clusterMigration.clear();
-        long[] singles = new long[ROUNDS], loads = new long[ROUNDS];
+        long[] singles = new long[ROUNDS], loads = new long[ROUNDS], parallels = new long[ROUNDS];
         for (int r = 0; r < ROUNDS; r++) {
             singles[r] = single();
+            parallels[r] = parallel();
             loads[r] = coordinated();
-            System.out.println("cluster load bench: round " + (r + 1) + ": single " + singles[r] + " ms, cluster "
-                    + loads[r] + " ms");
+            System.out.println("cluster load bench: round " + (r + 1) + ": single " + singles[r] + " ms, 3 at once "
+                    + parallels[r] + " ms, cluster " + loads[r] + " ms");
         }
         long ms1 = median(singles), ms3 = median(loads);
         System.out.println("RESULT cload_single_node_" + SERVERS + "_ms " + ms1 + " " + Arrays.toString(singles));
         System.out.println("RESULT cload_3_nodes_" + SERVERS + "_ms " + ms3 + " " + Arrays.toString(loads));
         System.out.printf("RESULT cload_ratio %.2f (target <= 2.00)%n", (double) ms3 / ms1);
+        System.out.println("RESULT cload_3_nodes_at_once_uncoordinated_" + SERVERS + "_ms " + median(parallels) + " "
+                + Arrays.toString(parallels));
         System.out.printf("RESULT cload_single_node_%d_migration_ms %.1f %s%n", SERVERS, medianD(singleMigration),
                 tenths(singleMigration));
         System.out.printf("RESULT cload_3_nodes_%d_slowest_migration_ms %.1f %s%n", SERVERS,
                 medianD(clusterMigration), tenths(clusterMigration));
         System.out.println("RESULT cload_single_cpu_ms_per_round " + cpuPerRound(singleCpuNanos));
         System.out.println("RESULT cload_3_nodes_cpu_ms_per_round " + cpuPerRound(clusterCpuNanos));
+        System.out.println("RESULT cload_3_nodes_at_once_cpu_ms_per_round " + cpuPerRound(parallelCpuNanos));
         System.out.println("RESULT cload_loadavg before " + loadBefore + ", after " + loadAverage());
         passed = true;
     }
