@@ -25,6 +25,9 @@ import org.junit.Test;
  * <ol>
  * <li><b>single</b>: {@code Bundle.update} of cstorm on node a alone to the next version (a plain local upgrade of its
  * 3,000 servers; b and c idle), wall time of the update command as the node's driver sees it;</li>
+ * <li><b>3 at once</b>: the same update on a, b and c at the same moment, each from a driver thread of its own, no
+ * barrier and no cluster protocol (the reference that tells the coordination's cost from three nodes' work on one
+ * host), wall time until the last returns;</li>
  * <li><b>cluster</b>: {@code hotcode:cluster load cstorm <url>} from node a to the next version: every node prepares
  * (its 3,000 servers suspended and migrated), the barrier, commit everywhere; wall time until the command returns
  * (after every node reported its outcome).</li>
@@ -33,8 +36,8 @@ import org.junit.Test;
  * and by a refresh of the bundle (the old revision purged), so no operation times a purge, and by an untimed pause
  * ({@link #settle}) so that the refresh's last work (the anchor's uninstall) is over too. One warm-up round first;
  * medians of the timed rounds, printed as {@code RESULT} lines, with the host's load average before and after (the
- * host is shared: read the figures with it). The Erlang side of the same workload:
- * {@code bench/erlang/cluster_load.escript}.
+ * host is shared: read the figures with it) and each node's CPU time per operation. The Erlang side of the same
+ * workload: {@code bench/erlang/cluster_load.escript}.
  *
  * <p>Not an {@code *IT}: failsafe does not run it in {@code ./hotcode test}. Run it alone (after {@code ./hotcode
  * build}): {@code ./hotcode test -pl itest -am -Dit.test=ClusterLoadBench -Dtest=NONE
