@@ -25,24 +25,32 @@ import org.junit.Test;
  * <ol>
  * <li><b>single</b>: {@code Bundle.update} of cstorm on node a alone to the next version (a plain local upgrade of its
  * 3,000 servers; b and c idle), wall time of the update command as the node's driver sees it;</li>
+ * <li><b>3 at once</b>: the same update on a, b and c at the same moment, each from a driver thread of its own, no
+ * barrier and no cluster protocol (the reference that tells the coordination's cost from three nodes' work on one
+ * host), wall time until the last returns;</li>
  * <li><b>cluster</b>: {@code hotcode:cluster load cstorm <url>} from node a to the next version: every node prepares
  * (its 3,000 servers suspended and migrated), the barrier, commit everywhere; wall time until the command returns
  * (after every node reported its outcome).</li>
  * </ol>
  * Each timed operation is followed, untimed, by a check that every cell on the nodes concerned answers the new version
- * and by a refresh of the bundle (the old revision purged), so no operation times a purge. One warm-up round first;
- * medians of the timed rounds, printed as {@code RESULT} lines.
+ * and by a refresh of the bundle (the old revision purged), so no operation times a purge, and by an untimed pause
+ * ({@link #settle}) so that the refresh's last work (the anchor's uninstall) is over too. One warm-up round first;
+ * medians of the timed rounds, printed as {@code RESULT} lines, with the host's load average before and after (the
+ * host is shared: read the figures with it) and each node's CPU time per operation. The Erlang side of the same
+ * workload: {@code bench/erlang/cluster_load.escript}.
  *
  * <p>Not an {@code *IT}: failsafe does not run it in {@code ./hotcode test}. Run it alone (after {@code ./hotcode
  * build}): {@code ./hotcode test -pl itest -am -Dit.test=ClusterLoadBench -Dtest=NONE
  * -Dsurefire.failIfNoSpecifiedTests=false} (rounds: {@code -Dbench.clusterload.rounds=5}, servers per node:
- * {@code -Dbench.clusterload.servers=3000}).
+ * {@code -Dbench.clusterload.servers=3000}, the pause: {@code -Dbench.clusterload.settleMillis=200}).
  */
 public class ClusterLoadBench {
     private static final List<String> NODES = List.of("a", "b", "c");
     private static final long WAIT_MS = 180_000;
     private static final int SERVERS = Integer.getInteger("bench.clusterload.servers", 3000);
     private static final int ROUNDS = Integer.getInteger("bench.clusterload.rounds", 5);
+    /** The untimed pause before each timed operation ({@link #settle}). */
+    private static final long SETTLE_MS = Long.getLong("bench.clusterload.settleMillis", 200);
     private final int base = 13100 + (int) (ProcessHandle.current().pid() % 100) * 30;
     private final String cluster = "cload-" + ProcessHandle.current().pid();
     private final Map<String, FelixNodeJvm> jvms = new LinkedHashMap<>();
@@ -51,6 +59,27 @@ public class ClusterLoadBench {
     private boolean passed;
     /** The runtime's suspend-to-resume figure: node a's in single, the slowest node's in cluster, every round. */
     private final List<Double> singleMigration = new ArrayList<>(), clusterMigration = new ArrayList<>();
+    /**
+     * CPU time of each node's JVM (all its threads) during the timed operations, summed over the rounds: node index
+     * 0..2, for single and for cluster. The OS counts it in clock ticks (10 ms), hence sums, not per-round figures.
+     */
+    private final long[] singleCpuNanos = new long[3], clusterCpuNanos = new long[3], parallelCpuNanos = new long[3];
+
+    /** The CPU time of each node's JVM so far, in ns (-1 where the OS does not tell). */
+    private long[] cpu() {
+        long[] c = new long[NODES.size()];
+        for (int i = 0; i < c.length; i++) {
+            c[i] = jvms.get(NODES.get(i)).process.info().totalCpuDuration().map(java.time.Duration::toNanos)
+                    .orElse(-1L);
+        }
+        return c;
+    }
+
+    private static void addCpu(long[] sum, long[] before, long[] after) {
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] += after[i] - before[i];
+        }
+    }
 
     private Path jar(String version) throws IOException {
         return FelixNodeJvm.cstormJar(dir, version);
@@ -101,26 +130,78 @@ public class ClusterLoadBench {
                 + "}", jvms.get(node).one("call cellVersions"));
     }
 
+    /**
+     * Lets the previous operation's untimed refresh finish on every node before the next timed operation. The runtime
+     * uninstalls the purged version's anchor bundle on {@code PACKAGES_REFRESHED}, on Felix's event thread, after the
+     * refresh has returned to the driver (1 to 40 ms later on this host); without this pause that uninstall ran into
+     * the next operation on node a, holding up a's Felix update at the start of cluster rounds only (a had just been
+     * refreshed after its single round), which charged the cluster figure with a purge. An untimed pause, the same
+     * before both operations, never deciding an outcome.
+     */
+    private static void settle() throws InterruptedException {
+        Thread.sleep(SETTLE_MS);
+    }
+
     /** One single-node upgrade on node a; answers its wall time in ms. */
     private long single() throws Exception {
         String v = nextVersion();
         Path j = jar(v);
+        settle();
+        long[] c0 = cpu();
         long t = System.nanoTime();
         assertEquals("updated to " + v, jvms.get("a").one("update " + j));
         long ms = (System.nanoTime() - t) / 1_000_000;
+        addCpu(singleCpuNanos, c0, cpu());
         allAt("a", v);
         singleMigration.add(migrationMs("a", v));
         jvms.get("a").one("refresh");
         return ms;
     }
 
+    /**
+     * The reference between the two: the same plain update as {@link #single} on the three nodes at once, each
+     * from a driver thread of its own, no barrier and no cluster protocol; wall time until the last node's update
+     * returned. The coordinated load minus this is what the coordination costs; this minus the single node's is what
+     * three nodes' work on a shared host costs.
+     */
+    private long parallel() throws Exception {
+        String v = nextVersion();
+        Path j = jar(v);
+        settle();
+        java.util.concurrent.ExecutorService drivers = java.util.concurrent.Executors.newFixedThreadPool(NODES.size());
+        try {
+            long[] c0 = cpu();
+            long t = System.nanoTime();
+            List<java.util.concurrent.Future<String>> answers = new ArrayList<>();
+            for (String n : NODES) {
+                answers.add(drivers.submit(() -> jvms.get(n).one("update " + j)));
+            }
+            for (java.util.concurrent.Future<String> a : answers) {
+                assertEquals("updated to " + v, a.get(WAIT_MS, TimeUnit.MILLISECONDS));
+            }
+            long ms = (System.nanoTime() - t) / 1_000_000;
+            addCpu(parallelCpuNanos, c0, cpu());
+            for (String n : NODES) {
+                allAt(n, v);
+                migrationMs(n, v);
+                jvms.get(n).one("refresh");
+            }
+            return ms;
+        } finally {
+            drivers.shutdownNow();
+        }
+    }
+
     /** One coordinated load on every node from node a; answers its wall time in ms. */
     private long coordinated() throws Exception {
         String v = nextVersion();
         String url = jar(v).toUri().toString();
+        settle();
+        long[] c0 = cpu();
         long t = System.nanoTime();
         String r = jvms.get("a").one("load cstorm " + url);
         long ms = (System.nanoTime() - t) / 1_000_000;
+        addCpu(clusterCpuNanos, c0, cpu());
         assertTrue(r, r.contains("committed on every node"));
         double slowest = 0;
         for (String n : NODES) {
@@ -181,25 +262,57 @@ public class ClusterLoadBench {
             assertEquals(String.valueOf(SERVERS), jvms.get(n).one("call cells " + SERVERS));
             allAt(n, "1.0.0");
         }
-        System.out.println("cluster load bench: warm-up: single " + single() + " ms, cluster " + coordinated()
-                + " ms");
+        String loadBefore = loadAverage();
+        System.out.println("cluster load bench: warm-up: single " + single() + " ms, 3 at once " + parallel()
+                + " ms, cluster " + coordinated() + " ms");
         singleMigration.clear();
+        java.util.Arrays.fill(singleCpuNanos, 0);
+        java.util.Arrays.fill(clusterCpuNanos, 0);
+        java.util.Arrays.fill(parallelCpuNanos, 0);
         clusterMigration.clear();
-        long[] singles = new long[ROUNDS], loads = new long[ROUNDS];
+        long[] singles = new long[ROUNDS], loads = new long[ROUNDS], parallels = new long[ROUNDS];
         for (int r = 0; r < ROUNDS; r++) {
             singles[r] = single();
+            parallels[r] = parallel();
             loads[r] = coordinated();
-            System.out.println("cluster load bench: round " + (r + 1) + ": single " + singles[r] + " ms, cluster "
-                    + loads[r] + " ms");
+            System.out.println("cluster load bench: round " + (r + 1) + ": single " + singles[r] + " ms, 3 at once "
+                    + parallels[r] + " ms, cluster " + loads[r] + " ms");
         }
         long ms1 = median(singles), ms3 = median(loads);
         System.out.println("RESULT cload_single_node_" + SERVERS + "_ms " + ms1 + " " + Arrays.toString(singles));
         System.out.println("RESULT cload_3_nodes_" + SERVERS + "_ms " + ms3 + " " + Arrays.toString(loads));
         System.out.printf("RESULT cload_ratio %.2f (target <= 2.00)%n", (double) ms3 / ms1);
+        System.out.println("RESULT cload_3_nodes_at_once_uncoordinated_" + SERVERS + "_ms " + median(parallels) + " "
+                + Arrays.toString(parallels));
         System.out.printf("RESULT cload_single_node_%d_migration_ms %.1f %s%n", SERVERS, medianD(singleMigration),
                 tenths(singleMigration));
         System.out.printf("RESULT cload_3_nodes_%d_slowest_migration_ms %.1f %s%n", SERVERS,
                 medianD(clusterMigration), tenths(clusterMigration));
+        System.out.println("RESULT cload_single_cpu_ms_per_round " + cpuPerRound(singleCpuNanos));
+        System.out.println("RESULT cload_3_nodes_cpu_ms_per_round " + cpuPerRound(clusterCpuNanos));
+        System.out.println("RESULT cload_3_nodes_at_once_cpu_ms_per_round " + cpuPerRound(parallelCpuNanos));
+        System.out.println("RESULT cload_loadavg before " + loadBefore + ", after " + loadAverage());
         passed = true;
+    }
+
+    /** "a=.. b=.. c=.. sum=.." ms of CPU per timed round (mean over the rounds). */
+    private static String cpuPerRound(long[] nanos) {
+        StringBuilder sb = new StringBuilder();
+        long sum = 0;
+        for (int i = 0; i < nanos.length; i++) {
+            sb.append(NODES.get(i)).append('=').append(String.format("%.1f", nanos[i] / 1e6 / ROUNDS)).append(' ');
+            sum += nanos[i];
+        }
+        return sb.append("sum=").append(String.format("%.1f", sum / 1e6 / ROUNDS)).toString();
+    }
+
+    /** The host's load average over 1, 5 and 15 minutes (Linux), or "?" elsewhere. */
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
     }
 }
