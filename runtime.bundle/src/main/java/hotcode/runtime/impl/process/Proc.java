@@ -45,7 +45,7 @@ import static hotcode.runtime.api.Hotcode.NOPROC;
  * {@link StackCheck} (a purge asking whether a fun of old code is on the stack; it rides in the pending-exit slot).
  * Their waits are this class's {@link #receive} and {@code await}, which test each protocol's field inline.
  */
-public final class Proc implements ProcessAccess, Runnable {
+public final class Proc implements ProcessAccess, Runnable, Thread.UncaughtExceptionHandler {
     static final Atom PROCESS = Atom.of("process");
     static final Atom INCOMPATIBLE = Atom.of("incompatible");
     /** The sender of exit signals that come from the runtime or the shell rather than from a process. */
@@ -139,6 +139,7 @@ public final class Proc implements ProcessAccess, Runnable {
         this.table = table;
         this.first = first;
         this.thread = threads.newThread(this);
+        Access.enter(thread, this); // before it starts: the process is its thread's handler, no thread-local (Access)
         this.mailbox = new Mailbox(thread);
         if (firstVersion != null) {
             pushFrame(firstVersion, firstFunction);
@@ -636,7 +637,6 @@ public final class Proc implements ProcessAccess, Runnable {
 
     @Override
     public void run() {
-        Access.enter(this);
         Object reason = NORMAL;
         try {
             Next step = first;
@@ -727,6 +727,18 @@ public final class Proc implements ProcessAccess, Runnable {
         }
         stepCall = null;
         Access.leave();
+    }
+
+    /**
+     * A throwable that escaped {@link #run()}: not one of the process's steps (run() makes those its exit reason) but
+     * of its clean-up after the exit ({@link #terminate}: links, monitors, an exit hook). This process is its thread's
+     * uncaught-exception handler because that is how the thread knows its process ({@link Access}); without this, the
+     * thread group would print the throwable to standard error, naming no process.
+     */
+    @Override
+    public void uncaughtException(Thread t, Throwable e) {
+        hotcode.runtime.impl.log.Log.error("process " + this + " failed in its clean-up after exiting with "
+                + exitReason() + ": " + e, e);
     }
 
     public synchronized Object exitReason() {
