@@ -45,7 +45,7 @@ import static hotcode.runtime.api.Hotcode.NOPROC;
  * {@link StackCheck} (a purge asking whether a fun of old code is on the stack; it rides in the pending-exit slot).
  * Their waits are this class's {@link #receive} and {@code await}, which test each protocol's field inline.
  */
-public final class Proc implements ProcessAccess, Runnable, Thread.UncaughtExceptionHandler {
+public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thread.UncaughtExceptionHandler {
     static final Atom PROCESS = Atom.of("process");
     static final Atom INCOMPATIBLE = Atom.of("incompatible");
     /** The sender of exit signals that come from the runtime or the shell rather than from a process. */
@@ -86,7 +86,8 @@ public final class Proc implements ProcessAccess, Runnable, Thread.UncaughtExcep
     private final long id;
     private final ProcessTable table;
     final Thread thread;
-    final Mailbox mailbox;
+    /** This process itself (it is its mailbox: one object less); the name keeps the mailbox's calls readable. */
+    final Mailbox mailbox = this;
     private Next first;
 
     /** The exit signal that has reached the process, or a {@link StackCheck} waiting for its answer. */
@@ -135,12 +136,13 @@ public final class Proc implements ProcessAccess, Runnable, Thread.UncaughtExcep
 
     Proc(long id, ProcessTable table, Next first, ModuleVersion firstVersion, String firstFunction,
          ClassLoader contextLoader, java.util.concurrent.ThreadFactory threads) {
+        super(null);
         this.id = id;
         this.table = table;
         this.first = first;
         this.thread = threads.newThread(this);
         Access.enter(thread, this); // before it starts: the process is its thread's handler, no thread-local (Access)
-        this.mailbox = new Mailbox(thread);
+        ownedBy(thread);
         if (firstVersion != null) {
             pushFrame(firstVersion, firstFunction);
             thread.setContextClassLoader(firstVersion.loader());
@@ -491,7 +493,7 @@ public final class Proc implements ProcessAccess, Runnable, Thread.UncaughtExcep
     public void pushFrame(ModuleVersion v, String function) {
         int d = depth;
         if (frames == null) {
-            frames = new Object[4];
+            frames = new Object[2]; // most processes never call deeper than their first frame: 8 bytes less each
         } else if (2 * d == frames.length) {
             frames = java.util.Arrays.copyOf(frames, 4 * d);
         }
