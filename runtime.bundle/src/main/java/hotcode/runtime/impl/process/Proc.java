@@ -88,7 +88,6 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     final Thread thread;
     /** This process itself (it is its mailbox: one object less); the name keeps the mailbox's calls readable. */
     final Mailbox mailbox = this;
-    private Next first;
 
     /** The exit signal that has reached the process, or a {@link StackCheck} waiting for its answer. */
     volatile Object pendingExit;
@@ -106,7 +105,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * The qualified call that began the current top-level step, and how much the process had done when it began
      * ({@link #progress} counts messages taken and effects such as sends, spawns and links). Owner only. A process
      * parked in receive that has done nothing since its step began can be moved to the current version by re-running
-     * that step there (the migrate purge).
+     * that step there (the migrate purge). Before {@link #run()}, the process's first step: one field less per process.
      */
     Next stepCall;
     int progress;
@@ -120,7 +119,6 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     private Map<Ref, Proc> monitoring;
     private Map<Ref, Proc> monitoredBy;
     String registeredName;
-    Object nameHandle;
 
     /**
      * The frames: pairs (module version, function name), innermost last; one array to keep a process small. Written
@@ -139,7 +137,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         super(null);
         this.id = id;
         this.table = table;
-        this.first = first;
+        this.stepCall = first; // run() takes it from there
         this.thread = threads.newThread(this);
         Access.enter(thread, this); // before it starts: the process is its thread's handler, no thread-local (Access)
         ownedBy(thread);
@@ -641,8 +639,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     public void run() {
         Object reason = NORMAL;
         try {
-            Next step = first;
-            first = null;
+            Next step = stepCall;
             while (step != null) {
                 checkExit();
                 stepCall = null; // a local step cannot be re-run; a qualified one sets it again (replaceTopFrame)
