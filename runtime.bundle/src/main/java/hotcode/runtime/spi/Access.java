@@ -9,11 +9,19 @@ import hotcode.runtime.api.HotcodeException;
  * exported: module bundles cannot see it.
  *
  * <p>Both lookups are on the message hot path ({@code Hotcode.send}, {@code receive}, {@code self}): one volatile
- * read or one thread-local read, then one interface call with a single implementation, which the JIT inlines.
+ * read, or a read of the thread's uncaught-exception handler (below), then one interface call with a single
+ * implementation, which the JIT inlines.
+ *
+ * <p><b>Why the process is its thread's uncaught-exception handler, not a {@code ThreadLocal}.</b> A thread-local's
+ * first {@code set} gives the thread a {@code ThreadLocalMap} (the map, its 16-slot table and an entry: 136 bytes),
+ * and a waiting process is little more than its virtual thread, so that map was a tenth of every waiting process
+ * (docs/BENCHMARKS.md, issue 16). The handler is a field every {@code Thread} already has, and a process needs one
+ * anyway: it reports a throwable that escapes its own clean-up. A thread that is not a process answers its thread
+ * group (or its own handler), which is not a {@link ProcessAccess}; a terminated thread answers null. Code that
+ * replaces a process thread's handler detaches the thread from its process (as {@code ThreadLocal.remove} would have).
  */
 public final class Access {
     private static volatile RuntimeAccess runtime;
-    private static final ThreadLocal<ProcessAccess> CURRENT = new ThreadLocal<>();
 
     private Access() {
     }
@@ -45,7 +53,7 @@ public final class Access {
 
     /** The calling process, or a clear error naming the operation when there is none. */
     public static ProcessAccess current(String operation) {
-        ProcessAccess p = CURRENT.get();
+        ProcessAccess p = currentOrNull();
         if (p == null) {
             throw new HotcodeException(operation + " must be called from a Hotcode process, not from thread "
                     + Thread.currentThread().getName() + " (spawn a process first)");
@@ -55,16 +63,19 @@ public final class Access {
 
     /** The calling process, or null on a thread that is not one. */
     public static ProcessAccess currentOrNull() {
-        return CURRENT.get();
+        return Thread.currentThread().getUncaughtExceptionHandler() instanceof ProcessAccess p ? p : null;
     }
 
-    /** Called by a process on its own thread when it starts: it is now the thread's current process. */
-    public static void enter(ProcessAccess p) {
-        CURRENT.set(p);
+    /**
+     * Makes {@code p} the current process of {@code thread}, its own thread, before that thread starts (so that no
+     * step of it runs outside the process), by making {@code p} the thread's uncaught-exception handler.
+     */
+    public static <P extends ProcessAccess & Thread.UncaughtExceptionHandler> void enter(Thread thread, P p) {
+        thread.setUncaughtExceptionHandler(p);
     }
 
-    /** Called by a process on its own thread when it has terminated. */
+    /** Called by a process on its own thread when it has terminated: the thread is no process's any more. */
     public static void leave() {
-        CURRENT.remove();
+        Thread.currentThread().setUncaughtExceptionHandler(null);
     }
 }

@@ -5,8 +5,9 @@ import hotcode.runtime.api.Pid;
 /**
  * What the API asks of the calling process itself: the operations that touch only its own mailbox and flags. The
  * runtime's process implements it and makes itself the current process of its thread ({@link Access#enter}), so
- * {@code Hotcode.receive} reaches it with one thread-local read and one call, as before there was an interface, and
- * without asking whether a runtime is installed (a process outlives the runtime that spawned it by its last steps).
+ * {@code Hotcode.receive} reaches it with one read of the thread's handler and one call, as before there was an
+ * interface, and without asking whether a runtime is installed (a process outlives the runtime that spawned it by its
+ * last steps).
  */
 public interface ProcessAccess extends Pid {
     /** Selective receive; {@code timeoutNanos} < 0 waits forever; returns null on timeout. */

@@ -19,8 +19,11 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>{@link #close()} swaps the tail for a sentinel in one atomic step, so every message either made it in before
  * the close (and is returned by it) or is refused to its sender ({@link #offer} returns false): none is lost.
+ *
+ * <p>A process <em>is</em> its mailbox ({@link Proc} extends this class): one object header and one reference less
+ * per process (16 bytes of a waiting process, after alignment; issue 16).
  */
-final class Mailbox extends MailboxNode {
+class Mailbox extends MailboxNode {
     /** Returned by {@link #take} when no message matches. */
     static final Object NONE = new Object();
 
@@ -47,7 +50,8 @@ final class Mailbox extends MailboxNode {
         }
     }
 
-    private final Thread owner;
+    /** Set once, before the mailbox is shared (a process sets it just after making its thread: {@link #ownedBy}). */
+    private Thread owner;
     /** The last linked node, written by senders; {@link #CLOSED} once the owner has exited. */
     private volatile MailboxNode tail;
     /**
@@ -69,6 +73,11 @@ final class Mailbox extends MailboxNode {
         // The mailbox is its queue's first stub: an empty mailbox, the state of most processes, costs no node.
         this.head = this;
         this.tail = this;
+    }
+
+    /** For {@link Proc}'s constructor: its thread, which needs the process, exists only after this constructor. */
+    final void ownedBy(Thread thread) {
+        owner = thread;
     }
 
     // ------------------------------------------------------------------ senders

@@ -20,6 +20,8 @@ public final class Names {
     }
 
     private final ConcurrentHashMap<String, Proc> byName = new ConcurrentHashMap<>();
+    /** Each published name's handle: here rather than in the process, which only a registered one would use. */
+    private final ConcurrentHashMap<String, Object> handles = new ConcurrentHashMap<>();
     private volatile Publisher publisher;
 
     public void publishWith(Publisher p) {
@@ -51,7 +53,7 @@ public final class Names {
             synchronized (p) {
                 stale = !name.equals(p.registeredName);
                 if (!stale) {
-                    p.nameHandle = handle;
+                    handles.put(name, handle);
                 }
             }
             if (stale) {
@@ -96,8 +98,7 @@ public final class Names {
                 return;
             }
             p.registeredName = null;
-            handle = p.nameHandle;
-            p.nameHandle = null;
+            handle = handles.remove(name);
             byName.remove(name, p);
         }
         Publisher pub = publisher;

@@ -45,7 +45,7 @@ import static hotcode.runtime.api.Hotcode.NOPROC;
  * {@link StackCheck} (a purge asking whether a fun of old code is on the stack; it rides in the pending-exit slot).
  * Their waits are this class's {@link #receive} and {@code await}, which test each protocol's field inline.
  */
-public final class Proc implements ProcessAccess, Runnable {
+public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thread.UncaughtExceptionHandler {
     static final Atom PROCESS = Atom.of("process");
     static final Atom INCOMPATIBLE = Atom.of("incompatible");
     /** The sender of exit signals that come from the runtime or the shell rather than from a process. */
@@ -86,8 +86,8 @@ public final class Proc implements ProcessAccess, Runnable {
     private final long id;
     private final ProcessTable table;
     final Thread thread;
-    final Mailbox mailbox;
-    private Next first;
+    /** This process itself (it is its mailbox: one object less); the name keeps the mailbox's calls readable. */
+    final Mailbox mailbox = this;
 
     /** The exit signal that has reached the process, or a {@link StackCheck} waiting for its answer. */
     volatile Object pendingExit;
@@ -105,7 +105,7 @@ public final class Proc implements ProcessAccess, Runnable {
      * The qualified call that began the current top-level step, and how much the process had done when it began
      * ({@link #progress} counts messages taken and effects such as sends, spawns and links). Owner only. A process
      * parked in receive that has done nothing since its step began can be moved to the current version by re-running
-     * that step there (the migrate purge).
+     * that step there (the migrate purge). Before {@link #run()}, the process's first step: one field less per process.
      */
     Next stepCall;
     int progress;
@@ -119,7 +119,6 @@ public final class Proc implements ProcessAccess, Runnable {
     private Map<Ref, Proc> monitoring;
     private Map<Ref, Proc> monitoredBy;
     String registeredName;
-    Object nameHandle;
 
     /**
      * The frames: pairs (module version, function name), innermost last; one array to keep a process small. Written
@@ -135,11 +134,13 @@ public final class Proc implements ProcessAccess, Runnable {
 
     Proc(long id, ProcessTable table, Next first, ModuleVersion firstVersion, String firstFunction,
          ClassLoader contextLoader, java.util.concurrent.ThreadFactory threads) {
+        super(null);
         this.id = id;
         this.table = table;
-        this.first = first;
+        this.stepCall = first; // run() takes it from there
         this.thread = threads.newThread(this);
-        this.mailbox = new Mailbox(thread);
+        Access.enter(thread, this); // before it starts: the process is its thread's handler, no thread-local (Access)
+        ownedBy(thread);
         if (firstVersion != null) {
             pushFrame(firstVersion, firstFunction);
             thread.setContextClassLoader(firstVersion.loader());
@@ -490,7 +491,7 @@ public final class Proc implements ProcessAccess, Runnable {
     public void pushFrame(ModuleVersion v, String function) {
         int d = depth;
         if (frames == null) {
-            frames = new Object[4];
+            frames = new Object[2]; // most processes never call deeper than their first frame: 8 bytes less each
         } else if (2 * d == frames.length) {
             frames = java.util.Arrays.copyOf(frames, 4 * d);
         }
@@ -636,11 +637,9 @@ public final class Proc implements ProcessAccess, Runnable {
 
     @Override
     public void run() {
-        Access.enter(this);
         Object reason = NORMAL;
         try {
-            Next step = first;
-            first = null;
+            Next step = stepCall;
             while (step != null) {
                 checkExit();
                 stepCall = null; // a local step cannot be re-run; a qualified one sets it again (replaceTopFrame)
@@ -727,6 +726,18 @@ public final class Proc implements ProcessAccess, Runnable {
         }
         stepCall = null;
         Access.leave();
+    }
+
+    /**
+     * A throwable that escaped {@link #run()}: not one of the process's steps (run() makes those its exit reason) but
+     * of its clean-up after the exit ({@link #terminate}: links, monitors, an exit hook). This process is its thread's
+     * uncaught-exception handler because that is how the thread knows its process ({@link Access}); without this, the
+     * thread group would print the throwable to standard error, naming no process.
+     */
+    @Override
+    public void uncaughtException(Thread t, Throwable e) {
+        hotcode.runtime.impl.log.Log.error("process " + this + " failed in its clean-up after exiting with "
+                + exitReason() + ": " + e, e);
     }
 
     public synchronized Object exitReason() {
