@@ -109,7 +109,17 @@ public record ClusterConfig(String cluster, String node, String secret, String b
             ps.add(new SHARED_LOOPBACK_PING());
         } else {
             InetAddress addr = InetAddress.getByName(bind);
-            TCP tcp = new TCP().setBindAddress(addr).setBindPort(port).setPortRange(PORT_RANGE);
+            String variant = System.getProperty("hotcode.cluster.stackVariant", ""); // EXPERIMENT (i15-pingpong)
+            org.jgroups.protocols.BasicTCP tcp = variant.startsWith("nio2")
+                    ? new org.jgroups.protocols.TCP_NIO2().setMaxSendBuffers(Integer.getInteger("hotcode.cluster.nio2Buffers", 10))
+                    : new TCP();
+            tcp.setBindAddress(addr).setBindPort(port).setPortRange(PORT_RANGE);
+            if (variant.contains("inline")) { // EXPERIMENT: process threads are unnamed virtual threads
+                tcp.setBundler(new InlineBundler(() -> Thread.currentThread().isVirtual() && Thread.currentThread().getName().isEmpty()));
+            }
+            if (variant.contains("nobundler")) {
+                tcp.setBundlerType("no-bundler");
+            }
             // Latency of a remote send is thread wake-ups more than CPU (issue 15, docs/BENCHMARKS.md "Nodes"):
             // no Nagle delay for a small frame, and regular messages delivered on the reader thread ("direct")
             // instead of handed to a pool thread, one wake-up less per hop. The reader stays a virtual thread
@@ -118,7 +128,7 @@ public record ClusterConfig(String cluster, String node, String secret, String b
             // against platform readers: one-way higher in 6 of 6 runs). ClusterNode.receive never blocks (what it
             // sends is queued and flushed on another thread), so the reader keeps reading.
             tcp.tcpNodelay(true);
-            tcp.useVirtualThreads(true);
+            tcp.useVirtualThreads(!variant.contains("-pt"));
             tcp.setMessageProcessingPolicy("direct");
             ps.add(tcp);
             ps.add(new TCPPING().setInitialHosts(initialHosts(addr)).setPortRange(PORT_RANGE));
