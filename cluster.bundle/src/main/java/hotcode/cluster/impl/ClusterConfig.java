@@ -9,7 +9,7 @@ import org.jgroups.protocols.MERGE3;
 import org.jgroups.protocols.MFC;
 import org.jgroups.protocols.SHARED_LOOPBACK;
 import org.jgroups.protocols.SHARED_LOOPBACK_PING;
-import org.jgroups.protocols.TCP;
+import org.jgroups.protocols.TCP_NIO2;
 import org.jgroups.protocols.TCPPING;
 import org.jgroups.protocols.UFC;
 import org.jgroups.protocols.UNICAST3;
@@ -109,7 +109,6 @@ public record ClusterConfig(String cluster, String node, String secret, String b
             ps.add(new SHARED_LOOPBACK_PING());
         } else {
             InetAddress addr = InetAddress.getByName(bind);
-            TCP tcp = new TCP().setBindAddress(addr).setBindPort(port).setPortRange(PORT_RANGE);
             // Latency of a remote send is thread wake-ups more than CPU (issue 15, docs/BENCHMARKS.md "Nodes"):
             // no Nagle delay for a small frame, and regular messages delivered on the reader thread ("direct")
             // instead of handed to a pool thread, one wake-up less per hop. The reader stays a virtual thread
@@ -117,6 +116,15 @@ public record ClusterConfig(String cluster, String node, String secret, String b
             // through the scheduler's external queue with a carrier woken from a platform thread (a same-run A/B
             // against platform readers: one-way higher in 6 of 6 runs). ClusterNode.receive never blocks (what it
             // sends is queued and flushed on another thread), so the reader keeps reading.
+            // TCP_NIO2 and no bundler (docs/BENCHMARKS.md "i15-pingpong": ping-pong and one-way higher in most
+            // rounds of a same-run A/B): the sending thread writes its message to the socket itself, with no
+            // hand-off to a bundler thread (ClusterNode already sends a pair's queued frames as one message). With
+            // TCP's blocking writes that was unsafe: two readers writing (acknowledgements) to each other over full
+            // socket buffers would deadlock. TCP_NIO2's writes never block: what the socket does not take is kept
+            // (up to max_send_buffers) and written by the selector thread when there is room, beyond that dropped
+            // and retransmitted by UNICAST3. Its one selector thread reads every connection and delivers (direct).
+            TCP_NIO2 tcp = new TCP_NIO2().setBindAddress(addr).setBindPort(port).setPortRange(PORT_RANGE);
+            tcp.setBundlerType("no-bundler");
             tcp.tcpNodelay(true);
             tcp.useVirtualThreads(true);
             tcp.setMessageProcessingPolicy("direct");
