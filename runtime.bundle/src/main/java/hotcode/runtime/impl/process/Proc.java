@@ -799,6 +799,10 @@ public final class Proc implements ProcessAccess, Runnable {
                 Moves.decide(this); // throws Moves.Signal if it accepts; declined, it waits on
                 continue;
             }
+            if (mailbox.linking()) {
+                Thread.onSpinWait(); // a sender that may not have seen the announcement is storing its link: no park
+                continue;
+            }
             if (timeoutNanos < 0) {
                 LockSupport.park(this);
             } else {

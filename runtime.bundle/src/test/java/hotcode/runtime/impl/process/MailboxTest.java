@@ -68,7 +68,7 @@ public class MailboxTest {
         return ps;
     }
 
-    /** Blocking take as {@link Proc} does it: announce, look once more, park. */
+    /** Blocking take as {@link Proc} does it: announce, look once more (the queue, then a link under way), park. */
     private static Object takeBlocking(Mailbox mb, Object[] patterns) {
         Object m = mb.take(patterns, true);
         while (m == Mailbox.NONE) {
@@ -77,6 +77,10 @@ public class MailboxTest {
             if (m != Mailbox.NONE) {
                 mb.clearWaiting();
                 break;
+            }
+            if (mb.linking()) {
+                Thread.onSpinWait();
+                continue;
             }
             LockSupport.park(mb); // a lost wake-up hangs here: the test's timeout reports it
             m = mb.take(patterns, false);
@@ -193,6 +197,41 @@ public class MailboxTest {
             return Next.done();
         });
         assertEquals("done", result.poll(WAIT * 2, TimeUnit.SECONDS));
+    }
+
+    /**
+     * A sender between the two steps of its offer (tail swung, link not yet stored) that read {@code waiting} before
+     * the owner announced its wait never unparks it: the owner must see the new tail and wait for the link rather
+     * than park. Made deterministic here: the test thread is that sender, stopped after the swing, and links only
+     * once the owner has announced its wait; it never unparks.
+     */
+    @Test(timeout = 60_000)
+    public void aReceiveWaitsForALinkUnderWayInsteadOfParking() throws Exception {
+        kernel();
+        CountDownLatch swung = new CountDownLatch(1);
+        BlockingQueue<Object> got = new LinkedBlockingQueue<>();
+        Proc owner = (Proc) Hotcode.spawn(() -> {
+            try {
+                swung.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            got.add(Hotcode.receive());
+            return Next.done();
+        });
+        Mailbox mb = owner.mailbox;
+        java.lang.invoke.VarHandle tail = java.lang.invoke.MethodHandles.privateLookupIn(Mailbox.class,
+                java.lang.invoke.MethodHandles.lookup()).findVarHandle(Mailbox.class, "tail", MailboxNode.class);
+        MailboxNode node = new MailboxNode("late");
+        assertTrue(tail.compareAndSet(mb, mb, node)); // the sender's first step: it now reads waiting == 0 (no unpark)
+        swung.countDown();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        while (!mb.isWaiting()) { // the owner has announced its wait and looked at the queue: nothing linked there
+            assertTrue("process " + owner + " never announced its wait", System.nanoTime() < deadline);
+            Thread.onSpinWait();
+        }
+        mb.next = node; // the sender's second step, without the unpark it decided against
+        assertEquals("process " + owner + " parked past a link under way", "late", got.poll(WAIT, TimeUnit.SECONDS));
     }
 
     // ------------------------------------------------------------------ snapshot (the observer's read)
