@@ -814,6 +814,14 @@ public final class Proc implements ProcessAccess, Runnable {
                 }
                 LockSupport.parkNanos(this, left);
             }
+            if (!mailbox.isWaiting()) {
+                // A sender woke us (it took waiting 1 -> 0 after linking its message): look before announcing again,
+                // which would cost two volatile writes (announce, clear) on every wake-up by a message.
+                m = mailbox.take(patterns, false);
+                if (m != Mailbox.NONE) {
+                    break;
+                }
+            }
         }
         spinLimit = System.nanoTime() - parkedAt < SHORT_WAIT_NANOS
                 ? Math.min(SPINS, Math.max(4, spinLimit * 2)) : spinLimit >> 1;

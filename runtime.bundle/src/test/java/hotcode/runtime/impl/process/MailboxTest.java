@@ -234,6 +234,39 @@ public class MailboxTest {
         assertEquals("process " + owner + " parked past a link under way", "late", got.poll(WAIT, TimeUnit.SECONDS));
     }
 
+    /**
+     * A parked receive woken by a message it does not match saves it, waits again, and is woken by the one it wants;
+     * the saved one is the next receive's. After a wake-up by a message the receive looks before announcing its wait
+     * again, so this checks that such a look neither loses nor reorders, and leaves the process not waiting.
+     */
+    @Test(timeout = 60_000)
+    public void aParkedReceiveWokenByAnUnmatchedMessageSavesItAndWaitsOn() throws Exception {
+        kernel();
+        BlockingQueue<Object> out = new LinkedBlockingQueue<>();
+        Proc p = (Proc) Hotcode.spawn(() -> {
+            out.add(Hotcode.receive("x"));
+            out.add(Proc.current("test").state());
+            out.add(Hotcode.receive());
+            return Next.done();
+        });
+        awaitState(p, Proc.State.WAITING);
+        Hotcode.send(p, "a"); // takes waiting 1 -> 0: the process is RUNNABLE until it has saved "a" and waits again
+        awaitState(p, Proc.State.WAITING);
+        assertEquals(1, p.mailboxLength());
+        Hotcode.send(p, "x");
+        assertEquals("x", out.poll(WAIT, TimeUnit.SECONDS));
+        assertEquals(Proc.State.RUNNABLE, out.poll(WAIT, TimeUnit.SECONDS));
+        assertEquals("a", out.poll(WAIT, TimeUnit.SECONDS));
+    }
+
+    private static void awaitState(Proc p, Proc.State state) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        while (p.state() != state) {
+            assertTrue("process " + p + " not " + state + " within " + WAIT + " s", System.nanoTime() < deadline);
+            Thread.onSpinWait();
+        }
+    }
+
     // ------------------------------------------------------------------ snapshot (the observer's read)
 
     @Test
