@@ -31,6 +31,16 @@ final class Mailbox extends MailboxNode {
     private static final VarHandle TAIL;
     private static final VarHandle WAITING;
     private static final VarHandle NEXT;
+    private static final VarHandle HEAD;
+    /** How often (in messages, a power of two) a sender compares its message's number with the owner's progress. */
+    static final int BACKLOG_CHECK_EVERY = 1024;
+    /** A backlog (messages the owner has not looked at) above which a sender pauses... */
+    static final int BACKLOG_HIGH = 65_536;
+    /** ...until it is down to this. */
+    static final int BACKLOG_LOW = 16_384;
+    private static final long BACKLOG_PAUSE_NANOS = 20_000;
+    /** At most this many pauses per check (~20 ms and more): a bound, not expected to be reached. */
+    private static final int BACKLOG_MAX_PAUSES = 1000;
 
     static {
         try {
@@ -38,6 +48,7 @@ final class Mailbox extends MailboxNode {
             TAIL = l.findVarHandle(Mailbox.class, "tail", MailboxNode.class);
             WAITING = l.findVarHandle(Mailbox.class, "waiting", int.class);
             NEXT = l.findVarHandle(MailboxNode.class, "next", MailboxNode.class);
+            HEAD = l.findVarHandle(Mailbox.class, "head", MailboxNode.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -80,21 +91,57 @@ final class Mailbox extends MailboxNode {
 
     /** Appends {@code message}; false when the mailbox is closed (its process has exited). Any thread. */
     boolean offer(Object message) {
-        MailboxNode node = new MailboxNode(message);
+        MessageNode node = new MessageNode(message);
         MailboxNode t;
         do {
             t = tail;
             if (t == CLOSED) {
                 return false;
             }
+            node.seq = seq(t) + 1; // before the swing publishes the node: the next sender numbers its own from it
         } while (!TAIL.weakCompareAndSet(this, t, node));
         // A release store, not a volatile one: the compare-and-set above already orders this send before the read of
         // waiting below (the Dekker pair is tail/waiting, see linking()), so a full fence here would only cost time.
         NEXT.setRelease(t, node);
         if (waiting == 1 && WAITING.compareAndSet(this, 1, 0)) {
             LockSupport.unpark(owner);
+        } else if ((node.seq & (BACKLOG_CHECK_EVERY - 1)) == 0) {
+            backOffIfFarBehind(node.seq);
         }
         return true;
+    }
+
+    /**
+     * A sender far ahead of the owner pauses while the owner catches up. Without it a sender faster than its receiver
+     * (one-way streams: taking a message costs more than linking one) builds a backlog of millions of messages, which
+     * leaves the caches and survives young collections: each one copies it, and the receiver then reads every message
+     * from memory (one-way 1 -> 1: ~8 of ~17 s in G1 pauses, BENCHMARKS.md issue 16, branch i16-msg). Checked on
+     * every {@value #BACKLOG_CHECK_EVERY}th message only, against the messages the owner has not looked at yet (those a
+     * selective receive passed over do not count). The pause ends as soon as the owner stops making progress (it does
+     * not receive, or it is not running): a sender never waits for an owner that is not draining its mailbox, so a
+     * send still never blocks on its receiver, it is only slowed while the receiver is busy catching up.
+     */
+    private void backOffIfFarBehind(int sent) {
+        if (Thread.currentThread() == owner) {
+            return; // to itself: pausing cannot let the owner catch up
+        }
+        int seen = seq((MailboxNode) HEAD.getOpaque(this));
+        if (sent - seen <= BACKLOG_HIGH) {
+            return;
+        }
+        for (int i = 0; i < BACKLOG_MAX_PAUSES && sent - seen > BACKLOG_LOW; i++) {
+            LockSupport.parkNanos(this, BACKLOG_PAUSE_NANOS);
+            int now = seq((MailboxNode) HEAD.getOpaque(this));
+            if (now == seen) {
+                return; // no progress in a pause: the owner is not draining, do not wait for it
+            }
+            seen = now;
+        }
+    }
+
+    /** The number of {@code x} in this mailbox's sequence of messages: 0 for the mailbox itself, the first stub. */
+    private int seq(MailboxNode x) {
+        return x == this ? 0 : ((MessageNode) x).seq;
     }
 
     // ------------------------------------------------------------------ owner
@@ -299,5 +346,18 @@ class MailboxNode {
 
     MailboxNode(Object message) {
         this.message = message;
+    }
+}
+
+/**
+ * A link that carries a message, numbered in its mailbox's order of arrival (a sender's back-off compares numbers).
+ * The number fits in the node's alignment padding (24 bytes with or without it); the mailbox, the first stub, has
+ * none (it counts as 0), so a process pays nothing for it.
+ */
+final class MessageNode extends MailboxNode {
+    int seq;
+
+    MessageNode(Object message) {
+        super(message);
     }
 }
