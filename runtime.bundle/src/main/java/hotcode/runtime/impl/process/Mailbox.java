@@ -20,6 +20,9 @@ import java.util.concurrent.locks.LockSupport;
  * the owner sees the new tail and waits for the link instead of parking. The link itself ({@code next}) is a release
  * store: it publishes the message, and needs no fence of its own (one fewer per message sent).
  *
+ * <p>A sender far ahead of an owner that is draining the queue pauses briefly ({@link #backOffIfFarBehind}): a stream
+ * faster than its receiver would otherwise pile up millions of messages for the garbage collector to copy.
+ *
  * <p>{@link #close()} swaps the tail for a sentinel in one atomic step, so every message either made it in before
  * the close (and is returned by it) or is refused to its sender ({@link #offer} returns false): none is lost.
  */
@@ -125,6 +128,7 @@ final class Mailbox extends MailboxNode {
         if (Thread.currentThread() == owner) {
             return; // to itself: pausing cannot let the owner catch up
         }
+        // A racy read of the owner's progress, an estimate: a stale one can only cost one pause more.
         int seen = seq((MailboxNode) HEAD.getOpaque(this));
         if (sent - seen <= BACKLOG_HIGH) {
             return;
