@@ -13,9 +13,15 @@ import java.util.concurrent.locks.LockSupport;
  * in arrival order. Messages a selective receive passes over move to a private <em>save queue</em> (Erlang's save
  * pointer) and are offered first to the next receive, so unmatched messages keep their order.
  *
- * <p>Waking the owner is a Dekker hand-off on {@code waiting}: the owner announces it is about to park and looks once
- * more; a sender links its message and unparks the owner only if it wins the 1 -> 0 transition. All accesses are
- * volatile, so the JMM's sequential consistency for them rules out the lost wake-up.
+ * <p>Waking the owner is a Dekker hand-off between {@code tail} and {@code waiting}: the owner announces it is about to
+ * park, then looks once more, at the queue and, if that is empty, at the tail ({@link #linking()}); a sender swings
+ * the tail and unparks the owner only if it then wins the 1 -> 0 transition. Both pairs of accesses are volatile, so
+ * the JMM's sequential consistency for them rules out the lost wake-up: either the sender sees the announcement, or
+ * the owner sees the new tail and waits for the link instead of parking. The link itself ({@code next}) is a release
+ * store: it publishes the message, and needs no fence of its own (one fewer per message sent).
+ *
+ * <p>A sender far ahead of an owner that is draining the queue pauses briefly ({@link #backOffIfFarBehind}): a stream
+ * faster than its receiver would otherwise pile up millions of messages for the garbage collector to copy.
  *
  * <p>{@link #close()} swaps the tail for a sentinel in one atomic step, so every message either made it in before
  * the close (and is returned by it) or is refused to its sender ({@link #offer} returns false): none is lost.
@@ -30,12 +36,25 @@ class Mailbox extends MailboxNode {
     private static final MailboxNode CLOSED = new MailboxNode(null);
     private static final VarHandle TAIL;
     private static final VarHandle WAITING;
+    private static final VarHandle NEXT;
+    private static final VarHandle HEAD;
+    /** How often (in messages, a power of two) a sender compares its message's number with the owner's progress. */
+    static final int BACKLOG_CHECK_EVERY = 1024;
+    /** A backlog (messages the owner has not looked at) above which a sender pauses... */
+    static final int BACKLOG_HIGH = 65_536;
+    /** ...until it is down to this. */
+    static final int BACKLOG_LOW = 16_384;
+    private static final long BACKLOG_PAUSE_NANOS = 20_000;
+    /** At most this many pauses per check (~20 ms and more): a bound, not expected to be reached. */
+    private static final int BACKLOG_MAX_PAUSES = 1000;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             TAIL = l.findVarHandle(Mailbox.class, "tail", MailboxNode.class);
             WAITING = l.findVarHandle(Mailbox.class, "waiting", int.class);
+            NEXT = l.findVarHandle(MailboxNode.class, "next", MailboxNode.class);
+            HEAD = l.findVarHandle(Mailbox.class, "head", MailboxNode.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -84,19 +103,58 @@ class Mailbox extends MailboxNode {
 
     /** Appends {@code message}; false when the mailbox is closed (its process has exited). Any thread. */
     boolean offer(Object message) {
-        MailboxNode node = new MailboxNode(message);
+        MessageNode node = new MessageNode(message);
         MailboxNode t;
         do {
             t = tail;
             if (t == CLOSED) {
                 return false;
             }
+            node.seq = seq(t) + 1; // before the swing publishes the node: the next sender numbers its own from it
         } while (!TAIL.weakCompareAndSet(this, t, node));
-        t.next = node;
+        // A release store, not a volatile one: the compare-and-set above already orders this send before the read of
+        // waiting below (the Dekker pair is tail/waiting, see linking()), so a full fence here would only cost time.
+        NEXT.setRelease(t, node);
         if (waiting == 1 && WAITING.compareAndSet(this, 1, 0)) {
             LockSupport.unpark(owner);
+        } else if ((node.seq & (BACKLOG_CHECK_EVERY - 1)) == 0) {
+            backOffIfFarBehind(node.seq);
         }
         return true;
+    }
+
+    /**
+     * A sender far ahead of the owner pauses while the owner catches up. Without it a sender faster than its receiver
+     * (one-way streams: taking a message costs more than linking one) builds a backlog of millions of messages, which
+     * leaves the caches and survives young collections: each one copies it, and the receiver then reads every message
+     * from memory (one-way 1 -> 1: ~8 of ~17 s in G1 pauses, BENCHMARKS.md issue 16, branch i16-msg). Checked on
+     * every {@value #BACKLOG_CHECK_EVERY}th message only, against the messages the owner has not looked at yet (those a
+     * selective receive passed over do not count). The pause ends as soon as the owner stops making progress (it does
+     * not receive, or it is not running): a sender never waits for an owner that is not draining its mailbox, so a
+     * send still never blocks on its receiver, it is only slowed while the receiver is busy catching up.
+     */
+    private void backOffIfFarBehind(int sent) {
+        if (Thread.currentThread() == owner) {
+            return; // to itself: pausing cannot let the owner catch up
+        }
+        // A racy read of the owner's progress, an estimate: a stale one can only cost one pause more.
+        int seen = seq((MailboxNode) HEAD.getOpaque(this));
+        if (sent - seen <= BACKLOG_HIGH) {
+            return;
+        }
+        for (int i = 0; i < BACKLOG_MAX_PAUSES && sent - seen > BACKLOG_LOW; i++) {
+            LockSupport.parkNanos(this, BACKLOG_PAUSE_NANOS);
+            int now = seq((MailboxNode) HEAD.getOpaque(this));
+            if (now == seen) {
+                return; // no progress in a pause: the owner is not draining, do not wait for it
+            }
+            seen = now;
+        }
+    }
+
+    /** The number of {@code x} in this mailbox's sequence of messages: 0 for the mailbox itself, the first stub. */
+    private int seq(MailboxNode x) {
+        return x == this ? 0 : ((MessageNode) x).seq;
     }
 
     // ------------------------------------------------------------------ owner
@@ -149,6 +207,16 @@ class Mailbox extends MailboxNode {
     /** Whether a message has arrived that no take has looked at yet. Owner only. */
     boolean hasArrivals() {
         return head.next != null;
+    }
+
+    /**
+     * Whether a sender has linked a message that the queue does not show yet: it has swung the tail but not yet
+     * stored the link (it is between two instructions of {@link #offer}). Owner only, after {@link #announceWaiting()}
+     * and a {@link #take} that found nothing new: then the owner must not park, as that sender may have read
+     * {@code waiting} before the announcement and will not unpark it; the link is a moment away.
+     */
+    boolean linking() {
+        return tail != head;
     }
 
     /** The owner is about to park: from now on a sender must wake it. */
@@ -295,5 +363,18 @@ class MailboxNode {
 
     MailboxNode(Object message) {
         this.message = message;
+    }
+}
+
+/**
+ * A link that carries a message, numbered in its mailbox's order of arrival (a sender's back-off compares numbers).
+ * The number fits in the node's alignment padding (24 bytes with or without it); the mailbox, the first stub, has
+ * none (it counts as 0), so a process pays nothing for it.
+ */
+final class MessageNode extends MailboxNode {
+    int seq;
+
+    MessageNode(Object message) {
+        super(message);
     }
 }

@@ -810,6 +810,10 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 Moves.decide(this); // throws Moves.Signal if it accepts; declined, it waits on
                 continue;
             }
+            if (mailbox.linking()) {
+                Thread.onSpinWait(); // a sender that may not have seen the announcement is storing its link: no park
+                continue;
+            }
             if (timeoutNanos < 0) {
                 LockSupport.park(this);
             } else {
@@ -820,6 +824,14 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                     break;
                 }
                 LockSupport.parkNanos(this, left);
+            }
+            if (!mailbox.isWaiting()) {
+                // A sender woke us (it took waiting 1 -> 0 after linking its message): look before announcing again,
+                // which would cost two volatile writes (announce, clear) on every wake-up by a message.
+                m = mailbox.take(patterns, false);
+                if (m != Mailbox.NONE) {
+                    break;
+                }
             }
         }
         spinLimit = System.nanoTime() - parkedAt < SHORT_WAIT_NANOS

@@ -68,7 +68,7 @@ public class MailboxTest {
         return ps;
     }
 
-    /** Blocking take as {@link Proc} does it: announce, look once more, park. */
+    /** Blocking take as {@link Proc} does it: announce, look once more (the queue, then a link under way), park. */
     private static Object takeBlocking(Mailbox mb, Object[] patterns) {
         Object m = mb.take(patterns, true);
         while (m == Mailbox.NONE) {
@@ -77,6 +77,10 @@ public class MailboxTest {
             if (m != Mailbox.NONE) {
                 mb.clearWaiting();
                 break;
+            }
+            if (mb.linking()) {
+                Thread.onSpinWait();
+                continue;
             }
             LockSupport.park(mb); // a lost wake-up hangs here: the test's timeout reports it
             m = mb.take(patterns, false);
@@ -193,6 +197,113 @@ public class MailboxTest {
             return Next.done();
         });
         assertEquals("done", result.poll(WAIT * 2, TimeUnit.SECONDS));
+    }
+
+    /**
+     * A sender between the two steps of its offer (tail swung, link not yet stored) that read {@code waiting} before
+     * the owner announced its wait never unparks it: the owner must see the new tail and wait for the link rather
+     * than park. Made deterministic here: the test thread is that sender, stopped after the swing, and links only
+     * once the owner has announced its wait; it never unparks.
+     */
+    @Test(timeout = 60_000)
+    public void aReceiveWaitsForALinkUnderWayInsteadOfParking() throws Exception {
+        kernel();
+        CountDownLatch swung = new CountDownLatch(1);
+        BlockingQueue<Object> got = new LinkedBlockingQueue<>();
+        Proc owner = (Proc) Hotcode.spawn(() -> {
+            try {
+                swung.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            got.add(Hotcode.receive());
+            return Next.done();
+        });
+        Mailbox mb = owner.mailbox;
+        java.lang.invoke.VarHandle tail = java.lang.invoke.MethodHandles.privateLookupIn(Mailbox.class,
+                java.lang.invoke.MethodHandles.lookup()).findVarHandle(Mailbox.class, "tail", MailboxNode.class);
+        MessageNode node = new MessageNode("late");
+        node.seq = 1;
+        assertTrue(tail.compareAndSet(mb, mb, node)); // the sender's first step: it now reads waiting == 0 (no unpark)
+        swung.countDown();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        while (!mb.isWaiting()) { // the owner has announced its wait and looked at the queue: nothing linked there
+            assertTrue("process " + owner + " never announced its wait", System.nanoTime() < deadline);
+            Thread.onSpinWait();
+        }
+        mb.next = node; // the sender's second step, without the unpark it decided against
+        assertEquals("process " + owner + " parked past a link under way", "late", got.poll(WAIT, TimeUnit.SECONDS));
+    }
+
+    /**
+     * A parked receive woken by a message it does not match saves it, waits again, and is woken by the one it wants;
+     * the saved one is the next receive's. After a wake-up by a message the receive looks before announcing its wait
+     * again, so this checks that such a look neither loses nor reorders, and leaves the process not waiting.
+     */
+    @Test(timeout = 60_000)
+    public void aParkedReceiveWokenByAnUnmatchedMessageSavesItAndWaitsOn() throws Exception {
+        kernel();
+        BlockingQueue<Object> out = new LinkedBlockingQueue<>();
+        Proc p = (Proc) Hotcode.spawn(() -> {
+            out.add(Hotcode.receive("x"));
+            out.add(Proc.current("test").state());
+            out.add(Hotcode.receive());
+            return Next.done();
+        });
+        awaitState(p, Proc.State.WAITING);
+        Hotcode.send(p, "a"); // takes waiting 1 -> 0: the process is RUNNABLE until it has saved "a" and waits again
+        awaitState(p, Proc.State.WAITING);
+        assertEquals(1, p.mailboxLength());
+        Hotcode.send(p, "x");
+        assertEquals("x", out.poll(WAIT, TimeUnit.SECONDS));
+        assertEquals(Proc.State.RUNNABLE, out.poll(WAIT, TimeUnit.SECONDS));
+        assertEquals("a", out.poll(WAIT, TimeUnit.SECONDS));
+    }
+
+    private static void awaitState(Proc p, Proc.State state) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        while (p.state() != state) {
+            assertTrue("process " + p + " not " + state + " within " + WAIT + " s", System.nanoTime() < deadline);
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * A sender far ahead of its receiver pauses only while the receiver drains: one whose owner does not receive at
+     * all (here it waits on a latch) is never held up, and every message is there, in order. Without the check for
+     * progress each of the ~290 checks past the backlog limit would pause up to 1000 times (>= 20 ms each, > 5 s in
+     * all); with it, one pause of ~20 us each.
+     */
+    @Test(timeout = 60_000)
+    public void aSenderIsNotHeldUpByAnOwnerThatDoesNotReceive() throws Exception {
+        kernel();
+        CountDownLatch release = new CountDownLatch(1);
+        BlockingQueue<Object> out = new LinkedBlockingQueue<>();
+        int n = 300_000;
+        Proc p = (Proc) Hotcode.spawn(() -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            for (int i = 0; i < n; i++) {
+                Object m = Hotcode.receive();
+                if (!Integer.valueOf(i).equals(m)) {
+                    out.add("message " + i + " was " + m);
+                    return Next.done();
+                }
+            }
+            out.add("all " + n);
+            return Next.done();
+        });
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            assertTrue(p.deliver(i));
+        }
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertTrue(n + " sends to process " + p + ", which does not receive, took " + ms + " ms", ms < 2_000);
+        release.countDown();
+        assertEquals("all " + n, out.poll(WAIT, TimeUnit.SECONDS));
     }
 
     // ------------------------------------------------------------------ snapshot (the observer's read)
