@@ -1,6 +1,7 @@
 package hotcode.runtime.impl.process;
 
 import hotcode.runtime.api.Terms;
+import hotcode.runtime.spi.node.Encoded;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -186,8 +187,8 @@ class Mailbox extends MailboxNode {
             if (h == this) {
                 next = null; // the mailbox stays reachable: its link must not keep every node taken since alive
             }
-            if (message instanceof hotcode.runtime.spi.node.Encoded e
-                    && (message = e.decode()) == hotcode.runtime.spi.node.Encoded.REFUSED) {
+            if (message instanceof Encoded e
+                    && (message = e.decode()) == Encoded.REFUSED) {
                 continue; // from another node, unreadable here: a dead letter incompatible already (Encoded.decode)
             }
             boolean matched;

@@ -6,6 +6,7 @@ import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Ref;
 import hotcode.runtime.impl.code.ModuleVersion;
 import hotcode.runtime.impl.log.Log;
+import hotcode.runtime.spi.node.Encoded;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -264,7 +265,7 @@ public final class ProcessTable {
         names.exited(p);
         for (Object m : undelivered) {
             // one from another node, never received, is recorded as its value (Encoded: decoded for the record)
-            deadLetters.record(p, m instanceof hotcode.runtime.spi.node.Encoded e ? e.value() : m, reason);
+            deadLetters.record(p, m instanceof Encoded e ? e.value() : m, reason);
         }
     }
 
