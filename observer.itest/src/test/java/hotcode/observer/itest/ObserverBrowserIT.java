@@ -15,7 +15,6 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -232,8 +231,8 @@ public class ObserverBrowserIT {
         String purge = text(By.cssSelector("#hc-upgrades tr.hc-kind-purged"));
         assertTrue(purge, purge.contains("pingpong 1.0.0") && purge.contains("killed <0."));
         assertTrue("the purge's duration: " + purge, Pattern.compile("\\d ms").matcher(purge).find());
-        List<WebElement> loads = driver.findElements(By.cssSelector("#hc-upgrades tr.hc-kind-loaded"));
-        assertTrue(loads.stream().anyMatch(r -> r.getText().contains("pingpong 2.0.0")));
+        assertTrue(PageText.all(driver, "#hc-upgrades tr.hc-kind-loaded").stream()
+                .anyMatch(r -> r.contains("pingpong 2.0.0")));
         open("/deadletters");
         waiting(30).until(d -> text(By.id("hc-dl-total")).endsWith("dead letters since the runtime started"));
 
@@ -315,9 +314,7 @@ public class ObserverBrowserIT {
         open("/process/" + m.group(1));
         waiting(30).until(d -> d.findElements(By.cssSelector("#hc-p-messages li")).size() == 20);
         List<String> shown = new ArrayList<>();
-        for (WebElement li : driver.findElements(By.cssSelector("#hc-p-messages li"))) {
-            shown.add(li.getText());
-        }
+        shown.addAll(PageText.all(driver, "#hc-p-messages li"));
         List<String> expected = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             expected.add(String.valueOf(i));
@@ -327,8 +324,8 @@ public class ObserverBrowserIT {
     }
 
     private static String firstMailbox() {
-        List<WebElement> cells = driver.findElements(By.cssSelector("#hc-processes tbody tr:first-child td.hc-mailbox"));
-        return cells.isEmpty() ? null : cells.get(0).getText();
+        List<String> cells = PageText.all(driver, "#hc-processes tbody tr:first-child td.hc-mailbox");
+        return cells.isEmpty() ? null : cells.get(0);
     }
 
     // ------------------------------------------------------------------ bad input

@@ -127,9 +127,9 @@ public class ObserverNodesIT {
         assertTrue(rowText(A), rowText(A).contains("(this node)"));
         assertTrue(cell(A, ".hc-modules"), cell(A, ".hc-modules").contains("loadgen 1.0.0"));
         assertTrue(cell(B, ".hc-modules"), cell(B, ".hc-modules").contains("pingpong 1.0.0"));
-        List<WebElement> bCells = driver.findElements(By.cssSelector("#hc-nodes tr[data-node='" + B + "'] td"));
-        assertEquals("B's number, the N of its pids <N.id.0> here", "1", bCells.get(0).getText());
-        assertTrue("B's incarnation: " + bCells.get(2).getText(), bCells.get(2).getText().matches("\\d+"));
+        List<String> bCells = PageText.all(driver, "#hc-nodes tr[data-node='" + B + "'] td");
+        assertEquals("B's number, the N of its pids <N.id.0> here", "1", bCells.get(0));
+        assertTrue("B's incarnation: " + bCells.get(2), bCells.get(2).matches("\\d+"));
     }
 
     // ------------------------------------------------------------------ another node's processes
@@ -160,9 +160,7 @@ public class ObserverNodesIT {
         assertEquals("5000", text(By.id("hc-p-mailbox")));
         assertTrue(text(By.id("hc-p-module")), text(By.id("hc-p-module")).startsWith("loadgen 1.0.0"));
         List<String> first = new ArrayList<>();
-        for (WebElement li : driver.findElements(By.cssSelector("#hc-p-messages li"))) {
-            first.add(li.getText());
-        }
+        first.addAll(PageText.all(driver, "#hc-p-messages li"));
         assertEquals(List.of("0", "1", "2"), first.subList(0, 3));
         assertTrue("suspend and resume are this node's only",
                 driver.findElements(By.id("hc-suspend")).isEmpty());
