@@ -200,4 +200,20 @@ public class DecodeAtReceiveTest extends Nodes {
         assertEquals(receiver, d.to());
         assertTrue(String.valueOf(d.message()), String.valueOf(d.message()).contains(Order.class.getName()));
     }
+
+    /** A message from another node still in the mailbox when its process exits: its dead letter names the sender too. */
+    @Test
+    public void aDeadLetterOfAProcessThatExitedWithARemoteMessageInItsMailboxNamesTheRemoteSender() throws Exception {
+        Node a = node("a"), b = node("b");
+        connected(a, b);
+        CountDownLatch never = new CountDownLatch(1);
+        Pid receiver = heldCollector(b, never, queue());
+        Pid from = sender(a, b.remote(receiver), "unread");
+        await("the message in b's receiver's mailbox", () -> b.cluster.stats().delivered() == 1);
+        b.kernel.exit(receiver, Atom.of("kill"));
+        await("dead letter killed on b", () -> b.deadLetters("killed") == 1);
+        DeadLetter d = only(b, "killed");
+        assertEquals("unread", d.message()); // the value, not its encoded form
+        assertEquals(a.remote(from), d.from());
+    }
 }
