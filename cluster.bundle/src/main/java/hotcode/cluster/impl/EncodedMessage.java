@@ -36,6 +36,11 @@ final class EncodedMessage extends Encoded {
             return read();
         } catch (IncompatibleValueException e) {
             sessions.refusedAtReceive(this, e.getMessage(), false);
+        } catch (LinkageError e) {
+            // an Error, not an exception: a record class this node cannot link or initialize (a missing dependency, a
+            // static initializer failing here). Refused as unreadable here; thrown, it would crash the receiving
+            // process and lose the message uncounted (the mailbox has already taken it off its queue)
+            sessions.refusedAtReceive(this, "its class cannot be loaded on this node (" + e + ")", false);
         } catch (IOException | RuntimeException e) {
             sessions.refusedAtReceive(this, "a malformed value (" + e + ")", true);
         }
@@ -46,7 +51,7 @@ final class EncodedMessage extends Encoded {
     public Object value() {
         try {
             return read();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | LinkageError e) { // never throws (Encoded.value): see decode
             return "<unreadable value from node " + peer.name + ": " + e.getMessage() + ">";
         }
     }

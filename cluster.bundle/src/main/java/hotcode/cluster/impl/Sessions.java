@@ -98,44 +98,47 @@ final class Sessions {
 
     /** {@link #send(Peer, RemotePid, Pid, Object)}; {@code value} not null: the value already encoded. */
     private void sendMessage(Peer p, RemotePid to, Pid from, Object message, byte[] value) {
-        boolean flushHere;
+        if (value == null && Thread.holdsLock(p)) {
+            // Re-entered: module code that encoding a value runs (a record's accessor, Codec) sends to the same member
+            // while this thread writes a frame into the pair's batch. Its frame must not land inside that one, nor may
+            // it wait for room (a wait releases the lock mid-frame): its value is encoded apart and queued as soon as
+            // the frame under way is complete. Throws, nothing queued, for a value with no neutral form.
+            byte[] alone = encodeAlone(message);
+            if (p.reentered == null) {
+                p.reentered = new ArrayList<>();
+            }
+            p.reentered.add(new Reentered(to, from, message, alone));
+            return;
+        }
+        boolean flushHere = false;
         boolean streaming = false;
+        int queued = 0;
+        RuntimeException noNeutralForm = null;
         synchronized (p) { // one sequence per pair, queued in that order
             waitForRoom(p);
             if (p.gone) { // checked after the wait too: the member may go while a sender waits for room
                 local.deadLetter(to, message, NOCONNECTION, from);
                 return;
             }
-            FrameBuffer b = outbox(p);
-            int mark = b.size();
-            long seq = p.nextSeq + 1;
             try {
-                b.out.writeInt(0); // the frame's length, written below
-                frames.msgHeader(b.out, p, p.epoch, seq, to.id(), from == null ? 0 : from.id());
-                if (value != null) {
-                    b.out.write(value);
-                } else {
-                    frames.codec.write(b.out, message);
-                }
-            } catch (IOException e) {
-                b.truncate(mark);
-                throw new IllegalStateException("cannot write a frame to memory", e);
+                queueMessage(p, to, from, message, value);
+                queued++;
             } catch (RuntimeException e) { // no neutral form (IncompatibleValueException): as if never sent
-                b.truncate(mark);
-                throw e;
+                noNeutralForm = e;
             }
-            b.putInt(mark, b.size() - mark - 4);
-            b.frames++;
-            p.nextSeq = seq;
-            Peer.Pending m = new Peer.Pending(seq, to, from, message);
-            p.unacked.add(m);
-            p.outboxMessages.add(m);
-            flushHere = claimFlush(p);
-            if (flushHere) {
-                streaming = System.nanoTime() - p.lastFlushEnd < STREAM_NANOS;
+            // what its encoding sent meanwhile, after it (sent, even when this value turned out to have no form)
+            for (List<Reentered> rs = p.reentered; rs != null && !rs.isEmpty(); queued++) {
+                Reentered r = rs.remove(0);
+                queueMessage(p, r.to(), r.from(), r.message(), r.value());
+            }
+            if (queued > 0) {
+                flushHere = claimFlush(p);
+                if (flushHere) {
+                    streaming = System.nanoTime() - p.lastFlushEnd < STREAM_NANOS;
+                }
             }
         }
-        sent.incrementAndGet();
+        sent.addAndGet(queued);
         if (flushHere) {
             if (streaming) {
                 // the last flush just ended: a stream. Flushed by the flusher, so this sender goes on queueing
@@ -145,6 +148,55 @@ final class Sessions {
                 flush(p); // a single send (a request, a reply): at once, on this thread, no hand-off
             }
         }
+        if (noNeutralForm != null) {
+            throw noNeutralForm;
+        }
+    }
+
+    /** A message sent by module code while its thread encoded another value into the pair's batch (sendMessage). */
+    record Reentered(RemotePid to, Pid from, Object message, byte[] value) {
+    }
+
+    /** {@code message}'s value in the neutral form, on its own (not into a batch). */
+    private byte[] encodeAlone(Object message) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(64);
+        try {
+            frames.codec.write(new java.io.DataOutputStream(bytes), message);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot write a value to memory", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Writes a message frame into the pair's batch, numbered next, and keeps it until acknowledged (the caller holds
+     * {@code p}'s lock). Throws, nothing written and no number taken, for a value with no neutral form.
+     */
+    private void queueMessage(Peer p, RemotePid to, Pid from, Object message, byte[] value) {
+        FrameBuffer b = outbox(p);
+        int mark = b.size();
+        long seq = p.nextSeq + 1;
+        try {
+            b.out.writeInt(0); // the frame's length, written below
+            frames.msgHeader(b.out, p, p.epoch, seq, to.id(), from == null ? 0 : from.id());
+            if (value != null) {
+                b.out.write(value);
+            } else {
+                frames.codec.write(b.out, message);
+            }
+        } catch (IOException e) {
+            b.truncate(mark);
+            throw new IllegalStateException("cannot write a frame to memory", e);
+        } catch (RuntimeException e) {
+            b.truncate(mark);
+            throw e;
+        }
+        b.putInt(mark, b.size() - mark - 4);
+        b.frames++;
+        p.nextSeq = seq;
+        Peer.Pending m = new Peer.Pending(seq, to, from, message);
+        p.unacked.add(m);
+        p.outboxMessages.add(m);
     }
 
     /**

@@ -165,4 +165,55 @@ public class DecodeAtReceiveTest extends Nodes {
         await("dead letter noconnection on a", () -> a.deadLetters("noconnection") == 1);
         assertEquals(from, only(a, "noconnection").from());
     }
+
+    /**
+     * A record class that this node cannot link or initialize (a missing dependency, a static initializer that fails
+     * here) makes the class loader throw a {@link LinkageError}, an Error, not an exception: the value is refused as
+     * any unreadable one is (a dead letter {@code incompatible}, the receive goes on), not thrown out of the receive,
+     * which crashed the receiving process and lost the message uncounted (its node was already off the queue).
+     */
+    @Test
+    public void aRecordWhoseClassCannotBeLinkedHereIsADeadLetterAndTheReceiveGoesOn() throws Exception {
+        Node a = node("a", ClusterConfig.loopback(cluster, "a", SECRET), false, d -> shop(d, new AtomicBoolean(true)));
+        ClassLoader broken = new ClassLoader(null) {
+            @Override
+            protected Class<?> loadClass(String name, boolean resolve) {
+                throw new NoClassDefFoundError(name + " (a class it needs is missing on this node)");
+            }
+        };
+        Node b = node("b", ClusterConfig.loopback(cluster, "b", SECRET), false,
+                d -> new ClusterLoadTest.Delegating(d) {
+                    @Override
+                    public ClassLoader loader(String module, String version) {
+                        return module.equals("shop") ? broken : d.loader(module, version);
+                    }
+                });
+        connected(a, b);
+        CountDownLatch go = new CountDownLatch(1);
+        BlockingQueue<Object> got = queue();
+        Pid receiver = heldCollector(b, go, got);
+        sender(a, b.remote(receiver), new Order("tea", 2), "next");
+        await("both in b's receiver's mailbox", () -> b.cluster.stats().delivered() == 2);
+        go.countDown();
+        assertEquals("the receive after an unlinkable record", "next", next(got));
+        DeadLetter d = only(b, "incompatible");
+        assertEquals(receiver, d.to());
+        assertTrue(String.valueOf(d.message()), String.valueOf(d.message()).contains(Order.class.getName()));
+    }
+
+    /** A message from another node still in the mailbox when its process exits: its dead letter names the sender too. */
+    @Test
+    public void aDeadLetterOfAProcessThatExitedWithARemoteMessageInItsMailboxNamesTheRemoteSender() throws Exception {
+        Node a = node("a"), b = node("b");
+        connected(a, b);
+        CountDownLatch never = new CountDownLatch(1);
+        Pid receiver = heldCollector(b, never, queue());
+        Pid from = sender(a, b.remote(receiver), "unread");
+        await("the message in b's receiver's mailbox", () -> b.cluster.stats().delivered() == 1);
+        b.kernel.exit(receiver, Atom.of("kill"));
+        await("dead letter killed on b", () -> b.deadLetters("killed") == 1);
+        DeadLetter d = only(b, "killed");
+        assertEquals("unread", d.message()); // the value, not its encoded form
+        assertEquals(a.remote(from), d.from());
+    }
 }

@@ -1,6 +1,7 @@
 package hotcode.runtime.impl.process;
 
 import hotcode.runtime.api.Terms;
+import hotcode.runtime.spi.Access;
 import hotcode.runtime.spi.node.Encoded;
 
 import java.lang.invoke.MethodHandles;
@@ -132,7 +133,8 @@ class Mailbox extends MailboxNode {
      * every {@value #BACKLOG_CHECK_EVERY}th message only, against the messages the owner has not looked at yet (those a
      * selective receive passed over do not count). The pause ends as soon as the owner stops making progress (it does
      * not receive, or it is not running): a sender never waits for an owner that is not draining its mailbox, so a
-     * send still never blocks on its receiver, it is only slowed while the receiver is busy catching up.
+     * send still never blocks on its receiver, it is only slowed while the receiver is busy catching up. Only a sending
+     * process pauses: a thread that is not one (the cluster's network reader, the console) never does.
      */
     private void backOffIfFarBehind(int sent) {
         if (Thread.currentThread() == owner) {
@@ -141,6 +143,12 @@ class Mailbox extends MailboxNode {
         // A racy read of the owner's progress, an estimate: a stale one can only cost one pause more.
         int seen = seq((MailboxNode) HEAD.getOpaque(this));
         if (sent - seen <= BACKLOG_HIGH) {
+            return;
+        }
+        if (Access.currentOrNull() == null) {
+            // Only a process pauses (Erlang's send penalty is a process's too). A thread that is not one may be serving
+            // many processes at once: the cluster's network reader delivers every remote message on one thread, under
+            // the session lock, so its pause behind one slow receiver would hold up the whole node's inbound traffic.
             return;
         }
         for (int i = 0; i < BACKLOG_MAX_PAUSES && sent - seen > BACKLOG_LOW; i++) {

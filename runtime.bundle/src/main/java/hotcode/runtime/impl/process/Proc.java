@@ -732,10 +732,18 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * A throwable that escaped {@link #run()}: not one of the process's steps (run() makes those its exit reason) but
      * of its clean-up after the exit ({@link #terminate}: links, monitors, an exit hook). This process is its thread's
      * uncaught-exception handler because that is how the thread knows its process ({@link Access}); without this, the
-     * thread group would print the throwable to standard error, naming no process.
+     * thread group would print the throwable to standard error, naming no process. While the process runs, only its
+     * own code can call this (libraries report a throwable they caught to the current thread's handler): logged as such.
      */
     @Override
     public void uncaughtException(Thread t, Throwable e) {
+        if (!exited) {
+            // Not from the JDK (run() catches every throwable of a step): code on the process's own thread that caught
+            // a throwable and reported it to the thread's handler, as libraries do. The process runs on.
+            hotcode.runtime.impl.log.Log.error("process " + this + " (running) reported a throwable to its thread's"
+                    + " uncaught-exception handler: " + e, e);
+            return;
+        }
         hotcode.runtime.impl.log.Log.error("process " + this + " failed in its clean-up after exiting with "
                 + exitReason() + ": " + e, e);
     }

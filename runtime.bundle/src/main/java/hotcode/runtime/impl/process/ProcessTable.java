@@ -264,8 +264,13 @@ public final class ProcessTable {
         live.remove(p);
         names.exited(p);
         for (Object m : undelivered) {
-            // one from another node, never received, is recorded as its value (Encoded: decoded for the record)
-            deadLetters.record(p, m instanceof Encoded e ? e.value() : m, reason);
+            if (m instanceof Encoded e) {
+                // one from another node, never received: recorded as its value (decoded for the record), naming its
+                // sender, as its dead letter noproc does (NodeHooks.send); a local message's sender is not kept
+                deadLetters.record(p, e.value(), reason, e.from());
+            } else {
+                deadLetters.record(p, m, reason);
+            }
         }
     }
 

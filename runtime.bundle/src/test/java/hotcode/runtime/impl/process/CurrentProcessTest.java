@@ -78,4 +78,52 @@ public class CurrentProcessTest extends KernelTest {
                 + "java.lang.IllegalStateException: hook failed"));
         assertEquals(atom("done"), ((Proc) pid.get()).exitReason());
     }
+
+    /**
+     * A thread that a process starts is not that process (nor any): a thread does not inherit its creator's
+     * uncaught-exception handler, whichever way it is made, so a helper thread cannot receive from the process's
+     * mailbox (which has one owner) or send in its name.
+     */
+    @Test(timeout = 60_000)
+    public void aThreadStartedByAProcessIsNoProcess() {
+        Agent a = Agent.spawn();
+        Object seen = a.call(() -> {
+            AtomicReference<Object> v = new AtomicReference<>("unset"), pl = new AtomicReference<>("unset");
+            Thread virtual = Thread.ofVirtual().start(() -> v.set(Access.currentOrNull()));
+            Thread platform = new Thread(() -> pl.set(Access.currentOrNull()));
+            platform.start();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+            Object pooled;
+            try {
+                virtual.join();
+                platform.join();
+                pooled = pool.submit(Access::currentOrNull).get();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            } finally {
+                pool.shutdown();
+            }
+            return java.util.Arrays.asList(v.get(), pl.get(), pooled);
+        });
+        assertEquals("current process of a virtual, a platform and a pool thread started by " + a.pid(),
+                java.util.Arrays.asList(null, null, null), seen);
+    }
+
+    /**
+     * Libraries report a throwable they caught to the current thread's handler (the JDK's own pattern); on a process
+     * thread that handler is the process, which is alive: the log must not say it failed after exiting.
+     */
+    @Test(timeout = 60_000)
+    public void aThrowableReportedToTheHandlerOfARunningProcessIsNotCalledAFailedCleanUp() throws Exception {
+        Agent a = Agent.spawn();
+        String log = LogCapture.during(() -> a.call(() -> {
+            Thread t = Thread.currentThread();
+            t.getUncaughtExceptionHandler().uncaughtException(t, new IllegalStateException("a library's error"));
+            return null;
+        }));
+        assertTrue(log, log.contains("process " + a.pid() + " ")
+                && log.contains("java.lang.IllegalStateException: a library's error"));
+        assertTrue(log, !log.contains("clean-up after exiting"));
+        assertTrue("process " + a.pid() + " still alive", k.processes().lookup(a.pid()).isAlive());
+    }
 }
