@@ -65,6 +65,55 @@ final class Codec {
         write(out, v, 0);
     }
 
+    /**
+     * Whether writing {@code v} would run code that is not the JDK's or the runtime's: a record's accessors, the
+     * iteration of a collection class of a module, a value of any other class. Such a value is written before the pair's
+     * lock is taken ({@code Sessions.sendMessage}), so module code, which may be slow or may itself send to the same
+     * member, never runs under the lock that JGroups' reader needs for every acknowledgement. Plain values (JDK types,
+     * atoms, tuples, pids, refs and the JDK's collections of them) are written straight into the pair's batch.
+     */
+    static boolean runsModuleCode(Object v) {
+        return runsModuleCode(v, 0);
+    }
+
+    private static final ClassLoader RUNTIME_LOADER = Pid.class.getClassLoader();
+
+    private static boolean runsModuleCode(Object v, int depth) {
+        if (v == null) {
+            return false;
+        }
+        ClassLoader loader = v.getClass().getClassLoader();
+        if (depth > MAX_DEPTH || v instanceof Record || (loader != null && loader != RUNTIME_LOADER)) {
+            return true; // (too deep: refused by write, off the lock)
+        }
+        switch (v) {
+            case Tuple t -> {
+                for (int i = 0; i < t.size(); i++) {
+                    if (runsModuleCode(t.get(i), depth + 1)) {
+                        return true;
+                    }
+                }
+            }
+            case Iterable<?> c -> {
+                for (Object e : c) {
+                    if (runsModuleCode(e, depth + 1)) {
+                        return true;
+                    }
+                }
+            }
+            case Map<?, ?> m -> {
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    if (runsModuleCode(e.getKey(), depth + 1) || runsModuleCode(e.getValue(), depth + 1)) {
+                        return true;
+                    }
+                }
+            }
+            default -> {
+            }
+        }
+        return false;
+    }
+
     private void write(DataOutput out, Object v, int depth) throws IOException {
         if (depth > MAX_DEPTH) {
             throw new IncompatibleValueException("a value nested deeper than " + MAX_DEPTH, "?", "this node",

@@ -36,8 +36,6 @@ final class Peer {
     FrameBuffer outbox;
     List<Pending> outboxMessages = new ArrayList<>();
     boolean flushing;
-    /** Messages module code sent while this pair's lock holder encoded a value (Sessions.sendMessage); null: none yet. */
-    List<Sessions.Reentered> reentered;
     /** When the last flush found the queue empty ({@link System#nanoTime}): a send soon after is a stream. */
     long lastFlushEnd = Long.MIN_VALUE / 2;
     // receiving, guarded by in

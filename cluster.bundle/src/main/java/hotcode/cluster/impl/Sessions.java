@@ -98,17 +98,12 @@ final class Sessions {
 
     /** {@link #send(Peer, RemotePid, Pid, Object)}; {@code value} not null: the value already encoded. */
     private void sendMessage(Peer p, RemotePid to, Pid from, Object message, byte[] value) {
-        if (value == null && Thread.holdsLock(p)) {
-            // Re-entered: module code that encoding a value runs (a record's accessor, Codec) sends to the same member
-            // while this thread writes a frame into the pair's batch. Its frame must not land inside that one, nor may
-            // it wait for room (a wait releases the lock mid-frame): its value is encoded apart and queued as soon as
-            // the frame under way is complete. Throws, nothing queued, for a value with no neutral form.
-            byte[] alone = encodeAlone(message);
-            if (p.reentered == null) {
-                p.reentered = new ArrayList<>();
-            }
-            p.reentered.add(new Reentered(to, from, message, alone));
-            return;
+        if (value == null && Codec.runsModuleCode(message)) {
+            // a record's accessors or a module's collection run here, before the pair's lock (Codec.runsModuleCode):
+            // slow module code must not hold up JGroups' reader, which takes the lock to acknowledge, and module
+            // code that sends to the same member must not write its frame inside this one. Throws, nothing queued,
+            // for a value with no neutral form.
+            value = encodeAlone(message);
         }
         boolean flushHere = false;
         boolean streaming = false;
@@ -125,11 +120,6 @@ final class Sessions {
                 queued++;
             } catch (RuntimeException e) { // no neutral form (IncompatibleValueException): as if never sent
                 noNeutralForm = e;
-            }
-            // what its encoding sent meanwhile, after it (sent, even when this value turned out to have no form)
-            for (List<Reentered> rs = p.reentered; rs != null && !rs.isEmpty(); queued++) {
-                Reentered r = rs.remove(0);
-                queueMessage(p, r.to(), r.from(), r.message(), r.value());
             }
             if (queued > 0) {
                 flushHere = claimFlush(p);
@@ -151,10 +141,6 @@ final class Sessions {
         if (noNeutralForm != null) {
             throw noNeutralForm;
         }
-    }
-
-    /** A message sent by module code while its thread encoded another value into the pair's batch (sendMessage). */
-    record Reentered(RemotePid to, Pid from, Object message, byte[] value) {
     }
 
     /** {@code message}'s value in the neutral form, on its own (not into a batch). */

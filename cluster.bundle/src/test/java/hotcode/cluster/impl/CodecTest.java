@@ -62,6 +62,25 @@ public class CodecTest extends Nodes {
         return PLAIN.read(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
     }
 
+    /** A value for which the check below must say that writing it runs code of a module (its accessors). */
+    record Order(String item, int count) {
+    }
+
+    @Test
+    public void onlyValuesWhoseWritingRunsModuleCodeAreWrittenBeforeThePairsLock() {
+        // plain values go straight into the pair's batch under its lock; anything that runs a module's code is
+        // written before the lock is taken (Sessions.sendMessage), so it can neither stall the reader nor re-enter
+        for (Object plain : new Object[] {null, 42, "tea", Atom.of("ok"), new byte[] {1}, BigInteger.TEN,
+                Tuple.of(Atom.of("a"), List.of(1, 2), Map.of("k", Set.of(3L)))}) {
+            assertEquals(String.valueOf(plain), false, Codec.runsModuleCode(plain));
+        }
+        Order order = new Order("tea", 2);
+        for (Object withRecord : new Object[] {order, Tuple.of(Atom.of("order"), order), List.of(1, order),
+                Map.of("k", order), Map.of(order, 1), Set.of(Tuple.of(List.of(order)))}) {
+            assertTrue(String.valueOf(withRecord), Codec.runsModuleCode(withRecord));
+        }
+    }
+
     @Test
     public void jdkTypesAndTermsRoundTrip() throws IOException {
         Map<Object, Object> m = new LinkedHashMap<>();
