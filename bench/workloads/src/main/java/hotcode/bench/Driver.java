@@ -328,6 +328,28 @@ public final class Driver {
         return "WAITING".equals(String.valueOf((Object) stateOf.invokeExact(p)));
     }
 
+    /** Proc.awaitExit(long) of the runtime (not API): true once the process's thread has ended. */
+    private static MethodHandle awaitExitOf;
+
+    /**
+     * Waits until every process of {@code pids} has terminated completely, its thread ended and its table entry
+     * removed: {@code isAlive} turns false as soon as the exit begins, while the clean-up (links, monitors, the table,
+     * the virtual thread's end) still runs. A measurement whose baseline is taken before that would see those
+     * processes freed during it, which can only lower its figure (BENCHMARKS.md, i16-mem). Not timed.
+     */
+    static void awaitGone(Pid[] pids) throws Throwable {
+        if (awaitExitOf == null) {
+            awaitExitOf = MethodHandles.publicLookup().findVirtual(pids[0].getClass(), "awaitExit",
+                    MethodType.methodType(boolean.class, long.class)).asType(
+                    MethodType.methodType(boolean.class, Pid.class, long.class));
+        }
+        for (Pid p : pids) {
+            if (!(boolean) awaitExitOf.invokeExact(p, 60_000L)) {
+                throw new IllegalStateException("process " + p + " has not terminated 60 s after its exit");
+            }
+        }
+    }
+
     /** {spawn calls s, until all waiting s, heap bytes per process, teardown s}. */
     static double[] spawnTest(int n, boolean heap) throws Throwable {
         Pid[] pids = new Pid[n]; // allocated before the baseline, so not counted per process
@@ -354,6 +376,7 @@ public final class Driver {
             }
         }
         long t3 = System.nanoTime();
+        awaitGone(pids); // after the teardown's clock: the next rep's baseline must not include these processes
         return new double[] {(ts - t0) / 1e9, (t1 - t0) / 1e9, (double) (h1 - h0) / n, (t3 - t2) / 1e9};
     }
 
@@ -428,6 +451,7 @@ public final class Driver {
                 sleep(1);
             }
         }
+        awaitGone(pids);
         return new double[] {(t1 - t0) / 1e9, (double) (h1 - h0) / n};
     }
 
