@@ -186,8 +186,9 @@ jf = d / "java-baseline.txt"
 if jf.exists():
     for line in jf.read_text().splitlines():
         m = LINE.match(line)
-        if m and m.group(1) == "java-baseline":
-            jvm[m.group(2)] = float(m.group(3))
+        if m and m.group(1) == "java-baseline":  # runs of the same variant from several forks are pooled
+            jvm.setdefault(m.group(2), []).extend(float(x) for x in m.group(7).split(",") if x)
+    jvm = {k: median(v) for k, v in jvm.items() if v}
 if jvm:
     print("\nHotcode against the best plain-JVM variant on 2 carriers, same run (java-baseline; busy-poll one-way left out)")
     for label, hname, pattern, higher in JVM_GROUPS:
