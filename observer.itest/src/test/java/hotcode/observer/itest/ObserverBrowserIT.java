@@ -95,24 +95,12 @@ public class ObserverBrowserIT {
     }
 
     private static WebDriverWait waiting(int seconds) {
-        WebDriverWait w = new WebDriverWait(driver, Duration.ofSeconds(seconds));
-        w.pollingEvery(Duration.ofMillis(20));
-        w.ignoring(StaleElementReferenceException.class); // the page redraws its tables at every poll
-        return w;
+        return PageText.waiting(driver, seconds);
     }
 
     /** Clicks the element; found again if the page redrew it between the lookup and the click. */
     private static void click(By by) {
-        for (int attempt = 0; ; attempt++) {
-            try {
-                driver.findElement(by).click();
-                return;
-            } catch (StaleElementReferenceException e) {
-                if (attempt == 10) {
-                    throw e;
-                }
-            }
-        }
+        PageText.click(driver, by);
     }
 
     /** The element's text; found again if the page redrew it between the lookup and the read. */

@@ -236,23 +236,11 @@ public class ObserverNodesIT {
     }
 
     private static WebDriverWait waiting(int seconds) {
-        WebDriverWait w = new WebDriverWait(driver, Duration.ofSeconds(seconds));
-        w.pollingEvery(Duration.ofMillis(50));
-        w.ignoring(StaleElementReferenceException.class); // the page redraws its tables at every poll
-        return w;
+        return PageText.waiting(driver, seconds);
     }
 
     private static void click(By by) {
-        for (int attempt = 0; ; attempt++) {
-            try {
-                driver.findElement(by).click();
-                return;
-            } catch (StaleElementReferenceException e) {
-                if (attempt == 10) {
-                    throw e;
-                }
-            }
-        }
+        PageText.click(driver, by);
     }
 
     private static String text(By by) {

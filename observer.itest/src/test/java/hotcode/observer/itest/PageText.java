@@ -1,11 +1,15 @@
 package hotcode.observer.itest;
 
+import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
+import java.time.Duration;
 import java.util.List;
 
-/** Reading what the page shows, in one step: the page polls and redraws its lists while a test reads them. */
+/** Reading and clicking what the page shows while it polls and redraws its tables (the browser tests' helpers). */
 final class PageText {
     private PageText() {
     }
@@ -18,5 +22,27 @@ final class PageText {
     static List<String> all(WebDriver driver, String css) {
         return (List<String>) ((JavascriptExecutor) driver).executeScript(
                 "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText.trim());", css);
+    }
+
+    /** A wait that polls often and looks again when the page redrew what it was looking at. */
+    static WebDriverWait waiting(WebDriver driver, int seconds) {
+        WebDriverWait w = new WebDriverWait(driver, Duration.ofSeconds(seconds));
+        w.pollingEvery(Duration.ofMillis(20));
+        w.ignoring(StaleElementReferenceException.class); // the page redraws its tables at every poll
+        return w;
+    }
+
+    /** Clicks the element; found again if the page redrew it between the lookup and the click. */
+    static void click(WebDriver driver, By by) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                driver.findElement(by).click();
+                return;
+            } catch (StaleElementReferenceException e) {
+                if (attempt == 10) {
+                    throw e;
+                }
+            }
+        }
     }
 }
