@@ -1,7 +1,7 @@
 package hotcode.runtime.impl;
 
 import hotcode.runtime.impl.log.Log;
-import hotcode.runtime.impl.process.ReceiveSpins;
+import hotcode.runtime.impl.process.ReceiveSpin;
 import hotcode.runtime.impl.process.StackCheck;
 import hotcode.runtime.impl.process.SystemMonitor;
 
@@ -28,8 +28,9 @@ import java.util.function.Function;
  *     returning to the runtime is reported (0: not checked)</td></tr>
  * <tr><td>{@code hotcode.monitor.long_message_queue}</td><td>100000</td><td>a mailbox that long is reported
  *     (0: not checked)</td></tr>
- * <tr><td>{@code hotcode.receive.spins}</td><td>100</td><td>the ceiling of a receive's spin before it parks
- *     (0: no spin)</td></tr>
+ * <tr><td>{@code hotcode.receive.spin.ns}</td><td>2000</td><td>how long a receive that finds nothing polls its
+ *     mailbox, on its carrier, before it parks (0: it parks at once); {@code hotcode.receive.spins}, the yield-spin
+ *     of earlier versions, is no longer read and is warned about</td></tr>
  * <tr><td>{@code hotcode.purge.check.ms}</td><td>1000</td><td>how long purges and {@code checkProcessCode} wait
  *     for busy processes to walk their stacks for funs of the old version (0: frames only)</td></tr>
  * <tr><td>{@code hotcode.log.stacktraces}</td><td>false</td><td>print the stack trace of each logged error</td></tr>
@@ -41,14 +42,14 @@ import java.util.function.Function;
  *     when the code first names them)</td></tr>
  * </table>
  *
- * <p>{@code hotcode.receive.spins} is a constant on the message path: {@code Proc} reads it from {@link #current()}
+ * <p>{@code hotcode.receive.spin.ns} is a constant on the message path: {@code Proc} reads it from {@link #current()}
  * once, when its class initializes (the runtime installs its configuration before it makes any process), so it
  * changes only with a new runtime bundle class loader; {@code hotcode.warmup} counts only at start. Every other
  * setting is taken at once by an update: {@link #install} tells the log and the stack check, and
  * {@link Kernel#reconfigure} the purger, the server upgrades and the system monitor.
  */
 public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, SystemMonitor.Settings monitor,
-                     int receiveSpins, long purgeCheckMillis, boolean logStacktraces, Warmup warmup,
+                     int receiveSpinNanos, long purgeCheckMillis, boolean logStacktraces, Warmup warmup,
                      int preloadClasses) {
     /** When the start-up warm-ups run. */
     public enum Warmup {
@@ -61,15 +62,18 @@ public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, Syste
     }
 
     /** The defaults: what an empty configuration gives. */
-    public static final Config DEFAULTS = new Config(5000, 5000, SystemMonitor.Settings.DEFAULTS, 100, 1000, false,
+    public static final Config DEFAULTS = new Config(5000, 5000, SystemMonitor.Settings.DEFAULTS, 2000, 1000, false,
             Warmup.BACKGROUND, 512);
 
     /** Without a preload limit: the configuration of earlier tests and callers (512 classes). */
     public Config(long purgeTimeoutMillis, long migrationTimeoutMillis, SystemMonitor.Settings monitor,
-                  int receiveSpins, long purgeCheckMillis, boolean logStacktraces, Warmup warmup) {
-        this(purgeTimeoutMillis, migrationTimeoutMillis, monitor, receiveSpins, purgeCheckMillis, logStacktraces,
+                  int receiveSpinNanos, long purgeCheckMillis, boolean logStacktraces, Warmup warmup) {
+        this(purgeTimeoutMillis, migrationTimeoutMillis, monitor, receiveSpinNanos, purgeCheckMillis, logStacktraces,
                 warmup, 512);
     }
+
+    /** The setting of the receive's yield-spin before 2026-12: warned about, never read. */
+    static final String RETIRED_SPINS = "hotcode.receive.spins";
 
     private static volatile Config installed;
 
@@ -90,6 +94,13 @@ public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, Syste
     private static Config read(Function<String, String> property, Config absent, Config bad, String keep) {
         SystemMonitor.Settings ma = absent.monitor();
         SystemMonitor.Settings mb = bad.monitor();
+        String retired = property.apply(RETIRED_SPINS);
+        if (retired != null) {
+            // Our own docs once advised setting it to 0: say what replaced it rather than ignore it silently.
+            Log.warn(RETIRED_SPINS + "=" + retired + " is no longer read: the receive's yield-spin it bounded was unfair"
+                    + " to busy servers; the receive now polls its mailbox for hotcode.receive.spin.ns nanoseconds"
+                    + " before it parks (default 2000, 0 parks at once)");
+        }
         return new Config(
                 number(property, "hotcode.purge.timeout.ms", absent.purgeTimeoutMillis(), bad.purgeTimeoutMillis(),
                         "milliseconds", Long.MAX_VALUE, keep),
@@ -102,8 +113,8 @@ public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, Syste
                                 mb.longScheduleMillis(), "milliseconds", Long.MAX_VALUE, keep),
                         (int) number(property, "hotcode.monitor.long_message_queue", ma.longMessageQueue(),
                                 mb.longMessageQueue(), "messages", Integer.MAX_VALUE, keep)),
-                (int) number(property, "hotcode.receive.spins", absent.receiveSpins(), bad.receiveSpins(), "polls",
-                        Integer.MAX_VALUE, keep),
+                (int) number(property, "hotcode.receive.spin.ns", absent.receiveSpinNanos(), bad.receiveSpinNanos(),
+                        "nanoseconds", 1_000_000, keep),
                 number(property, "hotcode.purge.check.ms", absent.purgeCheckMillis(), bad.purgeCheckMillis(),
                         "milliseconds", Long.MAX_VALUE, keep),
                 bool(property, "hotcode.log.stacktraces", absent.logStacktraces(), bad.logStacktraces(), keep),
@@ -122,7 +133,7 @@ public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, Syste
     public static void install(Config c) {
         installed = c;
         Log.stacktraces(c.logStacktraces()); // the log and the processes are told, they never ask
-        ReceiveSpins.set(c.receiveSpins());
+        ReceiveSpin.nanos(c.receiveSpinNanos());
         StackCheck.bound(c.purgeCheckMillis());
         hotcode.runtime.impl.osgi.ClassPreloader.warmLimit(c.preloadClasses());
     }

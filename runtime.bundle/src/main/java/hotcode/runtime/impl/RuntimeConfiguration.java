@@ -51,9 +51,9 @@ final class RuntimeConfiguration {
             Object v = properties.get(key);
             return v == null ? null : String.valueOf(v); // a typed value (Long, Boolean) reads as its text
         });
-        if (next.receiveSpins() != current.receiveSpins()) {
-            Log.warn(PID + ": hotcode.receive.spins=" + next.receiveSpins() + " takes effect only when the runtime"
-                    + " bundle restarts (the receive path reads it once); now " + current.receiveSpins());
+        if (next.receiveSpinNanos() != current.receiveSpinNanos()) {
+            Log.warn(PID + ": hotcode.receive.spin.ns=" + next.receiveSpinNanos() + " takes effect only when the"
+                    + " runtime bundle restarts (the receive path reads it once); now " + current.receiveSpinNanos());
         }
         if (next.warmup() != current.warmup()) {
             Log.info(PID + ": hotcode.warmup=" + next.warmup().toString().toLowerCase(java.util.Locale.ROOT)

@@ -21,7 +21,7 @@ public class ConfigTest {
         assertEquals(5000, d.purgeTimeoutMillis());
         assertEquals(5000, d.migrationTimeoutMillis());
         assertEquals(SystemMonitor.Settings.DEFAULTS, d.monitor());
-        assertEquals(100, d.receiveSpins());
+        assertEquals(2000, d.receiveSpinNanos());
         assertFalse(d.logStacktraces());
         assertEquals(Config.Warmup.BACKGROUND, d.warmup());
     }
@@ -34,7 +34,7 @@ public class ConfigTest {
                 "hotcode.monitor.interval.ms", "0",
                 "hotcode.monitor.long_schedule.ms", "300",
                 "hotcode.monitor.long_message_queue", "2147483647",
-                "hotcode.receive.spins", "0",
+                "hotcode.receive.spin.ns", "0",
                 "hotcode.purge.check.ms", "0",
                 "hotcode.log.stacktraces", "TRUE",
                 "hotcode.warmup", "inline",
@@ -55,6 +55,15 @@ public class ConfigTest {
     }
 
     @Test
+    public void theRetiredYieldSpinSettingIsNamedAndIgnored() throws Exception {
+        Config[] c = new Config[1];
+        String log = LogCapture.during(() -> c[0] = Config.read(Map.of("hotcode.receive.spins", "0")::get));
+        assertEquals(Config.DEFAULTS, c[0]);
+        assertTrue(log, log.contains("WARNING hotcode.receive.spins=0 is no longer read"));
+        assertTrue(log, log.contains("hotcode.receive.spin.ns"));
+    }
+
+    @Test
     public void warmupTakesBackgroundTrueInlineAndFalse() {
         for (Map.Entry<String, Config.Warmup> e : Map.of("background", Config.Warmup.BACKGROUND, "true",
                 Config.Warmup.BACKGROUND, "inline", Config.Warmup.INLINE, "false", Config.Warmup.OFF).entrySet()) {
@@ -68,14 +77,14 @@ public class ConfigTest {
         String log = LogCapture.during(() -> c[0] = Config.read(Map.of(
                 "hotcode.purge.timeout.ms", "5s",
                 "hotcode.migration.timeout.ms", "-1",
-                "hotcode.receive.spins", "lots",
+                "hotcode.receive.spin.ns", "lots",
                 "hotcode.log.stacktraces", "yes",
                 "hotcode.warmup", "later")::get));
         assertEquals(Config.DEFAULTS, c[0]);
         for (String expected : new String[] {
             "WARNING hotcode.purge.timeout.ms=5s is not a number of milliseconds from 0 to 9223372036854775807; using the default, 5000",
             "WARNING hotcode.migration.timeout.ms=-1 is not a number of milliseconds from 0 to 9223372036854775807; using the default, 5000",
-            "WARNING hotcode.receive.spins=lots is not a number of polls from 0 to 2147483647; using the default, 100",
+            "WARNING hotcode.receive.spin.ns=lots is not a number of nanoseconds from 0 to 1000000; using the default, 2000",
             "WARNING hotcode.log.stacktraces=yes is not true or false; using the default, false",
             "WARNING hotcode.warmup=later is not background, inline or false; using the default, background"}) {
             assertTrue(log, log.contains(expected));
@@ -118,7 +127,7 @@ public class ConfigTest {
                 "hotcode.migration.timeout.ms", "300",
                 "hotcode.monitor.long_message_queue", "2147483648",
                 "hotcode.log.stacktraces", "1")::get));
-        assertEquals(new Config(100, 300, SystemMonitor.Settings.DEFAULTS, 100, 1000, true, Config.Warmup.BACKGROUND),
+        assertEquals(new Config(100, 300, SystemMonitor.Settings.DEFAULTS, 2000, 1000, true, Config.Warmup.BACKGROUND),
                 c[0]);
         for (String expected : new String[] {
             "WARNING hotcode.purge.timeout.ms=-5 is not a number of milliseconds from 0 to 9223372036854775807;"
@@ -155,6 +164,7 @@ public class ConfigTest {
         while (m.find()) {
             described.add(m.group(1));
         }
+        assertTrue("looked up only to warn about it", read.remove(Config.RETIRED_SPINS));
         assertEquals(10, read.size());
         assertEquals(read, described);
     }

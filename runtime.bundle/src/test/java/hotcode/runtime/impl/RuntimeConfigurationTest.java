@@ -33,7 +33,7 @@ public class RuntimeConfigurationTest {
         props.put("hotcode.monitor.long_message_queue", "10"); // text, as a .cfg file gives it
         props.put("hotcode.log.stacktraces", Boolean.TRUE);
         rc.updated(props);
-        Config expected = new Config(50, 5000, new SystemMonitor.Settings(250, 1000, 10), 100, 1000, true,
+        Config expected = new Config(50, 5000, new SystemMonitor.Settings(250, 1000, 10), 2000, 1000, true,
                 Config.Warmup.BACKGROUND);
         assertEquals(List.of(expected), applied);
     }
@@ -57,11 +57,11 @@ public class RuntimeConfigurationTest {
     }
 
     @Test
-    public void aNewSpinCeilingIsNamedAsNeedingARestart() throws Exception {
+    public void aNewSpinTimeIsNamedAsNeedingARestart() throws Exception {
         Hashtable<String, Object> props = new Hashtable<>();
-        props.put("hotcode.receive.spins", "7");
+        props.put("hotcode.receive.spin.ns", "7");
         String log = LogCapture.during(() -> rc.updated(props));
-        assertTrue(log, log.contains("hotcode.runtime: hotcode.receive.spins=7 takes effect only when the runtime bundle"
+        assertTrue(log, log.contains("hotcode.runtime: hotcode.receive.spin.ns=7 takes effect only when the runtime bundle"
                 + " restarts"));
     }
 }

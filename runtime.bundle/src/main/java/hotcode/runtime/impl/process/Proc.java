@@ -63,13 +63,15 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         }
     }
     /**
-     * The ceiling of a receive's adaptive spin budget, in yields (each followed by a poll of the mailbox) before
-     * parking ({@code hotcode.receive.spins}; 0 turns spinning off). A reply often arrives within a microsecond or
-     * two; waking a parked virtual thread costs more than that. Read once, when this class initializes (the runtime has
-     * installed its configuration by then): a static final, so the JIT treats it as a constant on the receive path.
+     * How long a receive that finds nothing polls its mailbox, busy on its carrier, before it parks
+     * ({@code hotcode.receive.spin.ns}; 0: it parks at once). A reply often comes within a microsecond or two, and
+     * parking and waking a virtual thread costs more than that. Read once, when this class initializes (the runtime
+     * has installed its configuration by then): a static final, so the JIT treats it as a constant on the receive path.
      */
-    private static final int SPINS = ReceiveSpins.get();
-    /** A wait shorter than this would have been cheaper spun than parked. */
+    private static final long SPIN_NANOS = ReceiveSpin.nanos();
+    /** How many long waits in a row a process spins through before it stops spinning: its credit halves each time. */
+    private static final int SPIN_CREDIT = 64;
+    /** A parked wait shorter than this would have been cheaper spun than parked: the process keeps spinning. */
     private static final long SHORT_WAIT_NANOS = 20_000;
     /** Told when the process has exited (the behaviour a process runs, e.g. a server, cleans up here). */
     public interface ExitHook {
@@ -127,10 +129,11 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     private Object[] frames;
     volatile int depth;
     /**
-     * This process's spin budget, adapted to how its waits go: doubled after a short wait, halved after a long one,
-     * so a ping-pong partner spins and a process that waits long (most of 10,000 idle workers) parks at once.
+     * Whether this process spins before it parks (while above 0), adapted to how its waits go: doubled after a short
+     * wait, halved after a long one, so a ping-pong partner spins and a process that waits long (most of 10,000 idle
+     * workers) parks at once.
      */
-    private int spinLimit;
+    private int spinCredit;
 
     Proc(long id, ProcessTable table, Next first, ModuleVersion firstVersion, String firstFunction,
          ClassLoader contextLoader, java.util.concurrent.ThreadFactory threads) {
@@ -755,7 +758,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     // ------------------------------------------------------------------ internals
 
     /**
-     * Waits for a matching message: yields up to this process's budget (letting the sender run), then parks. One method on purpose: every
+     * Waits for a matching message: polls the mailbox for up to {@link #SPIN_NANOS} if this process has spin credit,
+     * then parks. One method on purpose: every
      * parked process keeps this frame in its stack chunk, so an extra frame costs memory per process. For the same
      * reason the protocols that wake a waiting process are tested here, inline, on their fields: the pending-exit slot
      * (exit signals, {@link StackCheck}s), {@code systemSignal} when {@code system} (tested and cleared here, as
@@ -768,26 +772,29 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
             return null;
         }
         long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
-        for (int i = spinLimit; i > 0; i--) {
-            // Yield, not Thread.onSpinWait(): the sender we wait for is most often queued on this very carrier (a
-            // virtual thread's unpark pushes onto its own carrier's queue), so a busy spin would hold the carrier it
-            // needs, while a yield runs it here, hands the reply over without a park or unpark, and wakes no
-            // sleeping carrier. On this 2-vCPU machine with other load: ping-pong 78k -> 1.35M rt/s (BENCHMARKS.md,
-            // issue 16). A yield with nothing else to run comes straight back, so this is a bounded poll as before.
-            Thread.yield();
-            if (system && systemSignal) {
-                systemSignal = false;
-                return SystemSignals.SYSTEM;
+        if (SPIN_NANOS > 0 && spinCredit > 0) {
+            // Busy, not Thread.yield(): a virtual thread that yields while its carrier's own queue is empty is put
+            // in the scheduler's external queue, which a carrier serves only once its own queue runs dry; under many
+            // busy processes that can take seconds (a yield-spin made calls wait up to 68 s among 32 clients of
+            // 10,000 servers: BENCHMARKS.md, issue 16). A busy poll holds its carrier at most SPIN_NANOS, and leaves
+            // the order in which the scheduler runs processes alone.
+            long until = System.nanoTime() + SPIN_NANOS;
+            if (timeoutNanos > 0 && deadline - until < 0) {
+                until = deadline; // a timed receive must not overstay its timeout
             }
-            if (mailbox.hasArrivals()) {
-                Object m = mailbox.take(patterns, false);
-                if (m != Mailbox.NONE) {
-                    return m;
+            do {
+                Thread.onSpinWait();
+                if (system && systemSignal) {
+                    systemSignal = false;
+                    return SystemSignals.SYSTEM;
                 }
-            }
-            if (timeoutNanos > 0 && System.nanoTime() - deadline >= 0) {
-                break; // a yield may run other processes for a while: a timed receive must not overstay its timeout
-            }
+                if (mailbox.hasArrivals()) {
+                    Object m = mailbox.take(patterns, false);
+                    if (m != Mailbox.NONE) {
+                        return m;
+                    }
+                }
+            } while (System.nanoTime() - until < 0);
         }
         long parkedAt = System.nanoTime();
         Object m;
@@ -842,8 +849,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 }
             }
         }
-        spinLimit = System.nanoTime() - parkedAt < SHORT_WAIT_NANOS
-                ? Math.min(SPINS, Math.max(4, spinLimit * 2)) : spinLimit >> 1;
+        spinCredit = System.nanoTime() - parkedAt < SHORT_WAIT_NANOS
+                ? Math.min(SPIN_CREDIT, Math.max(4, spinCredit * 2)) : spinCredit >> 1;
         return m;
     }
 
