@@ -108,21 +108,7 @@ public class ClusterLoadBench {
 
     @After
     public void stopJvms() throws Exception {
-        for (FelixNodeJvm j : jvms.values()) {
-            j.process.getOutputStream().close();
-        }
-        for (FelixNodeJvm j : jvms.values()) {
-            if (!j.process.waitFor(15, TimeUnit.SECONDS)) {
-                j.process.destroyForcibly();
-            }
-        }
-        if (passed && dir != null) { // the bundle caches go; on a failure they stay with the nodes' logs
-            try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
-                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
-        }
+        FelixNodeJvm.stopAll(jvms.values(), dir, passed);
     }
 
     private void allAt(String node, String version) throws Exception {

@@ -76,21 +76,7 @@ public class ClusterStormIT {
 
     @After
     public void stopJvms() throws Exception {
-        for (FelixNodeJvm j : jvms.values()) {
-            j.process.getOutputStream().close();
-        }
-        for (FelixNodeJvm j : jvms.values()) {
-            if (!j.process.waitFor(15, TimeUnit.SECONDS)) {
-                j.process.destroyForcibly();
-            }
-        }
-        if (passed && dir != null) { // the bundle caches go; on a failure they stay with the nodes' logs
-            try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
-                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
-        }
+        FelixNodeJvm.stopAll(jvms.values(), dir, passed);
     }
 
     private static void await(String what, BooleanSupplier done) throws InterruptedException {

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -83,6 +84,29 @@ final class FelixNodeJvm {
         } catch (Exception | AssertionError e) {
             j.process.destroyForcibly(); // never left running behind a failed start
             throw e;
+        }
+    }
+
+    /**
+     * Stops every node (end of input, then 15 s before a forced stop) and, when {@code deleteDir}, deletes {@code dir}
+     * with the nodes' bundle caches: a failed test keeps them, with the nodes' logs.
+     */
+    static void stopAll(Collection<FelixNodeJvm> jvms, Path dir, boolean deleteDir) throws IOException,
+            InterruptedException {
+        for (FelixNodeJvm j : jvms) {
+            j.process.getOutputStream().close();
+        }
+        for (FelixNodeJvm j : jvms) {
+            if (!j.process.waitFor(15, TimeUnit.SECONDS)) {
+                j.process.destroyForcibly();
+            }
+        }
+        if (deleteDir && dir != null) {
+            try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
         }
     }
 

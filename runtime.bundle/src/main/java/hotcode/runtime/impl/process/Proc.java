@@ -759,13 +759,13 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
 
     /**
      * Waits for a matching message: polls the mailbox for up to {@link #SPIN_NANOS} if this process has spin credit,
-     * then parks. One method on purpose: every
-     * parked process keeps this frame in its stack chunk, so an extra frame costs memory per process. For the same
-     * reason the protocols that wake a waiting process are tested here, inline, on their fields: the pending-exit slot
-     * (exit signals, {@link StackCheck}s), {@code systemSignal} when {@code system} (tested and cleared here, as
-     * {@link SystemSignals} does elsewhere: a call would change this loop's compiled frame), and {@code move}. Their
-     * classes are called only once something has come, and return (or throw) before the process parks again;
-     * {@link Moves} is not even loaded before the first migrate purge, so the JIT cannot inline it into this loop.
+     * then parks. One method on purpose: every parked process keeps this frame in its stack chunk, so an extra frame
+     * costs memory per process. For the same reason the protocols that wake a waiting process are tested here,
+     * inline, on their fields: the pending-exit slot (exit signals, {@link StackCheck}s), {@code systemSignal} when
+     * {@code system} (tested and cleared here, as {@link SystemSignals} does elsewhere: a call would change this loop's
+     * compiled frame), and {@code move}. Their classes are called only once something has come, and return (or throw)
+     * before the process parks again; {@link Moves} is not even loaded before the first migrate purge, so the JIT
+     * cannot inline it into this loop.
      */
     Object await(Object[] patterns, long timeoutNanos, boolean system) {
         if (timeoutNanos == 0) {
