@@ -186,7 +186,7 @@ public class KarafFeatureIT {
             assertEquals("2.0.0", pingpong().getVersion().toString());
             String awaited = sh.exec("hotcode:await $client 20000");
             assertTrue(awaited, awaited.contains("exited: normal"));
-            String log = sh.exec("log:display");
+            String log = sh.logDisplay();
             assertTrue("the runtime logs to Karaf's log (R7 LoggerFactory of pax-logging):\n" + log,
                     log.contains("loaded pingpong 2.0.0"));
 
@@ -302,7 +302,7 @@ public class KarafFeatureIT {
                     purged.getProperty("killed"));
             sh.await("hotcode:modules without an old version", () -> row(sh.quiet("hotcode:modules"))
                     .matches("pingpong +loaded +2\\.0\\.0 +\\d+ +- +- .*"));
-            String log = sh.exec("log:display");
+            String log = sh.logDisplay();
             assertTrue("the runtime's deploy, not FileInstall's own update, loaded the jar:\n" + log, log.lines()
                     .anyMatch(l -> l.contains("deploy: ") && l.contains(dropped.getFileName().toString())
                             && l.contains("loaded pingpong 2.0.0")));
@@ -461,6 +461,34 @@ public class KarafFeatureIT {
         String exec(String command) throws Exception {
             out.println("karaf> " + command);
             return quietly(command, true);
+        }
+
+        /**
+         * {@code log:display}, retried for up to 10 s while Karaf answers "Unrecognized configuration": its
+         * LogServiceImpl reads pax-logging's configuration from ConfigAdmin, which {@code log:set} rewrites
+         * asynchronously, so a display right after a set can find it mid-update (seen once, on a loaded host).
+         */
+        String logDisplay() throws Exception {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            for (;;) {
+                try {
+                    return exec("log:display");
+                } catch (AssertionError | RuntimeException e) { // quietly wraps what the command throws
+                    if (!unrecognizedConfiguration(e) || System.nanoTime() - deadline > 0) {
+                        throw e;
+                    }
+                    Thread.sleep(100);
+                }
+            }
+        }
+
+        private static boolean unrecognizedConfiguration(Throwable e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof IllegalStateException && "Unrecognized configuration".equals(t.getMessage())) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         /** Runs a command line without echoing it (for polls). */

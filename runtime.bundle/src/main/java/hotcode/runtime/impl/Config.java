@@ -29,7 +29,7 @@ import java.util.function.Function;
  * <tr><td>{@code hotcode.monitor.long_message_queue}</td><td>100000</td><td>a mailbox that long is reported
  *     (0: not checked)</td></tr>
  * <tr><td>{@code hotcode.receive.spin.ns}</td><td>2000</td><td>how long a receive that finds nothing polls its
- *     mailbox, on its carrier, before it parks (0: it parks at once); {@code hotcode.receive.spins}, the yield-spin
+ *     mailbox, on its carrier, before it parks (0: it parks at once; at most 100000); {@code hotcode.receive.spins}, the yield-spin
  *     of earlier versions, is no longer read and is warned about</td></tr>
  * <tr><td>{@code hotcode.purge.check.ms}</td><td>1000</td><td>how long purges and {@code checkProcessCode} wait
  *     for busy processes to walk their stacks for funs of the old version (0: frames only)</td></tr>
@@ -114,7 +114,7 @@ public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, Syste
                         (int) number(property, "hotcode.monitor.long_message_queue", ma.longMessageQueue(),
                                 mb.longMessageQueue(), "messages", Integer.MAX_VALUE, keep)),
                 (int) number(property, "hotcode.receive.spin.ns", absent.receiveSpinNanos(), bad.receiveSpinNanos(),
-                        "nanoseconds", 1_000_000, keep),
+                        "nanoseconds", ReceiveSpin.MAX_NANOS, keep),
                 number(property, "hotcode.purge.check.ms", absent.purgeCheckMillis(), bad.purgeCheckMillis(),
                         "milliseconds", Long.MAX_VALUE, keep),
                 bool(property, "hotcode.log.stacktraces", absent.logStacktraces(), bad.logStacktraces(), keep),

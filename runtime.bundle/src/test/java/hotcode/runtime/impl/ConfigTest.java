@@ -84,7 +84,7 @@ public class ConfigTest {
         for (String expected : new String[] {
             "WARNING hotcode.purge.timeout.ms=5s is not a number of milliseconds from 0 to 9223372036854775807; using the default, 5000",
             "WARNING hotcode.migration.timeout.ms=-1 is not a number of milliseconds from 0 to 9223372036854775807; using the default, 5000",
-            "WARNING hotcode.receive.spin.ns=lots is not a number of nanoseconds from 0 to 1000000; using the default, 2000",
+            "WARNING hotcode.receive.spin.ns=lots is not a number of nanoseconds from 0 to 100000; using the default, 2000",
             "WARNING hotcode.log.stacktraces=yes is not true or false; using the default, false",
             "WARNING hotcode.warmup=later is not background, inline or false; using the default, background"}) {
             assertTrue(log, log.contains(expected));

@@ -69,7 +69,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * has installed its configuration by then): a static final, so the JIT treats it as a constant on the receive path.
      */
     private static final long SPIN_NANOS = ReceiveSpin.nanos();
-    /** How many long waits in a row a process spins through before it stops spinning: its credit halves each time. */
+    /** The most spin credit a process has: halved by each long wait, it runs out after 7 in a row. */
     private static final int SPIN_CREDIT = 64;
     /** A parked wait shorter than this would have been cheaper spun than parked: the process keeps spinning. */
     private static final long SHORT_WAIT_NANOS = 20_000;

@@ -8,13 +8,19 @@ package hotcode.runtime.impl.process;
  * tests, the JMH benchmark) it is the system property's value.
  */
 public final class ReceiveSpin {
-    private static volatile long nanos = Long.getLong("hotcode.receive.spin.ns", 2000);
+    /** The longest poll allowed: a process holds its carrier that long per receive at most. */
+    public static final long MAX_NANOS = 100_000;
+    private static volatile long nanos = clamp(Long.getLong("hotcode.receive.spin.ns", 2000));
 
     private ReceiveSpin() {
     }
 
     public static void nanos(long spin) {
-        nanos = Math.max(0, spin);
+        nanos = clamp(spin);
+    }
+
+    private static long clamp(long spin) {
+        return Math.max(0, Math.min(MAX_NANOS, spin));
     }
 
     static long nanos() {

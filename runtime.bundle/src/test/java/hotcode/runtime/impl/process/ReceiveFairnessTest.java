@@ -18,19 +18,20 @@ import static org.junit.Assert.assertTrue;
 
 /**
  * A receive that waits must not keep a runnable process from its carrier for long, however busy the carriers are.
- * 32 clients call 2,000 servers back to back for 3 s (the benchmark's servers group, smaller): no call takes 200 ms.
- * A receive that spun with {@code Thread.yield()} fails this: a virtual thread that yields while its carrier's own
- * queue is empty goes to the scheduler's external queue, which a carrier serves only once its own queue runs dry, and
- * with 32 clients in closed loops that can take long (here the longest call was 286-370 ms in three runs with the
- * yield-spin, 19-22 ms with the busy poll; in the benchmark's servers group, 1-68 s: BENCHMARKS.md, issue 16). The
- * bound sits between the two, ten times above the fair figure, so a slow machine does not fail it; this checks
- * fairness, not speed.
+ * 32 clients per carrier (64 on 2 cores) call 2,000 servers back to back for 3 s (the benchmark's servers group,
+ * smaller): no call takes 150 ms. A receive that spun with {@code Thread.yield()} fails this: a virtual thread that
+ * yields while its carrier's own queue is empty goes to the scheduler's external queue, which a carrier serves only
+ * once its own queue runs dry, and with the clients in closed loops that can take long (on 2 cores, the longest call
+ * of each of two rounds: 406/225, 504/231 and 1,874/677 ms in three runs with the yield-spin; 11-27 ms with the busy
+ * poll; in the benchmark's servers group, 1-68 s: BENCHMARKS.md, "The receive's spin"). The bound sits between the
+ * two, over five times the fair figure; a round over it is run once more, and only a second one over it fails, since a
+ * shared host can stall a process once (a starving receive does it every round). This checks fairness, not speed.
  */
 public class ReceiveFairnessTest {
     private static final int SERVERS = 2_000;
-    private static final int CLIENTS = 32;
+    private static final int CLIENTS = 32 * Runtime.getRuntime().availableProcessors();
     private static final long RUN_NANOS = TimeUnit.SECONDS.toNanos(3);
-    private static final long BOUND_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    private static final long BOUND_NANOS = TimeUnit.MILLISECONDS.toNanos(150);
 
     private Kernel kernel;
 
@@ -55,6 +56,16 @@ public class ReceiveFairnessTest {
                 }
             });
         }
+        String first = round(servers);
+        if (first != null) {
+            String second = round(servers);
+            assertTrue("two rounds in a row had a call of " + TimeUnit.NANOSECONDS.toMillis(BOUND_NANOS)
+                    + " ms or more: " + first + "; then " + second, second == null);
+        }
+    }
+
+    /** One round of calls; null if no call took the bound, else what was seen. Fails at once on a lost call. */
+    private String round(Pid[] servers) throws InterruptedException {
         AtomicLong longest = new AtomicLong();
         AtomicLong calls = new AtomicLong();
         AtomicLong unanswered = new AtomicLong();
@@ -86,6 +97,6 @@ public class ReceiveFairnessTest {
                 + unanswered.get() + " unanswered";
         assertTrue(seen, calls.get() > CLIENTS);
         assertTrue(seen, unanswered.get() == 0);
-        assertTrue(seen, worst < BOUND_NANOS);
+        return worst < BOUND_NANOS ? null : seen;
     }
 }
