@@ -12,7 +12,6 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.NoAlertPresentException;
 import org.openqa.selenium.OutputType;
-import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -103,17 +102,8 @@ public class ObserverBrowserIT {
         PageText.click(driver, by);
     }
 
-    /** The element's text; found again if the page redrew it between the lookup and the read. */
     private static String text(By by) {
-        for (int attempt = 0; ; attempt++) {
-            try {
-                return driver.findElement(by).getText();
-            } catch (StaleElementReferenceException e) {
-                if (attempt == 10) {
-                    throw e;
-                }
-            }
-        }
+        return PageText.text(driver, by);
     }
 
     // ------------------------------------------------------------------ security

@@ -8,7 +8,6 @@ import org.junit.Test;
 import org.junit.runners.MethodSorters;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -243,17 +242,12 @@ public class ObserverNodesIT {
         PageText.click(driver, by);
     }
 
+    /** The element's text, "" while the page does not show it. */
     private static String text(By by) {
-        for (int attempt = 0; ; attempt++) {
-            try {
-                List<WebElement> e = driver.findElements(by);
-                return e.isEmpty() ? "" : e.get(0).getText();
-            } catch (StaleElementReferenceException e) {
-                if (attempt == 10) {
-                    throw e;
-                }
-            }
-        }
+        return PageText.afresh(() -> {
+            List<WebElement> e = driver.findElements(by);
+            return e.isEmpty() ? "" : e.get(0).getText();
+        });
     }
 
     private static String rowText(String node) {

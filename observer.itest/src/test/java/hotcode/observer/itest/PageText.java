@@ -8,6 +8,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 
 /** Reading and clicking what the page shows while it polls and redraws its tables (the browser tests' helpers). */
 final class PageText {
@@ -34,10 +35,25 @@ final class PageText {
 
     /** Clicks the element; found again if the page redrew it between the lookup and the click. */
     static void click(WebDriver driver, By by) {
+        afresh(() -> {
+            driver.findElement(by).click();
+            return null;
+        });
+    }
+
+    /** The element's text; found again if the page redrew it between the lookup and the read. */
+    static String text(WebDriver driver, By by) {
+        return afresh(() -> driver.findElement(by).getText());
+    }
+
+    /**
+     * Runs {@code look} (a lookup and a read or click of what it found) again, up to 10 times, while the page redraws
+     * the element between the two (Selenium's StaleElementReferenceException).
+     */
+    static <T> T afresh(Supplier<T> look) {
         for (int attempt = 0; ; attempt++) {
             try {
-                driver.findElement(by).click();
-                return;
+                return look.get();
             } catch (StaleElementReferenceException e) {
                 if (attempt == 10) {
                     throw e;
