@@ -89,6 +89,16 @@ public final class Hotcode {
     }
 
     /**
+     * The oldest message, whatever it is, waiting as long as it takes: {@link #receive(Object...)} with no pattern,
+     * without the empty array the compiler would make for that call each time.
+     *
+     * @since 0.7.0
+     */
+    public static Object receive() {
+        return Access.current("receive").receive(NO_PATTERNS, -1);
+    }
+
+    /**
      * {@link #receive(Object...)} with one pattern, the commonest receive: the same result, and no array made for it
      * (which a waiting process would keep alive as long as it waits).
      *
