@@ -71,11 +71,6 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     private static final long SPIN_NANOS = ReceiveSpin.nanos();
     /** The most spin credit a process has: halved by each long wait, it runs out after 7 in a row. */
     private static final int SPIN_CREDIT = 64;
-    /**
-     * A process without spin credit times one wait in this many (the others cost no clock read): a process whose waits
-     * turn short regains its spin within this many waits.
-     */
-    private static final int UNTIMED_WAITS = 8;
     /** A parked wait shorter than this would have been cheaper spun than parked: the process keeps spinning. */
     private static final long SHORT_WAIT_NANOS = 20_000;
     /** Told when the process has exited (the behaviour a process runs, e.g. a server, cleans up here). */
@@ -138,8 +133,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     /**
      * Whether this process spins before it parks (while above 0), adapted to how its waits go: doubled after a short
      * wait, halved after a long one, so a ping-pong partner spins and a process that waits long (most of 10,000 idle
-     * workers) parks at once. From 0 down to -{@link #UNTIMED_WAITS}: no credit, and the count of waits until the
-     * next timed one.
+     * workers) parks at once.
      */
     private byte spinCredit; // a byte, not an int: with move's, 6 bytes less, which keeps this object at 120 bytes
 
@@ -784,7 +778,6 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
             return null;
         }
         long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
-        boolean timed; // whether this wait's length adapts the credit
         if (SPIN_NANOS > 0 && spinCredit > 0) {
             // Busy, not Thread.yield(): a virtual thread that yields while its carrier's own queue is empty is put
             // in the scheduler's external queue, which a carrier serves only once its own queue runs dry; under many
@@ -808,13 +801,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                     }
                 }
             } while (System.nanoTime() - until < 0);
-            timed = true;
-        } else {
-            // No credit: the wait is timed once in UNTIMED_WAITS, counted down below 0 in the credit itself. Two clock
-            // reads (~30 ns each here) on every wait of a process that always parks were a tenth of a ring's hop.
-            timed = SPIN_NANOS > 0 && --spinCredit <= -UNTIMED_WAITS;
         }
-        long parkedAt = timed ? System.nanoTime() : 0;
+        long parkedAt = System.nanoTime();
         Object m;
         for (;;) {
             announceWaiting();
@@ -867,10 +855,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 }
             }
         }
-        if (timed) {
-            spinCredit = (byte) (System.nanoTime() - parkedAt < SHORT_WAIT_NANOS
-                    ? Math.min(SPIN_CREDIT, Math.max(4, spinCredit * 2)) : Math.max(0, spinCredit >> 1));
-        }
+        spinCredit = (byte) (System.nanoTime() - parkedAt < SHORT_WAIT_NANOS
+                ? Math.min(SPIN_CREDIT, Math.max(4, spinCredit * 2)) : spinCredit >> 1);
         return m;
     }
 
