@@ -88,15 +88,63 @@ public final class Hotcode {
         return Access.current("receive").receive(patterns, -1);
     }
 
+    /**
+     * The oldest message, whatever it is, waiting as long as it takes: {@link #receive(Object...)} with no pattern,
+     * without the empty array the compiler would make for that call each time.
+     *
+     * @since 0.7.0
+     */
+    public static Object receive() {
+        return Access.current("receive").receive(NO_PATTERNS, -1);
+    }
+
+    /**
+     * {@link #receive(Object...)} with one pattern, the commonest receive: the same result, and no array made for it
+     * (which a waiting process would keep alive as long as it waits).
+     *
+     * @since 0.7.0
+     */
+    public static Object receive(Object pattern) {
+        return Access.current("receive").receive(one(pattern), -1);
+    }
+
     /** Like {@link #receive(Object...)}, but returns {@code null} when nothing matched within {@code timeout}. */
     public static Object receive(Duration timeout, Object... patterns) {
-        long nanos;
+        return Access.current("receive").receive(patterns, nanos(timeout));
+    }
+
+    /**
+     * Any message, waiting at most {@code timeout}: {@code receive(timeout)} with no pattern. Without this overload
+     * that call would pick {@link #receive(Object)} and wait forever for a message equal to the duration.
+     *
+     * @since 0.7.0
+     */
+    public static Object receive(Duration timeout) {
+        return Access.current("receive").receive(NO_PATTERNS, nanos(timeout));
+    }
+
+    /**
+     * {@link #receive(Duration, Object...)} with one pattern, without an array (see {@link #receive(Object)}).
+     *
+     * @since 0.7.0
+     */
+    public static Object receive(Duration timeout, Object pattern) {
+        return Access.current("receive").receive(one(pattern), nanos(timeout));
+    }
+
+    private static final Object[] NO_PATTERNS = {};
+
+    /** One pattern as the process's receive takes it: itself, unless it is an array, which would read as many. */
+    private static Object one(Object pattern) {
+        return pattern instanceof Object[] ? new Object[] {pattern} : pattern;
+    }
+
+    private static long nanos(Duration timeout) {
         try {
-            nanos = Math.max(0, timeout.toNanos());
+            return Math.max(0, timeout.toNanos());
         } catch (ArithmeticException e) {
-            nanos = -1; // longer than 292 years: as good as forever
+            return -1; // longer than 292 years: as good as forever
         }
-        return Access.current("receive").receive(patterns, nanos);
     }
 
     /** Erlang's {@code timer:sleep}: waits without touching the mailbox; an exit signal still ends it. */

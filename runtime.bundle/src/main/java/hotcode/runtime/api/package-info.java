@@ -51,5 +51,5 @@
  * private access interface that the runtime bundle installs when it starts, and fail with a
  * {@link hotcode.runtime.api.HotcodeException} saying so when the bundle is not running.
  */
-@org.osgi.annotation.versioning.Version("0.6.0")
+@org.osgi.annotation.versioning.Version("0.7.0")
 package hotcode.runtime.api;

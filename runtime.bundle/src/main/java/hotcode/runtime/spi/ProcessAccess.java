@@ -10,8 +10,11 @@ import hotcode.runtime.api.Pid;
  * last steps).
  */
 public interface ProcessAccess extends Pid {
-    /** Selective receive; {@code timeoutNanos} < 0 waits forever; returns null on timeout. */
-    Object receive(Object[] patterns, long timeoutNanos);
+    /**
+     * Selective receive of a message matching {@code patterns}: one pattern, or an {@code Object[]} of them (any may
+     * match; an empty one matches anything). {@code timeoutNanos} < 0 waits forever; returns null on timeout.
+     */
+    Object receive(Object patterns, long timeoutNanos);
 
     /** Sets whether the process traps exits; returns the previous setting. */
     boolean trapExit(boolean trap);

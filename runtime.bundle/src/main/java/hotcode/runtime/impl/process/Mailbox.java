@@ -71,8 +71,11 @@ class Mailbox extends MailboxNode {
         }
     }
 
-    /** Set once, before the mailbox is shared (a process sets it just after making its thread: {@link #ownedBy}). */
-    private Thread owner;
+    /**
+     * The thread that takes messages, and the process's thread ({@link Proc} has no field of its own for it). Set once,
+     * before the mailbox is shared (a process sets it just after making its thread: {@link #ownedBy}).
+     */
+    Thread owner;
     /** The last linked node, written by senders; {@link #CLOSED} once the owner has exited. */
     private volatile MailboxNode tail;
     /**
@@ -173,7 +176,7 @@ class Mailbox extends MailboxNode {
      * {@link #NONE}. With {@code scanSaved} false only newly arrived messages are looked at: the save queue was
      * already scanned with these patterns by this receive.
      */
-    Object take(Object[] patterns, boolean scanSaved) {
+    Object take(Object patterns, boolean scanSaved) {
         if (scanSaved && savedFirst != null) {
             Saved prev = null;
             for (Saved s = savedFirst; s != null; prev = s, s = s.next) {
@@ -321,11 +324,18 @@ class Mailbox extends MailboxNode {
 
     // ------------------------------------------------------------------ internals
 
-    static boolean matches(Object[] patterns, Object message) {
-        if (patterns.length == 0) {
+    /**
+     * Whether {@code message} matches {@code patterns}: one pattern, or an array of them (any may match; none matches
+     * anything). One pattern needs no array: a process waiting in {@code receive(STOP)} keeps none alive (24 bytes).
+     */
+    static boolean matches(Object patterns, Object message) {
+        if (!(patterns instanceof Object[] ps)) {
+            return Terms.matches(patterns, message);
+        }
+        if (ps.length == 0) {
             return true;
         }
-        for (Object p : patterns) {
+        for (Object p : ps) {
             if (Terms.matches(p, message)) {
                 return true;
             }

@@ -13,13 +13,13 @@ import java.util.concurrent.locks.LockSupport;
  * current version, its mailbox untouched; any other declines and is killed. Servers move by their own protocol
  * ({@code impl.server.ServerUpgrades.migrate}).
  *
- * <p>The state is one int in the process, {@code Proc.move}: {@link #NONE} → {@link #REQUESTED} (the purger) →
+ * <p>The state is one byte in the process, {@code Proc.move}: {@link #NONE} → {@link #REQUESTED} (the purger) →
  * {@link #ACCEPTED} or {@link #DECLINED} (the owner) → {@link #NONE} (the purger, {@link #clear}). Static methods over
  * that field rather than an object per process, so a process is no bigger; the receive path pays one volatile read of
  * it, as before, and calls in here only when a move is requested.
  */
 public final class Moves {
-    static final int NONE = 0, REQUESTED = 1, ACCEPTED = 2, DECLINED = 3;
+    static final byte NONE = 0, REQUESTED = 1, ACCEPTED = 2, DECLINED = 3;
 
     /** Thrown through old code to the trampoline ({@code Proc.run}), which re-runs the step ({@link #reentry}). */
     static final class Signal extends Error {
@@ -37,11 +37,11 @@ public final class Moves {
      * purger's thread.
      */
     public static boolean request(Proc p, ModuleVersion old) {
-        if (p.exited || p.depth != 1 || p.topVersion() != old || !p.mailbox.isWaiting()) {
+        if (p.exited || p.depth != 1 || p.topVersion() != old || !p.isWaiting()) {
             return false;
         }
         p.move = REQUESTED;
-        LockSupport.unpark(p.thread);
+        LockSupport.unpark(p.owner);
         return true;
     }
 

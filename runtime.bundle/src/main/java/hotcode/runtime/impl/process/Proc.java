@@ -87,9 +87,11 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
 
     private final long id;
     private final ProcessTable table;
-    final Thread thread;
-    /** This process itself (it is its mailbox: one object less); the name keeps the mailbox's calls readable. */
-    final Mailbox mailbox = this;
+    /**
+     * The next process in its {@link ProcessSet} stripe's chain: the process is the set's entry, so its table costs no
+     * node per process. Guarded by that stripe's lock.
+     */
+    Proc nextInSet;
 
     /** The exit signal that has reached the process, or a {@link StackCheck} waiting for its answer. */
     volatile Object pendingExit;
@@ -113,7 +115,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     int progress;
     int progressAtStep;
     /** A migrate purge's request to move this process, and its answer: the protocol and its states are {@link Moves}'s. */
-    volatile int move;
+    volatile byte move;
     private volatile boolean killedByPurge;
 
     // guarded by this: links, monitors this process holds, monitors held on it, registered name
@@ -133,7 +135,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * wait, halved after a long one, so a ping-pong partner spins and a process that waits long (most of 10,000 idle
      * workers) parks at once.
      */
-    private int spinCredit;
+    private byte spinCredit; // a byte, not an int: with move's, 6 bytes less, which keeps this object at 120 bytes
 
     Proc(long id, ProcessTable table, Next first, ModuleVersion firstVersion, String firstFunction,
          ClassLoader contextLoader, java.util.concurrent.ThreadFactory threads) {
@@ -141,9 +143,9 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         this.id = id;
         this.table = table;
         this.stepCall = first; // run() takes it from there
-        this.thread = threads.newThread(this);
+        Thread thread = threads.newThread(this);
         Access.enter(thread, this); // before it starts: the process is its thread's handler, no thread-local (Access)
-        ownedBy(thread);
+        ownedBy(thread); // the mailbox's owner is the process's thread: one field for both
         if (firstVersion != null) {
             pushFrame(firstVersion, firstFunction);
             thread.setContextClassLoader(firstVersion.loader());
@@ -178,16 +180,16 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     }
 
     public State state() {
-        return exited ? State.EXITED : mailbox.isWaiting() ? State.WAITING : State.RUNNABLE;
+        return exited ? State.EXITED : isWaiting() ? State.WAITING : State.RUNNABLE;
     }
 
     public int mailboxLength() {
-        return exited ? 0 : mailbox.length();
+        return exited ? 0 : length();
     }
 
     /** {@link #mailboxLength()}, counting no further than {@code max}: the system monitor samples every process. */
     int mailboxLength(int max) {
-        return exited ? 0 : mailbox.length(max);
+        return exited ? 0 : length(max);
     }
 
     /**
@@ -195,7 +197,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * without disturbing the process: a sample while it receives (see {@link Mailbox#snapshot}). Empty once exited.
      */
     public List<Object> mailboxSnapshot(int max) {
-        return exited ? List.of() : mailbox.snapshot(max);
+        return exited ? List.of() : snapshot(max);
     }
 
     /**
@@ -224,7 +226,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
 
     /** Delivers a message; false when the process has exited (the caller counts the dead letter). */
     public boolean deliver(Object message) {
-        return mailbox.offer(message);
+        return offer(message);
     }
 
     /** Whether an exit signal has reached the process and it has yet to unwind. */
@@ -249,7 +251,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         if (!(reason instanceof StackCheck check)) {
             throw new ExitException(reason);
         }
-        if (Thread.currentThread() == thread) { // only the process's own thread can walk its stack
+        if (Thread.currentThread() == owner) { // only the process's own thread can walk its stack
             check.answer(this);
         }
     }
@@ -262,12 +264,16 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
 
     /** Selective receive; {@code timeoutNanos} < 0 waits forever; returns null on timeout. Owner only. */
     @Override
-    public Object receive(Object[] patterns, long timeoutNanos) {
+    public Object receive(Object patterns, long timeoutNanos) {
+        if (patterns == null) {
+            throw new HotcodeException("receive: null is not a pattern (no message is null, so it would wait forever);"
+                    + " receive() with no pattern takes any message");
+        }
         checkExit();
         if (move == Moves.REQUESTED) {
             Moves.decide(this); // throws Moves.Signal when the step can be re-run on the current version
         }
-        Object m = mailbox.take(patterns, true);
+        Object m = take(patterns, true);
         if (m == Mailbox.NONE) {
             m = await(patterns, timeoutNanos, false);
             if (m == null) {
@@ -379,16 +385,16 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 pendingExit = reason;
                 killedByPurge = purge; // only a kill that takes effect: a process already on its way out keeps its reason
             }
-            if ((reason == KILLED || reason == SHUTDOWN) && Thread.currentThread() != thread) {
+            if ((reason == KILLED || reason == SHUTDOWN) && Thread.currentThread() != owner) {
                 // Also ends blocking JDK calls in module code, even if another signal came first; never our own thread
                 // (a process purging its own code is in the middle of framework calls; it unwinds at its next runtime
                 // call). Under the lock and only while not exited: terminate() sets exited under this lock before it
                 // clears the flag, so no interrupt can land while the exiting process logs its dead letters (an
                 // interrupted write closes the console's stream for good) or tells its links and monitors.
-                thread.interrupt();
+                owner.interrupt();
             }
         }
-        LockSupport.unpark(thread);
+        LockSupport.unpark(owner);
     }
 
     /** Links two processes, Erlang's link/1. A dead peer means an exit signal {@code noproc} to {@code this}. */
@@ -551,13 +557,13 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
             fs[2 * d - 1] = function;
             depth = d;
         }
-        thread.setContextClassLoader(v.loader());
+        owner.setContextClassLoader(v.loader());
         return true;
     }
 
     /** The process's thread (to tell its own code from a runtime thread acting on its behalf). */
     public Thread thread() {
-        return thread;
+        return owner;
     }
 
     /** The version of the innermost qualified call, or null when the process runs no module code. */
@@ -620,14 +626,14 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
 
     private void switchLoader(ModuleVersion from, ModuleVersion to) {
         if (from != to && to != null) {
-            thread.setContextClassLoader(to.loader());
+            owner.setContextClassLoader(to.loader());
         }
     }
 
     // ------------------------------------------------------------------ life cycle
 
     void start() {
-        thread.start();
+        owner.start();
     }
 
     /**
@@ -635,7 +641,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * monitors told); true if it has.
      */
     public boolean awaitExit(long millis) throws InterruptedException {
-        return thread.join(java.time.Duration.ofMillis(Math.max(0, millis)));
+        return owner.join(java.time.Duration.ofMillis(Math.max(0, millis)));
     }
 
     @Override
@@ -680,7 +686,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         // A kill's interrupt must not disturb the clean-up below. Cleared only now: markExit interrupts under the lock
         // and only while not exited, so none can come after this; cleared before exited was set, one could.
         Thread.interrupted();
-        table.exited(this, reason, mailbox.close());
+        table.exited(this, reason, close());
         ExitHook hook = behaviour;
         if (hook != null) {
             hook.exited(this, reason);
@@ -767,7 +773,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * before the process parks again; {@link Moves} is not even loaded before the first migrate purge, so the JIT
      * cannot inline it into this loop.
      */
-    Object await(Object[] patterns, long timeoutNanos, boolean system) {
+    Object await(Object patterns, long timeoutNanos, boolean system) {
         if (timeoutNanos == 0) {
             return null;
         }
@@ -788,8 +794,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                     systemSignal = false;
                     return SystemSignals.SYSTEM;
                 }
-                if (mailbox.hasArrivals()) {
-                    Object m = mailbox.take(patterns, false);
+                if (hasArrivals()) {
+                    Object m = take(patterns, false);
                     if (m != Mailbox.NONE) {
                         return m;
                     }
@@ -799,33 +805,33 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         long parkedAt = System.nanoTime();
         Object m;
         for (;;) {
-            mailbox.announceWaiting();
+            announceWaiting();
             try {
-                m = mailbox.take(patterns, false);
+                m = take(patterns, false);
             } catch (RuntimeException | Error e) {
-                mailbox.clearWaiting(); // a pattern threw: the process is not waiting any more
+                clearWaiting(); // a pattern threw: the process is not waiting any more
                 throw e;
             }
             if (m != Mailbox.NONE) {
-                mailbox.clearWaiting();
+                clearWaiting();
                 break;
             }
             if (pendingExit != null) {
-                mailbox.clearWaiting();
+                clearWaiting();
                 checkExit();
                 continue; // it was a stack check, answered: announce the wait again before parking
             }
             if (system && systemSignal) {
-                mailbox.clearWaiting();
+                clearWaiting();
                 systemSignal = false;
                 return SystemSignals.SYSTEM;
             }
             if (move == Moves.REQUESTED) {
-                mailbox.clearWaiting();
+                clearWaiting();
                 Moves.decide(this); // throws Moves.Signal if it accepts; declined, it waits on
                 continue;
             }
-            if (mailbox.linking()) {
+            if (linking()) {
                 Thread.onSpinWait(); // a sender that may not have seen the announcement is storing its link: no park
                 continue;
             }
@@ -834,23 +840,23 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
             } else {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    mailbox.clearWaiting();
+                    clearWaiting();
                     m = null;
                     break;
                 }
                 LockSupport.parkNanos(this, left);
             }
-            if (!mailbox.isWaiting()) {
+            if (!isWaiting()) {
                 // A sender woke us (it took waiting 1 -> 0 after linking its message): look before announcing again,
                 // which would cost two volatile writes (announce, clear) on every wake-up by a message.
-                m = mailbox.take(patterns, false);
+                m = take(patterns, false);
                 if (m != Mailbox.NONE) {
                     break;
                 }
             }
         }
-        spinCredit = System.nanoTime() - parkedAt < SHORT_WAIT_NANOS
-                ? Math.min(SPIN_CREDIT, Math.max(4, spinCredit * 2)) : spinCredit >> 1;
+        spinCredit = (byte) (System.nanoTime() - parkedAt < SHORT_WAIT_NANOS
+                ? Math.min(SPIN_CREDIT, Math.max(4, spinCredit * 2)) : spinCredit >> 1);
         return m;
     }
 
@@ -904,10 +910,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         return table;
     }
 
-    /**
-     * Its id's hash, so that the process table can key its processes by themselves and find one by number
-     * (ProcessTable's IdKey). Equality stays identity: two processes never share an id.
-     */
+    /** Its id's hash, as a pid's. Equality stays identity: two processes never share an id. */
     @Override
     public int hashCode() {
         return Long.hashCode(id);

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
@@ -31,12 +30,8 @@ public final class ProcessTable {
      * processes do not depend on whether a warm-up ran first: the first user process is {@code <0.1.0>}.
      */
     private final AtomicLong internalIds = new AtomicLong();
-    /**
-     * Every live process, each its own key: a {@code Long} key would cost 16 bytes per process (pids above 127 are not
-     * cached), and {@link #find} is the console's, not the message path's. {@link Proc#hashCode()} is its id's hash,
-     * and {@link IdKey} equals the process with its id, so a lookup by number needs no boxed key in the table.
-     */
-    private final ConcurrentHashMap<Object, Proc> live = new ConcurrentHashMap<>();
+    /** Every live process: the process is its own entry, no node per process (see there). */
+    private final ProcessSet live = new ProcessSet();
     private final ThreadFactory threads = Thread.ofVirtual().factory();
     private final DeadLetterOffice deadLetters;
     private final Names names;
@@ -62,7 +57,7 @@ public final class ProcessTable {
         long id = version != null && version.isInternal() ? internalIds.decrementAndGet() : ids.incrementAndGet();
         Proc p = new Proc(id, this, first, version, function, first.getClass().getClassLoader(), threads);
         p.behaviour(behaviour);
-        live.put(p, p);
+        live.add(p);
         if (linkTo != null) {
             linkTo.link(p);
         }
@@ -128,26 +123,7 @@ public final class ProcessTable {
     }
 
     public Proc find(long id) {
-        return live.get(new IdKey(id));
-    }
-
-    /** Looks a process up in {@link #live} by its number: equal to the process with that id, and hashed alike. */
-    private static final class IdKey {
-        private final long id;
-
-        IdKey(long id) {
-            this.id = id;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Proc p && p.id() == id;
-        }
-
-        @Override
-        public int hashCode() {
-            return Long.hashCode(id);
-        }
+        return live.find(id);
     }
 
     /**
@@ -192,11 +168,11 @@ public final class ProcessTable {
     /** Live processes, by pid order, without the runtime's own (internal) ones: what ps and {@code processes()} show. */
     public List<Pid> pids() {
         List<Pid> out = new ArrayList<>(live.size());
-        for (Proc p : live.values()) {
+        live.forEach(p -> {
             if (!p.isInternal()) {
                 out.add(p);
             }
-        }
+        });
         out.sort(Comparator.naturalOrder());
         return out;
     }
@@ -225,17 +201,17 @@ public final class ProcessTable {
 
     /** Calls {@code visitor} with every process in the table, without copying it (the system monitor's sample). */
     void forEachLive(java.util.function.Consumer<Proc> visitor) {
-        live.values().forEach(visitor);
+        live.forEach(visitor);
     }
 
     /** Live processes matching {@code filter}. */
     public List<Proc> select(Predicate<Proc> filter) {
         List<Proc> out = new ArrayList<>();
-        for (Proc p : live.values()) {
+        live.forEach(p -> {
             if (p.isAlive() && filter.test(p)) { // an exiting process (still in the table a moment) counts no more
                 out.add(p);
             }
-        }
+        });
         return out;
     }
 
@@ -247,7 +223,8 @@ public final class ProcessTable {
     public void killAll(long millis) throws InterruptedException {
         deadLetters.stopping();
         try {
-            List<Proc> all = new ArrayList<>(live.values());
+            List<Proc> all = new ArrayList<>(live.size());
+            live.forEach(all::add);
             all.forEach(Proc::shutdown);
             long deadline = System.currentTimeMillis() + millis;
             for (Proc p : all) {

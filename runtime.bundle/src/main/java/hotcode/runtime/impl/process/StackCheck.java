@@ -149,7 +149,7 @@ public final class StackCheck {
         if (p.exited || !Proc.PENDING_EXIT.compareAndSet(p, null, this)) {
             return false;
         }
-        LockSupport.unpark(p.thread); // a process parked in the runtime answers at once; a running one, at its next call
+        LockSupport.unpark(p.owner); // a process parked in the runtime answers at once; a running one, at its next call
         return true;
     }
 
@@ -168,7 +168,7 @@ public final class StackCheck {
      * park, so a process asked a while ago and seen parked is in a JDK call (or a lock) and cannot answer until then.
      */
     private static boolean parkedOutsideRuntime(Proc p) {
-        Thread.State s = p.thread.getState();
+        Thread.State s = p.owner.getState();
         return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || s == Thread.State.BLOCKED;
     }
 

@@ -30,7 +30,7 @@ public final class SystemSignals {
     /** Wakes {@code p} for a system request: its {@link #receive} returns {@link #SYSTEM}. Any thread. */
     public static void signal(Proc p) {
         p.systemSignal = true;
-        LockSupport.unpark(p.thread);
+        LockSupport.unpark(p.owner);
     }
 
     /**
@@ -42,7 +42,7 @@ public final class SystemSignals {
         if (take(p)) {
             return SYSTEM;
         }
-        Object m = p.mailbox.take(patterns, true);
+        Object m = p.take(patterns, true);
         if (m == Mailbox.NONE) {
             m = p.await(patterns, -1, true); // the one waiting loop, shared with Proc.receive: see await's comment
             if (m == SYSTEM) {

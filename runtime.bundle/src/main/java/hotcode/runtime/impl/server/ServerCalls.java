@@ -76,7 +76,7 @@ public final class ServerCalls {
                 throw new CallException(what + " failed: timeout (no reply within " + nanos / 1_000_000 + " ms)",
                         target, TIMEOUT);
             }
-            m = caller.receive(new Object[] {from}, -1); // answered just now: the reply is in the mailbox or on its way
+            m = caller.receive(from, -1); // answered just now: the reply is in the mailbox or on its way
         }
         processes.demonitor(caller, mref);
         if (m instanceof Messages.CallReply r) {
@@ -123,7 +123,7 @@ public final class ServerCalls {
 
     /** Drops a DOWN of a monitor just removed, so no stray DOWN reaches the caller's mailbox later. */
     private static void flush(Proc caller, Tuple down) {
-        caller.receive(new Object[] {down}, 0);
+        caller.receive(down, 0);
     }
 
     public void cast(Object server, Object message) {

@@ -57,7 +57,7 @@ public class CurrentProcessTest extends KernelTest {
         Proc p = k.processes().lookup(a.pid());
         a.exitWith(atom("done"));
         assertTrue(p.awaitExit(TimeUnit.SECONDS.toMillis(WAIT)));
-        assertNull(p.thread.getUncaughtExceptionHandler());
+        assertNull(p.thread().getUncaughtExceptionHandler());
     }
 
     /** A throwable that escapes the clean-up after a process's exit is reported, naming the process. */

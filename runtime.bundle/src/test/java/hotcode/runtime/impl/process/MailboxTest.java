@@ -219,7 +219,7 @@ public class MailboxTest {
             got.add(Hotcode.receive());
             return Next.done();
         });
-        Mailbox mb = owner.mailbox;
+        Mailbox mb = owner;
         java.lang.invoke.VarHandle tail = java.lang.invoke.MethodHandles.privateLookupIn(Mailbox.class,
                 java.lang.invoke.MethodHandles.lookup()).findVarHandle(Mailbox.class, "tail", MailboxNode.class);
         MessageNode node = new MessageNode("late");
@@ -779,6 +779,42 @@ public class MailboxTest {
         assertEquals("first", out.poll(WAIT, TimeUnit.SECONDS));
         assertEquals(2, out.poll(WAIT, TimeUnit.SECONDS));
         assertEquals("third", out.poll(WAIT, TimeUnit.SECONDS));
+    }
+
+    /**
+     * {@code receive(pattern)} and {@code receive(timeout, pattern)} pass their one pattern without an array; the
+     * result is the varargs receive's, an array given as the one pattern included (it matches only itself, as one
+     * element of a varargs array would), and a null pattern, which could never match, fails naming the receive.
+     */
+    @Test(timeout = 60_000)
+    public void aReceiveOfOnePatternIsTheVarargsReceive() throws Exception {
+        kernel();
+        Object[] arrayMessage = {"not", "patterns"};
+        BlockingQueue<Object> out = new LinkedBlockingQueue<>();
+        Pid p = Hotcode.spawn(() -> {
+            out.add(Hotcode.receive(Tuple.of(atom("b"), ANY)));            // skips "a", keeps it
+            out.add(String.valueOf(Hotcode.receive(Duration.ofMillis(20), Long.class))); // nothing matches: null
+            out.add(Hotcode.receive((Object) arrayMessage));               // one pattern that is an array: itself
+            out.add(Hotcode.receive(Duration.ofSeconds(30), "a"));         // the saved "a"
+            try {
+                Hotcode.receive((Object) null);
+                out.add("no error");
+            } catch (RuntimeException e) {
+                out.add(e);
+            }
+            return Next.done();
+        });
+        Hotcode.send(p, "a");
+        Hotcode.send(p, "x"); // an array pattern read as its elements would take this
+        Hotcode.send(p, Tuple.of(atom("b"), 1));
+        Hotcode.send(p, arrayMessage);
+        assertEquals(Tuple.of(atom("b"), 1), out.poll(WAIT, TimeUnit.SECONDS));
+        assertEquals("null", out.poll(WAIT, TimeUnit.SECONDS));
+        assertSame(arrayMessage, out.poll(WAIT, TimeUnit.SECONDS));
+        assertEquals("a", out.poll(WAIT, TimeUnit.SECONDS));
+        Object e = out.poll(WAIT, TimeUnit.SECONDS);
+        assertTrue(String.valueOf(e), e instanceof hotcode.runtime.api.HotcodeException
+                && ((Exception) e).getMessage().startsWith("receive: null is not a pattern"));
     }
 
     @Test(timeout = 60_000)
