@@ -70,7 +70,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      */
     private static final long SPIN_NANOS = ReceiveSpin.nanos();
     /** The most spin credit a process has: halved by each long wait, it runs out after 7 in a row. */
-    private static final int SPIN_CREDIT = 64;
+    private static final int SPIN_CREDIT = 64; // at most 127: the credit is a byte
     /** A parked wait shorter than this would have been cheaper spun than parked: the process keeps spinning. */
     private static final long SHORT_WAIT_NANOS = 20_000;
     /** Told when the process has exited (the behaviour a process runs, e.g. a server, cleans up here). */
@@ -89,9 +89,9 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     private final ProcessTable table;
     /**
      * The next process in its {@link ProcessSet} stripe's chain: the process is the set's entry, so its table costs no
-     * node per process. Guarded by that stripe's lock.
+     * node per process. Written under that stripe's lock; volatile for the lookups that walk the chain without it.
      */
-    Proc nextInSet;
+    volatile Proc nextInSet;
 
     /** The exit signal that has reached the process, or a {@link StackCheck} waiting for its answer. */
     volatile Object pendingExit;
@@ -906,7 +906,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         return m;
     }
 
-    ProcessTable owner() {
+    ProcessTable table() {
         return table;
     }
 

@@ -1,5 +1,7 @@
 package hotcode.runtime.impl.process;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.function.Consumer;
 
 /**
@@ -13,17 +15,18 @@ import java.util.function.Consumer;
  * <h2>Implementation overview</h2>
  * The set is split into {@value #STRIPES} stripes by the low bits of the process's number; each stripe is a chained
  * hash table guarded by its own lock (the stripe object), so spawns and exits on different stripes do not contend, and
- * a resize doubles one stripe's buckets, never the whole set's. Lookups ({@link #find}, the console's and the
- * observer's, never the message path's) take the stripe's lock as well: a chain's links change under the lock on every
- * add, remove and resize, and a reader without it could follow a relinked process into another chain and miss the one
- * it looks for. {@link #forEach} copies one stripe at a time under its lock and visits the copy outside it, so a slow
- * visitor (a sample of a million processes) never holds up a spawn or an exit for longer than one stripe's copy.
+ * a resize doubles one stripe's buckets, never the whole set's. Lookups ({@link #find}) take no lock unless they miss:
+ * the cluster's network reader looks up the receiver of every message from another node, and must not wait behind a
+ * spawn or a stripe's resize (see {@code Stripe}). {@link #forEach} copies one stripe at a time under its lock and
+ * visits the copy outside it, so a slow visitor (a sample of a million processes) never holds up a spawn or an exit
+ * for longer than one stripe's copy.
  */
 final class ProcessSet {
     private static final int STRIPE_BITS = 6;
     /** Consecutive spawns and exits take different locks of the 64; a stripe costs a small table. */
     static final int STRIPES = 1 << STRIPE_BITS;
     private static final int INITIAL_BUCKETS = 16;
+    private static final VarHandle BUCKET = MethodHandles.arrayElementVarHandle(Proc[].class);
 
     private final Stripe[] stripes = new Stripe[STRIPES];
 
@@ -91,41 +94,65 @@ final class ProcessSet {
         return (int) id & (STRIPES - 1);
     }
 
-    /** One chained hash table of processes, guarded by itself. */
+    /**
+     * One chained hash table of processes. Changes (add, remove, resize) hold the stripe's lock; {@link #find} walks a
+     * chain without it first. That walk is safe because every link ({@code Proc.nextInSet}, volatile) points to a
+     * process added <em>before</em> the one that holds it: an add links the new process in front of the older ones,
+     * a remove links a process's predecessor to its successor, and a resize splits each chain into two keeping its
+     * order. So a walk that races with any of them only ever moves to older processes and ends, never loops; it may
+     * end early (a removed process's link is cleared) or in the wrong chain (a resize relinked it), so a walk that
+     * does not find the number looks again under the lock.
+     */
     private static final class Stripe {
-        private Proc[] buckets = new Proc[INITIAL_BUCKETS];
+        /** Replaced whole by a resize (volatile: a lock-free find reads the current one); slots set with release. */
+        private volatile Proc[] buckets = new Proc[INITIAL_BUCKETS];
         /** Written under the lock; read without it by {@link ProcessSet#size()}. */
         private volatile int size;
 
         synchronized void add(Proc p) {
-            if (size >= buckets.length) {
-                resize();
+            Proc[] b = buckets;
+            if (size >= b.length) {
+                b = resize(b);
             }
-            int i = index(p.id(), buckets.length);
-            p.nextInSet = buckets[i];
-            buckets[i] = p;
+            int i = index(p.id(), b.length);
+            p.nextInSet = b[i];
+            BUCKET.setRelease(b, i, p); // publishes p, with its link, to a find that walks without the lock
             size = size + 1;
         }
 
         synchronized void remove(Proc p) {
-            int i = index(p.id(), buckets.length);
+            Proc[] b = buckets;
+            int i = index(p.id(), b.length);
             Proc prev = null;
-            for (Proc x = buckets[i]; x != null; prev = x, x = x.nextInSet) {
+            for (Proc x = b[i]; x != null; prev = x, x = x.nextInSet) {
                 if (x == p) {
+                    Proc next = x.nextInSet;
                     if (prev == null) {
-                        buckets[i] = x.nextInSet;
+                        BUCKET.setRelease(b, i, next);
                     } else {
-                        prev.nextInSet = x.nextInSet;
+                        prev.nextInSet = next;
                     }
-                    x.nextInSet = null;
+                    x.nextInSet = null; // an exited process keeps no other alive; a walk standing on it looks again
                     size = size - 1;
                     return;
                 }
             }
         }
 
-        synchronized Proc find(long id) {
-            for (Proc x = buckets[index(id, buckets.length)]; x != null; x = x.nextInSet) {
+        /** The process numbered {@code id}: without the lock (the message path's lookups), then with it on a miss. */
+        Proc find(long id) {
+            Proc[] b = buckets;
+            for (Proc x = (Proc) BUCKET.getAcquire(b, index(id, b.length)); x != null; x = x.nextInSet) {
+                if (x.id() == id) {
+                    return x;
+                }
+            }
+            return findLocked(id);
+        }
+
+        private synchronized Proc findLocked(long id) {
+            Proc[] b = buckets;
+            for (Proc x = b[index(id, b.length)]; x != null; x = x.nextInSet) {
                 if (x.id() == id) {
                     return x;
                 }
@@ -144,24 +171,49 @@ final class ProcessSet {
         }
 
         /**
-         * Doubles the buckets (load factor 1: numbers given out in sequence leave chains short). Lock held by the
-         * caller. A stripe never shrinks (neither does a {@code ConcurrentHashMap}): a million processes that exit
-         * leave 4-8 MB of empty buckets, which the next million reuse.
+         * Doubles the buckets (load factor 1: numbers given out in sequence leave chains short), splitting each chain
+         * in two in its own order (see the class comment). Lock held by the caller. A stripe never shrinks (neither
+         * does a {@code ConcurrentHashMap}): a million processes that exit leave 4-8 MB of empty buckets, which the
+         * next million reuse.
          */
-        private void resize() {
-            Proc[] old = buckets;
-            Proc[] grown = new Proc[old.length * 2];
-            for (Proc head : old) {
-                Proc x = head;
-                while (x != null) {
-                    Proc next = x.nextInSet;
-                    int i = index(x.id(), grown.length);
-                    x.nextInSet = grown[i];
-                    grown[i] = x;
-                    x = next;
+        private Proc[] resize(Proc[] old) {
+            int n = old.length;
+            Proc[] grown = new Proc[n * 2];
+            for (int j = 0; j < n; j++) {
+                Proc loHead = null;
+                Proc loTail = null;
+                Proc hiHead = null;
+                Proc hiTail = null;
+                Proc next;
+                for (Proc x = old[j]; x != null; x = next) {
+                    next = x.nextInSet;
+                    if (index(x.id(), 2 * n) == j) {
+                        if (loTail == null) {
+                            loHead = x;
+                        } else {
+                            loTail.nextInSet = x;
+                        }
+                        loTail = x;
+                    } else {
+                        if (hiTail == null) {
+                            hiHead = x;
+                        } else {
+                            hiTail.nextInSet = x;
+                        }
+                        hiTail = x;
+                    }
+                }
+                if (loTail != null) {
+                    loTail.nextInSet = null;
+                    grown[j] = loHead;
+                }
+                if (hiTail != null) {
+                    hiTail.nextInSet = null;
+                    grown[j + n] = hiHead;
                 }
             }
-            buckets = grown;
+            buckets = grown; // volatile: a find that reads it sees the chains as relinked here
+            return grown;
         }
 
         /** The bucket: the number's bits above those that chose the stripe (see {@link #stripeOf}). */

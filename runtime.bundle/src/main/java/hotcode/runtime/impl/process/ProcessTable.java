@@ -67,7 +67,7 @@ public final class ProcessTable {
 
     /** The process behind {@code pid}, dead or alive; a clear error for a pid this runtime did not make. */
     public Proc lookup(Pid pid) {
-        if (pid instanceof Proc p && p.owner() == this) {
+        if (pid instanceof Proc p && p.table() == this) {
             return p;
         }
         throw new HotcodeException("not a pid of this runtime: " + pid
@@ -120,6 +120,11 @@ public final class ProcessTable {
     public void demonitor(Proc self, Ref ref) {
         Proc.effect();
         self.demonitor(ref);
+    }
+
+    /** Whether {@code p} is a process of this table (of this runtime), dead or alive. */
+    public boolean owns(Proc p) {
+        return p.table() == this;
     }
 
     public Proc find(long id) {
@@ -199,7 +204,10 @@ public final class ProcessTable {
         return lookup(pid).exitReason();
     }
 
-    /** Calls {@code visitor} with every process in the table, without copying it (the system monitor's sample). */
+    /**
+     * Calls {@code visitor} with every process in the table (the system monitor's sample), one stripe's copy at a time:
+     * never the whole table at once ({@link ProcessSet#forEach}).
+     */
     void forEachLive(java.util.function.Consumer<Proc> visitor) {
         live.forEach(visitor);
     }

@@ -805,7 +805,7 @@ public class MailboxTest {
             return Next.done();
         });
         Hotcode.send(p, "a");
-        Hotcode.send(p, "x"); // an array pattern read as its elements would take this
+        Hotcode.send(p, "not"); // an array pattern read as its elements ("not", "patterns") would take this
         Hotcode.send(p, Tuple.of(atom("b"), 1));
         Hotcode.send(p, arrayMessage);
         assertEquals(Tuple.of(atom("b"), 1), out.poll(WAIT, TimeUnit.SECONDS));

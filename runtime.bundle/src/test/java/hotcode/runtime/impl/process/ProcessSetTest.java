@@ -42,8 +42,9 @@ public class ProcessSetTest {
     }
 
     /**
-     * Many spawning threads and processes exiting meanwhile (each stripe resizes several times): afterwards every live
-     * process is found by its number, visited once, counted once, and none that exited is left.
+     * Many spawning threads and processes exiting meanwhile (each stripe resizes several times), and a thread looking
+     * processes up throughout (lookups walk the chains without the lock): a live process is always found; afterwards
+     * every live process is found by its number, visited once, counted once, and none that exited is left.
      */
     @Test(timeout = 120_000)
     public void concurrentSpawnsAndExitsLeaveExactlyTheLiveProcesses() throws Exception {
@@ -79,10 +80,38 @@ public class ProcessSetTest {
                 }
             }));
         }
+        // Lookups race with the spawns, exits and resizes: a live process is always found, and found as itself.
+        java.util.concurrent.CopyOnWriteArrayList<Proc> probes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicReference<String> wrong = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean spawning = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicLong lookups = new java.util.concurrent.atomic.AtomicLong();
+        Thread prober = Thread.ofPlatform().start(() -> {
+            while (spawning.get() && wrong.get() == null) {
+                for (Proc p : probes) {
+                    Proc found = table.find(p.id());
+                    lookups.incrementAndGet();
+                    if (found != p) {
+                        wrong.set("find(" + p.id() + ") gave " + found + " while spawning");
+                    }
+                }
+            }
+        });
         go.countDown();
+        for (int i = 0; i < 1000; i++) { // probes: spawned before the others, alive to the end
+            Proc p = (Proc) Hotcode.spawn(() -> {
+                Hotcode.receive("stop");
+                return Next.done();
+            });
+            probes.add(p);
+        }
         for (Thread t : spawners) {
             t.join();
         }
+        spawning.set(false);
+        prober.join();
+        assertNull(wrong.get());
+        assertTrue("the prober ran", lookups.get() > 0);
+        kept.add(new ArrayList<>(probes));
         for (List<Pid> end : ended) {
             for (Pid p : end) {
                 assertTrue(p + " did not exit", table.awaitExit(p, TimeUnit.SECONDS.toMillis(30)));
