@@ -37,21 +37,21 @@ public final class Names {
             if (!p.isAlive()) {
                 throw new HotcodeException("register: cannot register " + name + " to " + p + ": noproc (it has exited)");
             }
-            if (p.registeredName != null) {
-                throw new HotcodeException("register: " + p + " is already registered as " + p.registeredName);
+            if (p.registeredNameLocked() != null) {
+                throw new HotcodeException("register: " + p + " is already registered as " + p.registeredNameLocked());
             }
             Proc holder = byName.putIfAbsent(name, p);
             if (holder != null) {
                 throw new HotcodeException("register: cannot register " + name + " to " + p + ": the name is already registered to " + holder);
             }
-            p.registeredName = name;
+            p.registeredNameLocked(name);
         }
         Publisher pub = publisher;
         if (pub != null) {
             Object handle = pub.publish(name, p);
             boolean stale;
             synchronized (p) {
-                stale = !name.equals(p.registeredName);
+                stale = !name.equals(p.registeredNameLocked());
                 if (!stale) {
                     handles.put(name, handle);
                 }
@@ -84,7 +84,7 @@ public final class Names {
     void exited(Proc p) {
         String name;
         synchronized (p) {
-            name = p.registeredName;
+            name = p.registeredNameLocked();
         }
         if (name != null) {
             release(p, name);
@@ -94,10 +94,10 @@ public final class Names {
     private void release(Proc p, String name) {
         Object handle;
         synchronized (p) {
-            if (!name.equals(p.registeredName)) {
+            if (!name.equals(p.registeredNameLocked())) {
                 return;
             }
-            p.registeredName = null;
+            p.registeredNameLocked(null);
             handle = handles.remove(name);
             byName.remove(name, p);
         }

@@ -103,8 +103,6 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * {@link SystemSignals}'s: set by any thread, cleared by the owner.
      */
     volatile boolean systemSignal;
-    /** The behaviour this process runs (a server, a supervisor), or null for a plain process. */
-    private volatile ExitHook behaviour;
     /**
      * The qualified call that began the current top-level step, and how much the process had done when it began
      * ({@link #progress} counts messages taken and effects such as sends, spawns and links). Owner only. A process
@@ -118,11 +116,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     volatile byte move;
     private volatile boolean killedByPurge;
 
-    // guarded by this: links, monitors this process holds, monitors held on it, registered name
-    private Set<Proc> links;
-    private Map<Ref, Proc> monitoring;
-    private Map<Ref, Proc> monitoredBy;
-    String registeredName;
+    /** Links, monitors, name and behaviour: null until the process has one (see {@link Relations}). */
+    private volatile Relations relations;
 
     /**
      * The frames: pairs (module version, function name), innermost last; one array to keep a process small. Written
@@ -210,7 +205,20 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     }
 
     public synchronized String registeredName() {
-        return registeredName;
+        return registeredNameLocked();
+    }
+
+    /** The registered name, or null; the caller holds this process's lock ({@link Names}'s protocol). */
+    String registeredNameLocked() {
+        Relations r = relations;
+        return r == null ? null : r.registeredName;
+    }
+
+    /** Sets or clears the registered name; the caller holds this process's lock. */
+    void registeredNameLocked(String name) {
+        if (name != null || relations != null) {
+            relations().registeredName = name;
+        }
     }
 
     public boolean trapsExits() {
@@ -258,7 +266,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
 
     /** Whether the process waits at its behaviour's safe point (a server between messages): no module code runs. */
     boolean atSafePoint() {
-        ExitHook b = behaviour;
+        ExitHook b = behaviour();
         return b != null && b.atSafePoint();
     }
 
@@ -284,12 +292,19 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         return admit(m);
     }
 
+    /** Sets the behaviour this process runs (a server, a supervisor); before it starts. */
     public void behaviour(ExitHook b) {
-        behaviour = b;
+        if (b != null || relations != null) {
+            synchronized (this) {
+                relations().behaviour = b;
+            }
+        }
     }
 
+    /** The behaviour this process runs, or null for a plain process. Any thread. */
     public ExitHook behaviour() {
-        return behaviour;
+        Relations r = relations;
+        return r == null ? null : r.behaviour;
     }
 
     /** An effect that re-running the step would repeat (a send, a spawn, a link...). Called on the process's thread. */
@@ -424,11 +439,13 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         Proc b = a == this ? other : this;
         synchronized (a) {
             synchronized (b) {
-                if (links != null) {
-                    links.remove(other);
+                Set<Proc> mine = linksOrNull();
+                if (mine != null) {
+                    mine.remove(other);
                 }
-                if (other.links != null) {
-                    other.links.remove(this);
+                Set<Proc> theirs = other.linksOrNull();
+                if (theirs != null) {
+                    theirs.remove(this);
                 }
             }
         }
@@ -437,24 +454,29 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     Ref monitor(Proc target) {
         Ref ref = Ref.make();
         synchronized (this) { // our own entry first: the target's exit delivers DOWN only for refs we still hold
-            if (monitoring == null) {
-                monitoring = new HashMap<>(4);
+            Relations r = relations();
+            if (r.monitoring == null) {
+                r.monitoring = new HashMap<>(4);
             }
-            monitoring.put(ref, target);
+            r.monitoring.put(ref, target);
         }
         boolean gone;
         synchronized (target) {
             gone = target.exited;
             if (!gone) {
-                if (target.monitoredBy == null) {
-                    target.monitoredBy = new HashMap<>(4);
+                Relations t = target.relations();
+                if (t.monitoredBy == null) {
+                    t.monitoredBy = new HashMap<>(4);
                 }
-                target.monitoredBy.put(ref, this);
+                t.monitoredBy.put(ref, this);
             }
         }
         if (gone) {
             synchronized (this) {
-                monitoring.remove(ref);
+                Map<Ref, Proc> m = monitoringOrNull(); // null if this process exited meanwhile
+                if (m != null) {
+                    m.remove(ref);
+                }
             }
             deliver(Tuple.of(DOWN, ref, PROCESS, target, NOPROC));
         }
@@ -464,34 +486,79 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     void demonitor(Ref ref) {
         Proc target;
         synchronized (this) {
-            target = monitoring == null ? null : monitoring.remove(ref);
+            Map<Ref, Proc> m = monitoringOrNull();
+            target = m == null ? null : m.remove(ref);
         }
         if (target != null) {
             synchronized (target) {
-                if (target.monitoredBy != null) {
-                    target.monitoredBy.remove(ref);
+                Map<Ref, Proc> by = target.monitoredByOrNull();
+                if (by != null) {
+                    by.remove(ref);
                 }
             }
         }
     }
 
     public synchronized List<Pid> links() {
-        return links == null ? List.of() : new ArrayList<>(links);
+        Set<Proc> l = linksOrNull();
+        return l == null ? List.of() : new ArrayList<>(l);
     }
 
     public synchronized List<Pid> monitors() {
-        return monitoring == null ? List.of() : new ArrayList<>(monitoring.values());
+        Map<Ref, Proc> m = monitoringOrNull();
+        return m == null ? List.of() : new ArrayList<>(m.values());
     }
 
     public synchronized List<Pid> monitoredBy() {
-        return monitoredBy == null ? List.of() : new ArrayList<>(monitoredBy.values());
+        Map<Ref, Proc> m = monitoredByOrNull();
+        return m == null ? List.of() : new ArrayList<>(m.values());
+    }
+
+    /**
+     * What few processes have: links, the monitors it holds and those held on it, a registered name, the behaviour it
+     * runs. One object, made when the process first needs one of them, so a plain process has none (4 fields less in
+     * every process: 16 bytes of a waiting one, issue 16). Its fields are guarded by the process's lock, except
+     * {@code behaviour} (volatile: read without the lock, e.g. by a purge).
+     */
+    private static final class Relations {
+        Set<Proc> links;
+        Map<Ref, Proc> monitoring;
+        Map<Ref, Proc> monitoredBy;
+        String registeredName;
+        volatile ExitHook behaviour;
+    }
+
+    /** The relations, made if the process has none yet. Lock held by the caller. */
+    private Relations relations() {
+        Relations r = relations;
+        if (r == null) {
+            relations = r = new Relations();
+        }
+        return r;
+    }
+
+    /** Lock held by the caller (as for the three below). */
+    private Set<Proc> linksOrNull() {
+        Relations r = relations;
+        return r == null ? null : r.links;
+    }
+
+    private Map<Ref, Proc> monitoringOrNull() {
+        Relations r = relations;
+        return r == null ? null : r.monitoring;
+    }
+
+    private Map<Ref, Proc> monitoredByOrNull() {
+        Relations r = relations;
+        return r == null ? null : r.monitoredBy;
     }
 
     private Set<Proc> linkSet() {
-        if (links == null) {
-            links = new HashSet<>(4);
+        Relations r = relations();
+        if (r.links == null) {
+            r.links = new HashSet<>(4);
         }
-        return links;
+        return r.links;
     }
 
     // ------------------------------------------------------------------ frames (the versions on the stack)
@@ -670,32 +737,36 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     }
 
     private void terminate(Object reason) {
-        Set<Proc> linked;
-        Map<Ref, Proc> watchers;
-        Map<Ref, Proc> watched;
+        Set<Proc> linked = null;
+        Map<Ref, Proc> watchers = null;
+        Map<Ref, Proc> watched = null;
         synchronized (this) {
             exited = true;
             exitReason = reason;
-            linked = links;
-            watchers = monitoredBy;
-            watched = monitoring;
-            links = null;
-            monitoredBy = null;
-            monitoring = null;
+            Relations r = relations;
+            if (r != null) {
+                linked = r.links;
+                watchers = r.monitoredBy;
+                watched = r.monitoring;
+                r.links = null;
+                r.monitoredBy = null;
+                r.monitoring = null;
+            }
         }
         // A kill's interrupt must not disturb the clean-up below. Cleared only now: markExit interrupts under the lock
         // and only while not exited, so none can come after this; cleared before exited was set, one could.
         Thread.interrupted();
         table.exited(this, reason, close());
-        ExitHook hook = behaviour;
+        ExitHook hook = behaviour();
         if (hook != null) {
             hook.exited(this, reason);
         }
         if (watched != null) {
             watched.forEach((ref, target) -> {
                 synchronized (target) {
-                    if (target.monitoredBy != null) {
-                        target.monitoredBy.remove(ref);
+                    Map<Ref, Proc> by = target.monitoredByOrNull();
+                    if (by != null) {
+                        by.remove(ref);
                     }
                 }
             });
@@ -704,7 +775,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
             for (Proc p : linked) {
                 boolean stillLinked;
                 synchronized (p) { // an unlink that won the race has removed us: no signal then, as in Erlang
-                    stillLinked = p.links != null && p.links.remove(this);
+                    Set<Proc> theirs = p.linksOrNull();
+                    stillLinked = theirs != null && theirs.remove(this);
                 }
                 if (stillLinked) {
                     p.linkExit(this, reason);
@@ -716,8 +788,9 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 boolean live;
                 boolean stillMonitoring;
                 synchronized (watcher) { // a demonitor that won the race has removed the ref: no DOWN then
-                    live = watcher.monitoring != null;
-                    stillMonitoring = live && watcher.monitoring.remove(ref) != null;
+                    Map<Ref, Proc> theirs = watcher.monitoringOrNull();
+                    live = theirs != null;
+                    stillMonitoring = live && theirs.remove(ref) != null;
                 }
                 Tuple down = Tuple.of(DOWN, ref, PROCESS, this, reason);
                 if (stillMonitoring) {
