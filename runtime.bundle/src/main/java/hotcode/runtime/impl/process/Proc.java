@@ -130,7 +130,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * wait, halved after a long one, so a ping-pong partner spins and a process that waits long (most of 10,000 idle
      * workers) parks at once.
      */
-    private byte spinCredit; // a byte, not an int: with move's, 6 bytes less, which keeps this object at 120 bytes
+    private byte spinCredit; // a byte, not an int: with move's, 6 bytes less, one 8-byte step of this object
 
     Proc(long id, ProcessTable table, Next first, ModuleVersion firstVersion, String firstFunction,
          ClassLoader contextLoader, java.util.concurrent.ThreadFactory threads) {
