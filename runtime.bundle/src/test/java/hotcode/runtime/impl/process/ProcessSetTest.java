@@ -3,8 +3,7 @@ package hotcode.runtime.impl.process;
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
-import hotcode.runtime.impl.Kernel;
-import org.junit.After;
+import hotcode.runtime.testsupport.KernelTest;
 import org.junit.Test;
 
 import java.util.ArrayList;
@@ -21,16 +20,7 @@ import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertTrue;
 
 /** The process table's set: every live process found by number, through resizes and concurrent spawns and exits. */
-public class ProcessSetTest {
-    private Kernel kernel;
-
-    @After
-    public void stopKernel() throws InterruptedException {
-        if (kernel != null) {
-            kernel.processes().killAll(5000);
-            Kernel.uninstall(kernel);
-        }
-    }
+public class ProcessSetTest extends KernelTest {
 
     @Test
     public void consecutiveNumbersSpreadOverEveryStripe() {
@@ -48,9 +38,7 @@ public class ProcessSetTest {
      */
     @Test(timeout = 120_000)
     public void concurrentSpawnsAndExitsLeaveExactlyTheLiveProcesses() throws Exception {
-        kernel = new Kernel(2000);
-        Kernel.install(kernel);
-        ProcessTable table = kernel.processes();
+        ProcessTable table = k.processes();
         int threads = 4;
         int perThread = 5_000;
         List<List<Pid>> kept = new ArrayList<>();
