@@ -29,8 +29,8 @@ import java.util.function.Function;
  * <tr><td>{@code hotcode.monitor.long_message_queue}</td><td>100000</td><td>a mailbox that long is reported
  *     (0: not checked)</td></tr>
  * <tr><td>{@code hotcode.receive.spin.ns}</td><td>2000</td><td>how long a receive that finds nothing polls its
- *     mailbox, on its carrier, before it parks (0: it parks at once; at most 100000); {@code hotcode.receive.spins}, the yield-spin
- *     of earlier versions, is no longer read and is warned about</td></tr>
+ *     mailbox, on its carrier, before it parks (0: it parks at once; at most 100000);
+ *     {@code hotcode.receive.spins}, the yield-spin of earlier versions, is no longer read and is warned about</td></tr>
  * <tr><td>{@code hotcode.purge.check.ms}</td><td>1000</td><td>how long purges and {@code checkProcessCode} wait
  *     for busy processes to walk their stacks for funs of the old version (0: frames only)</td></tr>
  * <tr><td>{@code hotcode.log.stacktraces}</td><td>false</td><td>print the stack trace of each logged error</td></tr>

@@ -473,10 +473,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         }
         if (gone) {
             synchronized (this) {
-                Map<Ref, Proc> m = monitoringOrNull(); // null if this process exited meanwhile
-                if (m != null) {
-                    m.remove(ref);
-                }
+                relations.monitoring.remove(ref); // made above; only this process's own exit clears it
             }
             deliver(Tuple.of(DOWN, ref, PROCESS, target, NOPROC));
         }

@@ -142,17 +142,18 @@ final class ProcessSet {
         /** The process numbered {@code id}: without the lock (the message path's lookups), then with it on a miss. */
         Proc find(long id) {
             Proc[] b = buckets;
-            for (Proc x = (Proc) BUCKET.getAcquire(b, index(id, b.length)); x != null; x = x.nextInSet) {
-                if (x.id() == id) {
-                    return x;
-                }
-            }
-            return findLocked(id);
+            Proc found = inChain((Proc) BUCKET.getAcquire(b, index(id, b.length)), id);
+            return found != null ? found : findLocked(id);
         }
 
         private synchronized Proc findLocked(long id) {
             Proc[] b = buckets;
-            for (Proc x = b[index(id, b.length)]; x != null; x = x.nextInSet) {
+            return inChain(b[index(id, b.length)], id);
+        }
+
+        /** The process numbered {@code id} in the chain that starts at {@code x}, or null. */
+        private static Proc inChain(Proc x, long id) {
+            for (; x != null; x = x.nextInSet) {
                 if (x.id() == id) {
                     return x;
                 }

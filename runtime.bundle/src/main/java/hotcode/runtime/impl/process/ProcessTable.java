@@ -67,7 +67,7 @@ public final class ProcessTable {
 
     /** The process behind {@code pid}, dead or alive; a clear error for a pid this runtime did not make. */
     public Proc lookup(Pid pid) {
-        if (pid instanceof Proc p && p.table() == this) {
+        if (pid instanceof Proc p && owns(p)) {
             return p;
         }
         throw new HotcodeException("not a pid of this runtime: " + pid

@@ -4,8 +4,7 @@ import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.Next;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Tuple;
-import hotcode.runtime.impl.Kernel;
-import org.junit.After;
+import hotcode.runtime.testsupport.KernelTest;
 import org.junit.Test;
 
 import java.time.Duration;
@@ -27,26 +26,14 @@ import static org.junit.Assert.assertTrue;
  * two, over five times the fair figure; a round over it is run once more, and only a second one over it fails, since a
  * shared host can stall a process once (a starving receive does it every round). This checks fairness, not speed.
  */
-public class ReceiveFairnessTest {
+public class ReceiveFairnessTest extends KernelTest {
     private static final int SERVERS = 2_000;
     private static final int CLIENTS = 32 * Runtime.getRuntime().availableProcessors();
     private static final long RUN_NANOS = TimeUnit.SECONDS.toNanos(3);
     private static final long BOUND_NANOS = TimeUnit.MILLISECONDS.toNanos(150);
 
-    private Kernel kernel;
-
-    @After
-    public void stopKernel() throws InterruptedException {
-        if (kernel != null) {
-            kernel.processes().killAll(1000);
-            Kernel.uninstall(kernel);
-        }
-    }
-
     @Test(timeout = 120_000)
     public void noCallWaitsLongWhileManyClientsKeepTheCarriersBusy() throws Exception {
-        kernel = new Kernel(2000);
-        Kernel.install(kernel);
         Pid[] servers = new Pid[SERVERS];
         for (int i = 0; i < SERVERS; i++) {
             servers[i] = Hotcode.spawn(() -> {
@@ -90,7 +77,7 @@ public class ReceiveFairnessTest {
         }
         for (Pid c : clients) {
             assertTrue("client " + c + " still calling 60 s after the run's end",
-                    kernel.processes().lookup(c).awaitExit(60_000));
+                    k.processes().lookup(c).awaitExit(60_000));
         }
         long worst = longest.get();
         String seen = calls.get() + " calls, the longest " + TimeUnit.NANOSECONDS.toMillis(worst) + " ms, "
