@@ -17,10 +17,13 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Waking the owner is a Dekker hand-off between {@code tail} and {@code waiting}: the owner announces it is about to
  * park, then looks once more, at the queue and, if that is empty, at the tail ({@link #linking()}); a sender swings
- * the tail and unparks the owner only if it then wins the 1 -> 0 transition. Both pairs of accesses are volatile, so
- * the JMM's sequential consistency for them rules out the lost wake-up: either the sender sees the announcement, or
- * the owner sees the new tail and waits for the link instead of parking. The link itself ({@code next}) is a release
- * store: it publishes the message, and needs no fence of its own (one fewer per message sent).
+ * the tail and unparks the owner only if it then wins the {@link #WAITING} -> {@link #WOKEN} transition. Both pairs
+ * of accesses are volatile, so the JMM's sequential consistency for them rules out the lost wake-up: either the
+ * sender sees the announcement, or the owner sees the new tail and waits for the link instead of parking. The link
+ * itself ({@code next}) is a release store: it publishes the message, and needs no fence of its own (one fewer per
+ * message sent). The woken owner shows {@link #WOKEN} until it runs, which tells its waker (who learns from
+ * {@link #link} that it woke it) that a poll for its reply would only hold the carrier it waits for
+ * ({@code Proc.poll}).
  *
  * <p>A sender far ahead of an owner that is draining the queue pauses briefly ({@link #backOffIfFarBehind}): a stream
  * faster than its receiver would otherwise pile up millions of messages for the garbage collector to copy.
@@ -37,7 +40,7 @@ class Mailbox extends MailboxNode {
 
     private static final MailboxNode CLOSED = new MailboxNode(null);
     private static final VarHandle TAIL;
-    private static final VarHandle WAITING;
+    private static final VarHandle WAITING_FIELD;
     private static final VarHandle NEXT;
     private static final VarHandle HEAD;
     /** How often (in messages, a power of two) a sender compares its message's number with the owner's progress. */
@@ -54,7 +57,7 @@ class Mailbox extends MailboxNode {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             TAIL = l.findVarHandle(Mailbox.class, "tail", MailboxNode.class);
-            WAITING = l.findVarHandle(Mailbox.class, "waiting", int.class);
+            WAITING_FIELD = l.findVarHandle(Mailbox.class, "waiting", byte.class);
             NEXT = l.findVarHandle(MailboxNode.class, "next", MailboxNode.class);
             HEAD = l.findVarHandle(Mailbox.class, "head", MailboxNode.class);
         } catch (ReflectiveOperationException e) {
@@ -88,8 +91,21 @@ class Mailbox extends MailboxNode {
     private Saved savedFirst;
     private Saved savedLast;
     private int savedCount;
-    @SuppressWarnings("unused")
-    private volatile int waiting;
+    /** {@link #RUNNING}, {@link #WAITING} or {@link #WOKEN}: a byte, so that {@link Proc}'s {@code woke} fits. */
+    private volatile byte waiting;
+
+    /** The owner runs (or is about to look at its mailbox again). */
+    static final byte RUNNING = 0;
+    /** The owner has announced that it is about to park: the next sender must wake it. */
+    static final byte WAITING = 1;
+    /**
+     * A sender has woken the owner, which has not run since: its virtual thread waits in a carrier's queue (the
+     * waker's, as the JDK's scheduler puts a thread unparked by a virtual thread there). Cleared by the owner when it
+     * runs; read by the waker before it spins ({@code Proc.await}).
+     */
+    static final byte WOKEN = 2;
+    /** {@link #link}'s answers. */
+    static final int REFUSED = 0, LINKED = 1, LINKED_AND_WOKE = 2;
 
     Mailbox(Thread owner) {
         super(null);
@@ -108,24 +124,34 @@ class Mailbox extends MailboxNode {
 
     /** Appends {@code message}; false when the mailbox is closed (its process has exited). Any thread. */
     boolean offer(Object message) {
+        return link(message) != REFUSED;
+    }
+
+    /**
+     * Appends {@code message}: {@link #REFUSED} when the mailbox is closed (its process has exited), else
+     * {@link #LINKED}, or {@link #LINKED_AND_WOKE} when this call unparked the owner. Any thread.
+     */
+    int link(Object message) {
         MessageNode node = new MessageNode(message);
         MailboxNode t;
         do {
             t = tail;
             if (t == CLOSED) {
-                return false;
+                return REFUSED;
             }
             node.seq = seq(t) + 1; // before the swing publishes the node: the next sender numbers its own from it
         } while (!TAIL.weakCompareAndSet(this, t, node));
         // A release store, not a volatile one: the compare-and-set above already orders this send before the read of
         // waiting below (the Dekker pair is tail/waiting, see linking()), so a full fence here would only cost time.
         NEXT.setRelease(t, node);
-        if (waiting == 1 && WAITING.compareAndSet(this, 1, 0)) {
+        if (waiting == WAITING && WAITING_FIELD.compareAndSet(this, WAITING, WOKEN)) {
             LockSupport.unpark(owner);
-        } else if ((node.seq & (BACKLOG_CHECK_EVERY - 1)) == 0) {
+            return LINKED_AND_WOKE;
+        }
+        if ((node.seq & (BACKLOG_CHECK_EVERY - 1)) == 0) {
             backOffIfFarBehind(node.seq);
         }
-        return true;
+        return LINKED;
     }
 
     /**
@@ -233,15 +259,32 @@ class Mailbox extends MailboxNode {
 
     /** The owner is about to park: from now on a sender must wake it. */
     void announceWaiting() {
-        waiting = 1;
+        waiting = WAITING;
     }
 
     void clearWaiting() {
-        waiting = 0;
+        waiting = RUNNING;
     }
 
     boolean isWaiting() {
-        return waiting == 1;
+        return waiting == WAITING;
+    }
+
+    /**
+     * Whether a sender woke the owner and it has not run since. Any thread; {@code Proc.await} asks it of the process
+     * its own last send woke: while that one waits in the waker's carrier queue, a busy poll for its reply would only
+     * keep it from running.
+     */
+    boolean wokenNotRun() {
+        return waiting == WOKEN;
+    }
+
+    /**
+     * The owner, unparked, is running: answers {@link #wokenNotRun()} for its waker. An opaque store, not a volatile
+     * one: the waker's read is a hint for its spin decision, and this runs on every wake-up.
+     */
+    void running() {
+        WAITING_FIELD.setOpaque(this, RUNNING);
     }
 
     /**

@@ -69,6 +69,16 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * has installed its configuration by then): a static final, so the JIT treats it as a constant on the receive path.
      */
     private static final long SPIN_NANOS = ReceiveSpin.nanos();
+    /**
+     * How long a poll waits for the process its own send woke ({@link #woke}) to be taken by another carrier before it
+     * leaves its carrier to it. A carrier that is looking for work steals within a few hundred nanoseconds; one that
+     * sleeps takes tens of microseconds to wake, longer than any poll.
+     */
+    private static final long STEAL_NANOS = 1000;
+    /** How many such waits in a row may fail before the process stops trying ({@link #stealTries}). */
+    private static final int STEAL_TRIES = 4;
+    /** Then this many waits park at once before it tries again: a failed try costs {@link #STEAL_NANOS}. */
+    private static final int STEAL_COOLDOWN = 64; // at most 128: stealTries is a byte
     /** The most spin credit a process has: halved by each long wait, it runs out after 7 in a row. */
     private static final int SPIN_CREDIT = 64; // at most 127: the credit is a byte
     /** A parked wait shorter than this would have been cheaper spun than parked: the process keeps spinning. */
@@ -131,6 +141,24 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * workers) parks at once.
      */
     private byte spinCredit; // a byte, not an int: with move's, 6 bytes less, one 8-byte step of this object
+    /**
+     * The process this one's last send woke, until this one next waits (owner only). If that process has not run by
+     * then, its virtual thread waits in this one's carrier queue (the JDK's scheduler puts a thread that a virtual
+     * thread unparks in that carrier's own queue), and a busy poll for its reply only keeps it from running, unless
+     * another carrier steals it. Two processes that share a carrier then poll in turn, each for nothing: ping-pong on
+     * one carrier made 205k round trips/s instead of 1.4-1.8M (BENCHMARKS.md, "i16-woke"). So the poll gives the other
+     * carriers {@link #STEAL_NANOS} to take it, and parks if none did ({@link #poll}). The JDK's
+     * {@code LinkedTransferQueue} skips its spin on the same condition, asked of the carrier's queue, which only the
+     * JDK can see.
+     */
+    private Proc woke;
+    /**
+     * Owner only. At 0 and above: a poll waits {@link #STEAL_NANOS} for the process it woke to be stolen; each steal
+     * that came adds one (up to {@link #STEAL_TRIES}), each that did not takes one, and a miss at 0 starts a cool-down
+     * of {@link #STEAL_COOLDOWN} waits that park at once (below 0, counting up). On one carrier nothing is ever
+     * stolen: the process then pays one failed try per 65 waits. Fits in this object's last byte of padding.
+     */
+    private byte stealTries;
 
     Proc(long id, ProcessTable table, Next first, ModuleVersion firstVersion, String firstFunction,
          ClassLoader contextLoader, java.util.concurrent.ThreadFactory threads) {
@@ -235,6 +263,18 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     /** Delivers a message; false when the process has exited (the caller counts the dead letter). */
     public boolean deliver(Object message) {
         return offer(message);
+    }
+
+    /**
+     * Delivers a message that {@code sender} sends (null: a thread that is not a process); false when this process
+     * has exited. A sender that wakes this process remembers it until its own next wait ({@link #woke}).
+     */
+    boolean deliver(Object message, Proc sender) {
+        int r = link(message);
+        if (r == LINKED_AND_WOKE && sender != null) {
+            sender.woke = this;
+        }
+        return r != REFUSED;
     }
 
     /** Whether an exit signal has reached the process and it has yet to unwind. */
@@ -848,29 +888,15 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
             return null;
         }
         long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+        Proc partner = woke;
+        if (partner != null) {
+            woke = null; // asked once per wait; must not keep an exited process
+        }
         if (SPIN_NANOS > 0 && spinCredit > 0) {
-            // Busy, not Thread.yield(): a virtual thread that yields while its carrier's own queue is empty is put
-            // in the scheduler's external queue, which a carrier serves only once its own queue runs dry; under many
-            // busy processes that can take seconds (a yield-spin made calls wait up to 68 s among 32 clients of
-            // 10,000 servers: BENCHMARKS.md, issue 16). A busy poll holds its carrier at most SPIN_NANOS, and leaves
-            // the order in which the scheduler runs processes alone.
-            long until = System.nanoTime() + SPIN_NANOS;
-            if (timeoutNanos > 0 && deadline - until < 0) {
-                until = deadline; // a timed receive must not overstay its timeout
+            Object m = poll(patterns, timeoutNanos, deadline, system, partner);
+            if (m != Mailbox.NONE) {
+                return m;
             }
-            do {
-                Thread.onSpinWait();
-                if (system && systemSignal) {
-                    systemSignal = false;
-                    return SystemSignals.SYSTEM;
-                }
-                if (hasArrivals()) {
-                    Object m = take(patterns, false);
-                    if (m != Mailbox.NONE) {
-                        return m;
-                    }
-                }
-            } while (System.nanoTime() - until < 0);
         }
         long parkedAt = System.nanoTime();
         Object m;
@@ -917,8 +943,10 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 LockSupport.parkNanos(this, left);
             }
             if (!isWaiting()) {
-                // A sender woke us (it took waiting 1 -> 0 after linking its message): look before announcing again,
-                // which would cost two volatile writes (announce, clear) on every wake-up by a message.
+                // A sender woke us (it took waiting WAITING -> WOKEN after linking its message). Tell it we run (its
+                // spin decision, see woke), then look before announcing again, which would cost two volatile writes
+                // (announce, clear) on every wake-up by a message.
+                running();
                 m = take(patterns, false);
                 if (m != Mailbox.NONE) {
                     break;
@@ -928,6 +956,68 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         spinCredit = (byte) (System.nanoTime() - parkedAt < SHORT_WAIT_NANOS
                 ? Math.min(SPIN_CREDIT, Math.max(4, spinCredit * 2)) : spinCredit >> 1);
         return m;
+    }
+
+    /** The process this one's last send woke, until this one next waits ({@link #woke}); for tests. Owner only. */
+    Proc woke() {
+        return woke;
+    }
+
+    /**
+     * The busy poll before a park: the message, {@link SystemSignals#SYSTEM}, or {@link Mailbox#NONE} when nothing
+     * came within {@link #SPIN_NANOS} (or the timeout). Busy, not {@code Thread.yield()}: a virtual thread that yields
+     * while its carrier's own queue is empty is put in the scheduler's external queue, which a carrier serves only once
+     * its own queue runs dry; under many busy processes that can take seconds (a yield-spin made calls wait up to 68 s
+     * among 32 clients of 10,000 servers: BENCHMARKS.md, issue 16). A busy poll holds its carrier at most
+     * {@link #SPIN_NANOS}, and leaves the order in which the scheduler runs processes alone.
+     *
+     * <p>{@code partner}: the process this one's last send woke ({@link #woke}), or null. While it has not run, it
+     * waits in this carrier's queue, unless the other carriers steal it; the poll gives that {@link #STEAL_NANOS} and
+     * then leaves the carrier to it.
+     */
+    private Object poll(Object patterns, long timeoutNanos, long deadline, boolean system, Proc partner) {
+        if (partner != null && !partner.wokenNotRun()) {
+            partner = null; // it has run: its reply can come while we poll, as from any process
+        }
+        if (partner != null && stealTries < 0) {
+            stealTries++; // cooling down after a steal that did not come: park at once, the carrier runs it
+            return Mailbox.NONE;
+        }
+        long now = System.nanoTime();
+        long until = now + SPIN_NANOS;
+        if (timeoutNanos > 0 && deadline - until < 0) {
+            until = deadline; // a timed receive must not overstay its timeout
+        }
+        long stealBy = now + STEAL_NANOS;
+        boolean stolen = false;
+        do {
+            Thread.onSpinWait();
+            if (system && systemSignal) {
+                systemSignal = false;
+                return SystemSignals.SYSTEM;
+            }
+            if (hasArrivals()) {
+                Object m = take(patterns, false);
+                if (m != Mailbox.NONE) {
+                    if (stolen && stealTries < STEAL_TRIES) {
+                        stealTries++;
+                    }
+                    return m;
+                }
+            }
+            now = System.nanoTime();
+            if (partner != null) {
+                if (!partner.wokenNotRun()) {
+                    partner = null; // another carrier took it: its reply can come while we poll
+                    stolen = true;
+                } else if (now - stealBy > 0) {
+                    // Still queued, most likely behind us on this carrier: let it run.
+                    stealTries = (byte) (stealTries > 0 ? stealTries - 1 : -STEAL_COOLDOWN);
+                    return Mailbox.NONE;
+                }
+            }
+        } while (now - until < 0);
+        return Mailbox.NONE;
     }
 
     /**

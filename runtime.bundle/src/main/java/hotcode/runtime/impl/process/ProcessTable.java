@@ -79,11 +79,14 @@ public final class ProcessTable {
             throw new HotcodeException("cannot send null to " + to + ": null is not a message");
         }
         Proc target = lookup(to);
-        Proc.effect();
+        Proc sender = Proc.currentOrNull();
+        if (sender != null) {
+            sender.progress++; // an effect (Proc.effect), counted without looking the sender up again
+        }
         // No exit check here, as in Erlang: a message a process has received always reaches the code after the
         // receive; the process unwinds at its next receive, sleep, qualified call or loop step.
-        if (!target.deliver(message)) {
-            deadLetters.record(target, message, NOPROC, Proc.currentOrNull()); // the sender: looked up on failure only
+        if (!target.deliver(message, sender)) {
+            deadLetters.record(target, message, NOPROC, sender);
         }
     }
 

@@ -502,6 +502,30 @@ public class MailboxTest {
         assertNull(((MailboxNode) closed).next);
     }
 
+    /**
+     * A sender learns whether it woke the owner, and the owner stays "woken, not run" until it says it runs: the
+     * waker's poll decides on that whether the owner can answer while it polls (Proc.poll).
+     */
+    @Test
+    public void aSenderThatWakesTheOwnerIsToldSoAndTheOwnerShowsWokenUntilItRuns() {
+        Mailbox mb = new Mailbox(Thread.currentThread());
+        assertEquals("no wait announced", Mailbox.LINKED, mb.link("a"));
+        assertFalse(mb.wokenNotRun());
+        mb.announceWaiting();
+        assertEquals(Mailbox.LINKED_AND_WOKE, mb.link("b"));
+        assertTrue(mb.wokenNotRun());
+        assertFalse("woken is not waiting", mb.isWaiting());
+        assertEquals("only one sender wakes it", Mailbox.LINKED, mb.link("c"));
+        assertTrue(mb.wokenNotRun());
+        mb.running();
+        assertFalse(mb.wokenNotRun());
+        assertFalse(mb.isWaiting());
+        assertEquals(List.of("a", "b", "c"), mb.close());
+        assertEquals(Mailbox.REFUSED, mb.link("d"));
+        LockSupport.unpark(Thread.currentThread()); // the permit our own wake-up left must not reach another test
+        LockSupport.parkNanos(1);
+    }
+
     @Test
     public void noMatchLeavesEverythingQueued() {
         Mailbox mb = new Mailbox(Thread.currentThread());
