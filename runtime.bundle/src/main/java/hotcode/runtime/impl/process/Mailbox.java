@@ -29,7 +29,7 @@ import java.util.concurrent.locks.LockSupport;
  * faster than its receiver would otherwise pile up millions of messages for the garbage collector to copy.
  *
  * <p>{@link #close()} swaps the tail for a sentinel in one atomic step, so every message either made it in before
- * the close (and is returned by it) or is refused to its sender ({@link #offer} returns false): none is lost.
+ * the close (and is returned by it) or is refused to its sender ({@link #link} returns {@link #REFUSED}): none is lost.
  *
  * <p>A process <em>is</em> its mailbox ({@link Proc} extends this class): one object header and one reference less
  * per process (16 bytes of a waiting process, after alignment; issue 16).
@@ -101,7 +101,7 @@ class Mailbox extends MailboxNode {
     /**
      * A sender has woken the owner, which has not run since: its virtual thread waits in a carrier's queue (the
      * waker's, as the JDK's scheduler puts a thread unparked by a virtual thread there). Cleared by the owner when it
-     * runs; read by the waker before it spins ({@code Proc.await}).
+     * runs; read by the waker before and while it polls ({@code Proc.poll}).
      */
     static final byte WOKEN = 2;
     /** {@link #link}'s answers. */
@@ -249,7 +249,7 @@ class Mailbox extends MailboxNode {
 
     /**
      * Whether a sender has linked a message that the queue does not show yet: it has swung the tail but not yet
-     * stored the link (it is between two instructions of {@link #offer}). Owner only, after {@link #announceWaiting()}
+     * stored the link (it is between two instructions of {@link #link}). Owner only, after {@link #announceWaiting()}
      * and a {@link #take} that found nothing new: then the owner must not park, as that sender may have read
      * {@code waiting} before the announcement and will not unpark it; the link is a moment away.
      */
@@ -271,7 +271,7 @@ class Mailbox extends MailboxNode {
     }
 
     /**
-     * Whether a sender woke the owner and it has not run since. Any thread; {@code Proc.await} asks it of the process
+     * Whether a sender woke the owner and it has not run since. Any thread; {@code Proc.poll} asks it of the process
      * its own last send woke: while that one waits in the waker's carrier queue, a busy poll for its reply would only
      * keep it from running.
      */

@@ -75,9 +75,9 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * sleeps takes tens of microseconds to wake, longer than any poll.
      */
     private static final long STEAL_NANOS = 1000;
-    /** How many such waits in a row may fail before the process stops trying ({@link #stealTries}). */
+    /** The most credit for such tries ({@link #stealTries}): from it, five failures in a row start a cool-down. */
     private static final int STEAL_TRIES = 4;
-    /** Then this many waits park at once before it tries again: a failed try costs {@link #STEAL_NANOS}. */
+    /** A cool-down: this many such waits park at once before the next try, which costs {@link #STEAL_NANOS}. */
     private static final int STEAL_COOLDOWN = 64; // at most 128: stealTries is a byte
     /** The most spin credit a process has: halved by each long wait, it runs out after 7 in a row. */
     private static final int SPIN_CREDIT = 64; // at most 127: the credit is a byte
@@ -142,7 +142,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      */
     private byte spinCredit; // a byte, not an int: with move's, 6 bytes less, one 8-byte step of this object
     /**
-     * The process this one's last send woke, until this one next waits (owner only). If that process has not run by
+     * The process this one's last send woke, until this one next receives, sleeps or exits (owner only). If that process has not run by
      * then, its virtual thread waits in this one's carrier queue (the JDK's scheduler puts a thread that a virtual
      * thread unparks in that carrier's own queue), and a busy poll for its reply only keeps it from running, unless
      * another carrier steals it. Two processes that share a carrier then poll in turn, each for nothing: ping-pong on
@@ -155,8 +155,9 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     /**
      * Owner only. At 0 and above: a poll waits {@link #STEAL_NANOS} for the process it woke to be stolen; each steal
      * that came adds one (up to {@link #STEAL_TRIES}), each that did not takes one, and a miss at 0 starts a cool-down
-     * of {@link #STEAL_COOLDOWN} waits that park at once (below 0, counting up). On one carrier nothing is ever
-     * stolen: the process then pays one failed try per 65 waits. Fits in this object's last byte of padding.
+     * of {@link #STEAL_COOLDOWN} such waits (with a partner that has not run) that park at once, counting up from
+     * below 0 ({@link #afterSteal}, {@link #afterMiss}, {@link #afterCoolingWait}). On one carrier nothing is ever
+     * stolen: the process then pays one failed try per 65 such waits. Fits in this object's last byte of padding.
      */
     private byte stealTries;
 
@@ -267,7 +268,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
 
     /**
      * Delivers a message that {@code sender} sends (null: a thread that is not a process); false when this process
-     * has exited. A sender that wakes this process remembers it until its own next wait ({@link #woke}).
+     * has exited. A sender that wakes this process remembers it until its own next receive ({@link #woke}).
      */
     boolean deliver(Object message, Proc sender) {
         int r = link(message);
@@ -328,6 +329,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 progress++; // a timeout is something the step has seen: re-running it would not be the same
                 return null;
             }
+        } else {
+            woke = null; // no wait: a later one's partner is its own last send's (and no exited process is kept)
         }
         return admit(m);
     }
@@ -359,6 +362,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     @Override
     public void sleep(long millis) {
         progress++;
+        woke = null; // not kept through a sleep (see woke)
         long deadline = System.nanoTime() + Math.min(millis, Long.MAX_VALUE / 4_000_000L) * 1_000_000L;
         for (;;) {
             checkExit();
@@ -844,6 +848,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
             depth = 0;
         }
         stepCall = null;
+        woke = null; // an exited process keeps no other alive through its last send
         Access.leave();
     }
 
@@ -874,8 +879,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     // ------------------------------------------------------------------ internals
 
     /**
-     * Waits for a matching message: polls the mailbox for up to {@link #SPIN_NANOS} if this process has spin credit,
-     * then parks. One method on purpose: every parked process keeps this frame in its stack chunk, so an extra frame
+     * Waits for a matching message: polls the mailbox for up to {@link #SPIN_NANOS} if this process has spin credit
+     * (less when the process its last send woke waits for this carrier: {@link #poll}), then parks. One method on purpose: every parked process keeps this frame in its stack chunk, so an extra frame
      * costs memory per process. For the same reason the protocols that wake a waiting process are tested here,
      * inline, on their fields: the pending-exit slot (exit signals, {@link StackCheck}s), {@code systemSignal} when
      * {@code system} (tested and cleared here, as {@link SystemSignals} does elsewhere: a call would change this loop's
@@ -884,14 +889,14 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * cannot inline it into this loop.
      */
     Object await(Object patterns, long timeoutNanos, boolean system) {
+        Proc partner = woke;
+        if (partner != null) {
+            woke = null; // asked once per wait: a later wait's partner is its own last send's
+        }
         if (timeoutNanos == 0) {
             return null;
         }
         long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
-        Proc partner = woke;
-        if (partner != null) {
-            woke = null; // asked once per wait; must not keep an exited process
-        }
         if (SPIN_NANOS > 0 && spinCredit > 0) {
             Object m = poll(patterns, timeoutNanos, deadline, system, partner);
             if (m != Mailbox.NONE) {
@@ -958,7 +963,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         return m;
     }
 
-    /** The process this one's last send woke, until this one next waits ({@link #woke}); for tests. Owner only. */
+    /** The process this one's last send woke, until this one next receives ({@link #woke}); for tests. Owner only. */
     Proc woke() {
         return woke;
     }
@@ -980,7 +985,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
             partner = null; // it has run: its reply can come while we poll, as from any process
         }
         if (partner != null && stealTries < 0) {
-            stealTries++; // cooling down after a steal that did not come: park at once, the carrier runs it
+            stealTries = afterCoolingWait(stealTries); // after steals that did not come: park at once, let it run
             return Mailbox.NONE;
         }
         long now = System.nanoTime();
@@ -999,8 +1004,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
             if (hasArrivals()) {
                 Object m = take(patterns, false);
                 if (m != Mailbox.NONE) {
-                    if (stolen && stealTries < STEAL_TRIES) {
-                        stealTries++;
+                    if (stolen) {
+                        stealTries = afterSteal(stealTries);
                     }
                     return m;
                 }
@@ -1012,12 +1017,27 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                     stolen = true;
                 } else if (now - stealBy > 0) {
                     // Still queued, most likely behind us on this carrier: let it run.
-                    stealTries = (byte) (stealTries > 0 ? stealTries - 1 : -STEAL_COOLDOWN);
+                    stealTries = afterMiss(stealTries);
                     return Mailbox.NONE;
                 }
             }
         } while (now - until < 0);
         return Mailbox.NONE;
+    }
+
+    /** {@link #stealTries} after a steal that came in time. */
+    static byte afterSteal(byte tries) {
+        return (byte) Math.min(STEAL_TRIES, tries + 1);
+    }
+
+    /** {@link #stealTries} after a try whose partner was not stolen: one less, or at 0 a cool-down. */
+    static byte afterMiss(byte tries) {
+        return (byte) (tries > 0 ? tries - 1 : -STEAL_COOLDOWN);
+    }
+
+    /** {@link #stealTries} after a wait that parked at once, cooling down: one wait nearer the next try. */
+    static byte afterCoolingWait(byte tries) {
+        return (byte) (tries + 1);
     }
 
     /**

@@ -224,7 +224,7 @@ public class MailboxTest {
                 java.lang.invoke.MethodHandles.lookup()).findVarHandle(Mailbox.class, "tail", MailboxNode.class);
         MessageNode node = new MessageNode("late");
         node.seq = 1;
-        assertTrue(tail.compareAndSet(mb, mb, node)); // the sender's first step: it now reads waiting == 0 (no unpark)
+        assertTrue(tail.compareAndSet(mb, mb, node)); // the sender's first step: it now reads RUNNING (no unpark)
         swung.countDown();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
         while (!mb.isWaiting()) { // the owner has announced its wait and looked at the queue: nothing linked there
@@ -251,7 +251,7 @@ public class MailboxTest {
             return Next.done();
         });
         awaitState(p, Proc.State.WAITING);
-        Hotcode.send(p, "a"); // takes waiting 1 -> 0: the process is RUNNABLE until it has saved "a" and waits again
+        Hotcode.send(p, "a"); // takes waiting WAITING -> WOKEN: the process is RUNNABLE until it has saved "a" and waits again
         // Both at once, not one after the other: when "a" comes while the receive looks after its announcement (it
         // finds the tail swung but the link not yet stored), it announces again and then takes "a", so a look from
         // here can see it WAITING while "a" moves from the queue to the save queue (length 0 for an instant: seen once,

@@ -32,21 +32,19 @@ public class WokenPartnerTest extends KernelTest {
             return Next.done();
         });
         Proc pb = k.processes().lookup(b);
+        awaitWaiting(pb); // b parks in its receive: the send below must wake it
         Hotcode.spawn(() -> {
             Proc self = Proc.current("test");
-            while (pb.state() != Proc.State.WAITING) {
-                Thread.onSpinWait(); // b parks in its receive: the send below must wake it
-            }
             Hotcode.send(b, Hotcode.self());
             boolean remembered = self.woke() == pb;
             Hotcode.receive(atom("ack"));
-            out.add(List.of(remembered, pb.wokenNotRun(), pb.state()));
+            out.add(List.of(remembered, pb.wokenNotRun(), pb.state(), String.valueOf(self.woke())));
             return Next.done();
         });
         Object seen = next();
         stay.countDown();
-        assertEquals("[the sender remembered the woken process, it still shows woken after it ran, its state]",
-                List.of(true, false, Proc.State.RUNNABLE), seen);
+        assertEquals("[the sender remembered the woken process, it still shows woken once it ran, its state, what"
+                + " the sender remembers after its receive]", List.of(true, false, Proc.State.RUNNABLE, "null"), seen);
         assertTrue(pb.awaitExit(TimeUnit.SECONDS.toMillis(WAIT)));
     }
 
@@ -66,6 +64,40 @@ public class WokenPartnerTest extends KernelTest {
         assertEquals("null", next());
         go.countDown();
         assertTrue(k.processes().lookup(b).awaitExit(TimeUnit.SECONDS.toMillis(WAIT)));
+    }
+
+    /**
+     * The cool-down arithmetic of {@code Proc.stealTries}: steals raise it to at most 4, misses lower it, a miss at 0
+     * starts 64 waits that park at once, and then the process tries again.
+     */
+    @Test
+    public void stealTriesCoolDownAfterAMissAtZeroAndTryAgainAfter64Waits() {
+        byte t = 0;
+        for (int i = 0; i < 6; i++) {
+            t = Proc.afterSteal(t);
+        }
+        assertEquals(4, t);
+        for (int i = 0; i < 4; i++) {
+            t = Proc.afterMiss(t);
+        }
+        assertEquals(0, t);
+        t = Proc.afterMiss(t);
+        assertEquals(-64, t);
+        int waits = 0;
+        while (t < 0) {
+            t = Proc.afterCoolingWait(t);
+            waits++;
+        }
+        assertEquals(64, waits);
+        assertEquals(0, t);
+    }
+
+    private static void awaitWaiting(Proc p) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        while (p.state() != Proc.State.WAITING) {
+            assertTrue(p + " not waiting within " + WAIT + " s", System.nanoTime() < deadline);
+            Thread.onSpinWait();
+        }
     }
 
     /** Parks the calling process, outside any receive, until the latch opens. */
