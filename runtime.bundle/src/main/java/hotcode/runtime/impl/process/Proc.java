@@ -142,14 +142,14 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      */
     private byte spinCredit; // a byte, not an int: with move's, 6 bytes less, one 8-byte step of this object
     /**
-     * The process this one's last send woke, until this one next receives, sleeps or exits (owner only). If that process has not run by
-     * then, its virtual thread waits in this one's carrier queue (the JDK's scheduler puts a thread that a virtual
-     * thread unparks in that carrier's own queue), and a busy poll for its reply only keeps it from running, unless
-     * another carrier steals it. Two processes that share a carrier then poll in turn, each for nothing: ping-pong on
-     * one carrier made 205k round trips/s instead of 1.4-1.8M (BENCHMARKS.md, "i16-woke"). So the poll gives the other
-     * carriers {@link #STEAL_NANOS} to take it, and parks if none did ({@link #poll}). The JDK's
-     * {@code LinkedTransferQueue} skips its spin on the same condition, asked of the carrier's queue, which only the
-     * JDK can see.
+     * The process this one's last send woke, until this one next receives, sleeps or exits (owner only). If that
+     * process has not run by then, its virtual thread waits in this one's carrier queue (the JDK's scheduler puts a
+     * thread that a virtual thread unparks in that carrier's own queue), and a busy poll for its reply only keeps it
+     * from running, unless another carrier steals it. Two processes that share a carrier then poll in turn, each for
+     * nothing: ping-pong on one carrier made 205k round trips/s instead of 1.4-1.8M (BENCHMARKS.md, "i16-woke"). So
+     * the poll gives the other carriers {@link #STEAL_NANOS} to take it, and parks if none did ({@link #poll}). The
+     * JDK's {@code LinkedTransferQueue} skips its spin on the same condition, asked of the carrier's queue, which only
+     * the JDK can see.
      */
     private Proc woke;
     /**
