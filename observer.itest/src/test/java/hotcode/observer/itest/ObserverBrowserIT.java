@@ -450,6 +450,7 @@ public class ObserverBrowserIT {
             }
             Thread.sleep(100);
         }
-        fail("not within " + seconds + " s: " + what + "\nconsole output:\n" + console.output());
+        fail("not within " + seconds + " s: " + what + "\nconsole output:\n" + console.output()
+                + "\nthe console's threads:\n" + console.threadDump());
     }
 }

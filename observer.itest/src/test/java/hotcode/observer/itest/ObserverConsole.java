@@ -180,6 +180,34 @@ final class ObserverConsole implements AutoCloseable {
         return output.toString();
     }
 
+    /**
+     * The console JVM's threads, virtual ones included ({@code jcmd Thread.dump_to_file}), for a failure message: a
+     * command that never answers says little without them (a shell that stopped answering was seen once, in a full
+     * run of the suite, and did not come back in 8 runs of this class). Empty if the dump cannot be taken.
+     */
+    String threadDump() {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        try {
+            Path file = Files.createTempFile("observer-console-threads", ".txt");
+            Files.delete(file); // jcmd refuses to overwrite
+            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "Thread.dump_to_file",
+                    "-format=text", file.toString()).redirectErrorStream(true).start();
+            p.getInputStream().transferTo(OutputStream.nullOutputStream());
+            if (!p.waitFor(60, TimeUnit.SECONDS) || !Files.isRegularFile(file)) {
+                p.destroyForcibly();
+                return "";
+            }
+            String dump = Files.readString(file);
+            Files.deleteIfExists(file);
+            return dump;
+        } catch (IOException | RuntimeException e) {
+            return "(no thread dump: " + e + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
     HttpResponse<String> get(String path, boolean withCredentials) throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(10));
         if (withCredentials) {
