@@ -350,12 +350,16 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         return r == null ? null : r.behaviour;
     }
 
-    /** An effect that re-running the step would repeat (a send, a spawn, a link...). Called on the process's thread. */
-    public static void effect() {
+    /**
+     * An effect that re-running the step would repeat (a send, a spawn, a link...). Called on the process's thread;
+     * returns that process (null on a thread that is not one), so a caller that needs it looks it up once.
+     */
+    public static Proc effect() {
         Proc p = currentOrNull();
         if (p != null) {
             p.progress++;
         }
+        return p;
     }
 
     /** Parks for {@code millis}, leaving the mailbox alone; an exit signal ends the wait. Owner only. */
@@ -880,13 +884,14 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
 
     /**
      * Waits for a matching message: polls the mailbox for up to {@link #SPIN_NANOS} if this process has spin credit
-     * (less when the process its last send woke waits for this carrier: {@link #poll}), then parks. One method on purpose: every parked process keeps this frame in its stack chunk, so an extra frame
-     * costs memory per process. For the same reason the protocols that wake a waiting process are tested here,
-     * inline, on their fields: the pending-exit slot (exit signals, {@link StackCheck}s), {@code systemSignal} when
-     * {@code system} (tested and cleared here, as {@link SystemSignals} does elsewhere: a call would change this loop's
-     * compiled frame), and {@code move}. Their classes are called only once something has come, and return (or throw)
-     * before the process parks again; {@link Moves} is not even loaded before the first migrate purge, so the JIT
-     * cannot inline it into this loop.
+     * (less when the process its last send woke waits for this carrier: {@link #poll}), then parks. The park loop is
+     * one method on purpose: every parked process keeps this frame in its stack chunk, so an extra frame costs memory
+     * per process (the poll has returned by then). For the same reason the protocols that wake a waiting process are
+     * tested here, inline, on their fields: the pending-exit slot (exit signals, {@link StackCheck}s),
+     * {@code systemSignal} when {@code system} (tested and cleared here, as {@link SystemSignals} does elsewhere: a call
+     * would change this loop's compiled frame), and {@code move}. Their classes are called only once something has
+     * come, and return (or throw) before the process parks again; {@link Moves} is not even loaded before the first
+     * migrate purge, so the JIT cannot inline it into this loop.
      */
     Object await(Object patterns, long timeoutNanos, boolean system) {
         Proc partner = woke;

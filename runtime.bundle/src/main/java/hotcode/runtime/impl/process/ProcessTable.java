@@ -79,10 +79,7 @@ public final class ProcessTable {
             throw new HotcodeException("cannot send null to " + to + ": null is not a message");
         }
         Proc target = lookup(to);
-        Proc sender = Proc.currentOrNull();
-        if (sender != null) {
-            sender.progress++; // an effect (Proc.effect), counted without looking the sender up again
-        }
+        Proc sender = Proc.effect(); // looked up once: the wake-up record and a dead letter need it too
         // No exit check here, as in Erlang: a message a process has received always reaches the code after the
         // receive; the process unwinds at its next receive, sleep, qualified call or loop step.
         if (!target.deliver(message, sender)) {
@@ -91,8 +88,7 @@ public final class ProcessTable {
     }
 
     public void exit(Pid pid, Object reason) {
-        Proc.effect();
-        Proc sender = Proc.currentOrNull();
+        Proc sender = Proc.effect();
         Proc target = lookup(pid);
         if (target == sender && reason == hotcode.runtime.api.Hotcode.NORMAL && !sender.trapsExits()) {
             // exit(self(), normal) ends the caller, as in Erlang; a process trapping exits gets {'EXIT', Self, normal}
