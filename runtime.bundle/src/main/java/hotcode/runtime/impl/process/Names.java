@@ -33,7 +33,8 @@ public final class Names {
         if (name == null || name.isBlank()) {
             throw new HotcodeException("register: a name must not be empty");
         }
-        synchronized (p) {
+        p.lock();
+        try {
             if (!p.isAlive()) {
                 throw new HotcodeException("register: cannot register " + name + " to " + p + ": noproc (it has exited)");
             }
@@ -45,16 +46,21 @@ public final class Names {
                 throw new HotcodeException("register: cannot register " + name + " to " + p + ": the name is already registered to " + holder);
             }
             p.registeredNameLocked(name);
+        } finally {
+            p.unlock();
         }
         Publisher pub = publisher;
         if (pub != null) {
             Object handle = pub.publish(name, p);
             boolean stale;
-            synchronized (p) {
+            p.lock();
+            try {
                 stale = !name.equals(p.registeredNameLocked());
                 if (!stale) {
                     handles.put(name, handle);
                 }
+            } finally {
+                p.unlock();
             }
             if (stale) {
                 pub.withdraw(handle); // the process exited or unregistered while we published
@@ -83,8 +89,11 @@ public final class Names {
 
     void exited(Proc p) {
         String name;
-        synchronized (p) {
+        p.lock();
+        try {
             name = p.registeredNameLocked();
+        } finally {
+            p.unlock();
         }
         if (name != null) {
             release(p, name);
@@ -93,13 +102,16 @@ public final class Names {
 
     private void release(Proc p, String name) {
         Object handle;
-        synchronized (p) {
+        p.lock();
+        try {
             if (!name.equals(p.registeredNameLocked())) {
                 return;
             }
             p.registeredNameLocked(null);
             handle = handles.remove(name);
             byName.remove(name, p);
+        } finally {
+            p.unlock();
         }
         Publisher pub = publisher;
         if (pub != null && handle != null) {

@@ -54,10 +54,13 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     private static final ClassLoader RUNTIME_LOADER = Proc.class.getClassLoader();
     /** The pending-exit slot, for the compare-and-sets of the exit signals and of {@link StackCheck}. */
     static final VarHandle PENDING_EXIT;
+    /** The process's lock ({@link #lock()}). */
+    private static final VarHandle LOCK;
 
     static {
         try {
             PENDING_EXIT = MethodHandles.lookup().findVarHandle(Proc.class, "pendingExit", Object.class);
+            LOCK = MethodHandles.lookup().findVarHandle(Proc.class, "lockState", byte.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -105,7 +108,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
 
     /** The exit signal that has reached the process, or a {@link StackCheck} waiting for its answer. */
     volatile Object pendingExit;
-    private volatile boolean trapExit;
+    /** The process's lock: {@link #FREE}, {@link #HELD} or {@link #CONTENDED} (see {@link #lock()}). */
+    private volatile byte lockState;
     volatile boolean exited;
     private Object exitReason;
     /**
@@ -233,8 +237,13 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         return progress;
     }
 
-    public synchronized String registeredName() {
-        return registeredNameLocked();
+    public String registeredName() {
+        lock();
+        try {
+            return registeredNameLocked();
+        } finally {
+            unlock();
+        }
     }
 
     /** The registered name, or null; the caller holds this process's lock ({@link Names}'s protocol). */
@@ -251,14 +260,24 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     }
 
     public boolean trapsExits() {
-        return trapExit;
+        Relations r = relations;
+        return r != null && r.trapExit;
     }
 
     @Override
     public boolean trapExit(boolean trap) {
-        boolean before = trapExit;
-        trapExit = trap;
-        return before;
+        if (!trap && relations == null) {
+            return false; // never trapped: nothing to make
+        }
+        lock();
+        try {
+            Relations r = relations();
+            boolean before = r.trapExit;
+            r.trapExit = trap;
+            return before;
+        } finally {
+            unlock();
+        }
     }
 
     /** Delivers a message; false when the process has exited (the caller counts the dead letter). */
@@ -338,8 +357,11 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     /** Sets the behaviour this process runs (a server, a supervisor); before it starts. */
     public void behaviour(ExitHook b) {
         if (b != null || relations != null) {
-            synchronized (this) {
+            lock();
+            try {
                 relations().behaviour = b;
+            } finally {
+                unlock();
             }
         }
     }
@@ -405,12 +427,12 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      */
     void linkExit(Proc from, Object reason) {
         if (!exited) {
-            signal(from, reason == KILL && !trapExit ? KILLED : reason);
+            signal(from, reason == KILL && !trapsExits() ? KILLED : reason);
         }
     }
 
     private void signal(Proc from, Object reason) {
-        if (trapExit) {
+        if (trapsExits()) {
             Tuple exit = Tuple.of(EXIT, from == null ? RUNTIME : from, reason);
             if (!deliver(exit)) {
                 table.deadLetter(this, exit, NOPROC); // it exited meanwhile: counted, never dropped
@@ -440,7 +462,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     }
 
     private void markExit(Object reason, boolean purge) {
-        synchronized (this) {
+        lock();
+        try {
             if (exited) {
                 return;
             }
@@ -456,6 +479,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 // interrupted write closes the console's stream for good) or tells its links and monitors.
                 owner.interrupt();
             }
+        } finally {
+            unlock();
         }
         LockSupport.unpark(owner);
     }
@@ -468,14 +493,20 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         Proc a = id < other.id ? this : other;
         Proc b = a == this ? other : this;
         boolean peerGone;
-        synchronized (a) {
-            synchronized (b) {
+        a.lock();
+        try {
+            b.lock();
+            try {
                 peerGone = other.exited;
                 if (!peerGone && !exited) {
                     linkSet().add(other);
                     other.linkSet().add(this);
                 }
+            } finally {
+                b.unlock();
             }
+        } finally {
+            a.unlock();
         }
         if (peerGone) {
             exitSignal(other, NOPROC);
@@ -483,10 +514,15 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     }
 
     void unlink(Proc other) {
+        if (other == this) {
+            return; // never linked to itself; and the lock is not reentrant
+        }
         Proc a = id < other.id ? this : other;
         Proc b = a == this ? other : this;
-        synchronized (a) {
-            synchronized (b) {
+        a.lock();
+        try {
+            b.lock();
+            try {
                 Set<Proc> mine = linksOrNull();
                 if (mine != null) {
                     mine.remove(other);
@@ -495,21 +531,29 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 if (theirs != null) {
                     theirs.remove(this);
                 }
+            } finally {
+                b.unlock();
             }
+        } finally {
+            a.unlock();
         }
     }
 
     Ref monitor(Proc target) {
         Ref ref = Ref.make();
-        synchronized (this) { // our own entry first: the target's exit delivers DOWN only for refs we still hold
+        lock();
+        try { // our own entry first: the target's exit delivers DOWN only for refs we still hold
             Relations r = relations();
             if (r.monitoring == null) {
                 r.monitoring = new HashMap<>(4);
             }
             r.monitoring.put(ref, target);
+        } finally {
+            unlock();
         }
         boolean gone;
-        synchronized (target) {
+        target.lock();
+        try {
             gone = target.exited;
             if (!gone) {
                 Relations t = target.relations();
@@ -518,10 +562,15 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 }
                 t.monitoredBy.put(ref, this);
             }
+        } finally {
+            target.unlock();
         }
         if (gone) {
-            synchronized (this) {
+            lock();
+            try {
                 relations.monitoring.remove(ref); // made above; only this process's own exit clears it
+            } finally {
+                unlock();
             }
             deliver(Tuple.of(DOWN, ref, PROCESS, target, NOPROC));
         }
@@ -530,40 +579,62 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
 
     void demonitor(Ref ref) {
         Proc target;
-        synchronized (this) {
+        lock();
+        try {
             Map<Ref, Proc> m = monitoringOrNull();
             target = m == null ? null : m.remove(ref);
+        } finally {
+            unlock();
         }
         if (target != null) {
-            synchronized (target) {
+            target.lock();
+            try {
                 Map<Ref, Proc> by = target.monitoredByOrNull();
                 if (by != null) {
                     by.remove(ref);
                 }
+            } finally {
+                target.unlock();
             }
         }
     }
 
-    public synchronized List<Pid> links() {
-        Set<Proc> l = linksOrNull();
-        return l == null ? List.of() : new ArrayList<>(l);
+    public List<Pid> links() {
+        lock();
+        try {
+            Set<Proc> l = linksOrNull();
+            return l == null ? List.of() : new ArrayList<>(l);
+        } finally {
+            unlock();
+        }
     }
 
-    public synchronized List<Pid> monitors() {
-        Map<Ref, Proc> m = monitoringOrNull();
-        return m == null ? List.of() : new ArrayList<>(m.values());
+    public List<Pid> monitors() {
+        lock();
+        try {
+            Map<Ref, Proc> m = monitoringOrNull();
+            return m == null ? List.of() : new ArrayList<>(m.values());
+        } finally {
+            unlock();
+        }
     }
 
-    public synchronized List<Pid> monitoredBy() {
-        Map<Ref, Proc> m = monitoredByOrNull();
-        return m == null ? List.of() : new ArrayList<>(m.values());
+    public List<Pid> monitoredBy() {
+        lock();
+        try {
+            Map<Ref, Proc> m = monitoredByOrNull();
+            return m == null ? List.of() : new ArrayList<>(m.values());
+        } finally {
+            unlock();
+        }
     }
 
     /**
      * What few processes have: links, the monitors it holds and those held on it, a registered name, the behaviour it
-     * runs. One object, made when the process first needs one of them, so a plain process has none (4 fields less in
-     * every process: 16 bytes of a waiting one, issue 16). Its fields are guarded by the process's lock, except
-     * {@code behaviour} (volatile: read without the lock, e.g. by a purge).
+     * runs, whether it traps exits. One object, made when the process first needs one of them, so a plain process has
+     * none (4 fields less in every process: 16 bytes of a waiting one, issue 16). Its fields are guarded by the
+     * process's lock, except the volatile ones, read without it ({@code behaviour}, e.g. by a purge; {@code trapExit}
+     * by the exit signals, written by the owner under the lock).
      */
     private static final class Relations {
         Set<Proc> links;
@@ -571,6 +642,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         Map<Ref, Proc> monitoredBy;
         String registeredName;
         volatile ExitHook behaviour;
+        volatile boolean trapExit;
     }
 
     /** The relations, made if the process has none yet. Lock held by the caller. */
@@ -604,6 +676,72 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
             r.links = new HashSet<>(4);
         }
         return r.links;
+    }
+
+    // ------------------------------------------------------------------ the process's lock
+
+    /*
+     * Guards exited and exitReason, the relations, the frames against terminate(), and a kill's interrupt. Why not
+     * synchronized: a virtual thread that blocks on a contended monitor is resumed (JDK 24 and later) by the JDK's
+     * "VirtualThread-unblocker", a platform thread, so it waits in the scheduler's external queue, which busy carriers
+     * serve only when their own queues run dry. Every call monitors its server (two such locks); under a steady load
+     * of calls the rare call that met another client on its server's lock waited 0.25-2 s, all of it in monitor()
+     * (issue 16). Thread.yield() is no cure either: a virtual thread that yields with its carrier's queue empty goes to
+     * that same external queue. So a waiter spins briefly (a section is a few loads and stores), then parks in
+     * LockWaiters, and the thread that releases the lock unparks it: a virtual thread unparked by a virtual thread
+     * joins that carrier's own queue. One byte per process (the waiting threads are kept in LockWaiters' table); not
+     * reentrant: no section takes it twice, and two processes' locks are taken in order of their ids.
+     */
+
+    /** States of {@link #lockState}: free, held, held with threads (perhaps) parked for it in {@link LockWaiters}. */
+    static final byte FREE = 0, HELD = 1, CONTENDED = 2;
+    /** How many times a waiter polls the lock before it parks: a section lasts well under a microsecond. */
+    private static final int LOCK_SPINS = 128;
+
+    /** Takes this process's lock (see above). Pair with {@link #unlock()} in a finally block. */
+    void lock() {
+        if (!LOCK.compareAndSet(this, FREE, HELD)) {
+            lockContended();
+        }
+    }
+
+    private void lockContended() {
+        for (int i = 0; i < LOCK_SPINS; i++) {
+            Thread.onSpinWait();
+            if (lockState == FREE && LOCK.compareAndSet(this, FREE, HELD)) {
+                return;
+            }
+        }
+        for (;;) {
+            LockWaiters.await(this);
+            // CONTENDED, not HELD: other threads may still wait, and only a release that sees CONTENDED wakes one
+            if (LOCK.compareAndSet(this, FREE, CONTENDED)) {
+                return;
+            }
+        }
+    }
+
+    /** Releases the lock and, if threads wait for it, wakes the first. */
+    void unlock() {
+        if ((byte) LOCK.getAndSet(this, FREE) == CONTENDED) {
+            LockWaiters.wakeOne(this);
+        }
+    }
+
+    /**
+     * Marks the lock contended if it is held (for a thread about to park for it); false when it is free. Called under
+     * the lock of the process's bucket in {@link LockWaiters}, so a release that sees the mark finds the waiter queued.
+     */
+    boolean markLockContended() {
+        for (;;) {
+            byte s = lockState;
+            if (s == FREE) {
+                return false;
+            }
+            if (s == CONTENDED || LOCK.compareAndSet(this, HELD, CONTENDED)) {
+                return true;
+            }
+        }
     }
 
     // ------------------------------------------------------------------ frames (the versions on the stack)
@@ -659,7 +797,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * a volatile read that follows this write.
      */
     public boolean replaceTopFrameOf(ModuleVersion v, String function) {
-        synchronized (this) { // against terminate(), which drops the frames of an exiting process
+        lock();
+        try { // against terminate(), which drops the frames of an exiting process
             Object[] fs = frames;
             int d = depth;
             if (exited || fs == null || d == 0) {
@@ -668,6 +807,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
             fs[2 * d - 2] = v;
             fs[2 * d - 1] = function;
             depth = d;
+        } finally {
+            unlock();
         }
         owner.setContextClassLoader(v.loader());
         return true;
@@ -785,7 +926,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         Set<Proc> linked = null;
         Map<Ref, Proc> watchers = null;
         Map<Ref, Proc> watched = null;
-        synchronized (this) {
+        lock();
+        try {
             exited = true;
             exitReason = reason;
             Relations r = relations;
@@ -797,6 +939,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 r.monitoredBy = null;
                 r.monitoring = null;
             }
+        } finally {
+            unlock();
         }
         // A kill's interrupt must not disturb the clean-up below. Cleared only now: markExit interrupts under the lock
         // and only while not exited, so none can come after this; cleared before exited was set, one could.
@@ -808,20 +952,26 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         }
         if (watched != null) {
             watched.forEach((ref, target) -> {
-                synchronized (target) {
+                target.lock();
+                try {
                     Map<Ref, Proc> by = target.monitoredByOrNull();
                     if (by != null) {
                         by.remove(ref);
                     }
+                } finally {
+                    target.unlock();
                 }
             });
         }
         if (linked != null) {
             for (Proc p : linked) {
                 boolean stillLinked;
-                synchronized (p) { // an unlink that won the race has removed us: no signal then, as in Erlang
+                p.lock();
+                try { // an unlink that won the race has removed us: no signal then, as in Erlang
                     Set<Proc> theirs = p.linksOrNull();
                     stillLinked = theirs != null && theirs.remove(this);
+                } finally {
+                    p.unlock();
                 }
                 if (stillLinked) {
                     p.linkExit(this, reason);
@@ -832,10 +982,13 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
             watchers.forEach((ref, watcher) -> {
                 boolean live;
                 boolean stillMonitoring;
-                synchronized (watcher) { // a demonitor that won the race has removed the ref: no DOWN then
+                watcher.lock();
+                try { // a demonitor that won the race has removed the ref: no DOWN then
                     Map<Ref, Proc> theirs = watcher.monitoringOrNull();
                     live = theirs != null;
                     stillMonitoring = live && theirs.remove(ref) != null;
+                } finally {
+                    watcher.unlock();
                 }
                 Tuple down = Tuple.of(DOWN, ref, PROCESS, this, reason);
                 if (stillMonitoring) {
@@ -847,9 +1000,12 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 }
             });
         }
-        synchronized (this) {
+        lock();
+        try {
             frames = null;
             depth = 0;
+        } finally {
+            unlock();
         }
         stepCall = null;
         woke = null; // an exited process keeps no other alive through its last send
@@ -876,8 +1032,13 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 + exitReason() + ": " + e, e);
     }
 
-    public synchronized Object exitReason() {
-        return exitReason;
+    public Object exitReason() {
+        lock();
+        try {
+            return exitReason;
+        } finally {
+            unlock();
+        }
     }
 
     // ------------------------------------------------------------------ internals

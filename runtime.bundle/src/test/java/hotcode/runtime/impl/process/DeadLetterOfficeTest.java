@@ -1,5 +1,6 @@
 package hotcode.runtime.impl.process;
 
+import hotcode.runtime.api.ExitException;
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.Pid;
 import hotcode.runtime.testsupport.KernelTest;
@@ -48,33 +49,51 @@ public class DeadLetterOfficeTest extends KernelTest {
         }
     }
 
+    /** Whether the process's thread waits for the process's lock in its exit (a spin and yield: no thread state shows it). */
+    private static boolean waitsForItsLockInTerminate(Proc proc) {
+        boolean contended = false;
+        for (StackTraceElement e : proc.thread().getStackTrace()) {
+            contended |= e.getMethodName().equals("lockContended");
+            if (contended && e.getMethodName().equals("terminate")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * Regression: a kill's interrupt could reach a process after it had cleared its interrupt flag on its way out, so
      * the process wrote its dead letters interrupted, which closed the console's error stream: no more WARNING lines
-     * for the rest of the run. Here the interleaving is forced: the process has begun to exit (another signal) and
-     * waits for its own lock, held by the test, when the kill comes.
+     * for the rest of the run. Here the interleaving is forced: the process has begun to exit and waits for its own
+     * lock, held by the test, when the kill's interrupt comes. The test interrupts the thread itself, under the lock,
+     * as a kill does ({@code Proc.markExit}) while the process has not yet set {@code exited}: a real kill would wait
+     * for the lock the test holds (it is not reentrant), so it could not land at this point.
      */
     @Test(timeout = 60_000)
     public void aKillDuringTheExitDoesNotInterruptTheCleanUpNorSilenceLaterWarnings() throws Exception {
         Pid p = Hotcode.spawn(() -> {
-            Hotcode.receive("never");
-            return null;
+            Hotcode.receive("go");
+            throw new ExitException(atom("boom")); // its own exit: no signal, which would wait for the lock
         });
         Hotcode.send(p, atom("queued"));
         Proc proc = k.processes().lookup(p);
         List<Boolean> interruptedWhileRecording = new CopyOnWriteArrayList<>();
         k.deadLetters().subscribe(d -> interruptedWhileRecording.add(Thread.currentThread().isInterrupted()));
-        synchronized (proc) {
-            Hotcode.exit(p, atom("boom")); // the process unwinds and enters its exit, where it waits for this lock
+        proc.lock();
+        try {
+            Hotcode.send(p, "go"); // the process exits and, in its exit, waits for this lock
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
-            while (proc.thread().getState() != Thread.State.BLOCKED && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
+            while (!waitsForItsLockInTerminate(proc) && System.nanoTime() < deadline) {
+                Thread.sleep(1);
             }
-            assertEquals("the process waits for its lock in its exit", Thread.State.BLOCKED, proc.thread().getState());
-            Hotcode.exit(p, KILL); // interrupts: before the fix, after the process had cleared its flag
+            assertTrue("the process waits for its lock in its exit", waitsForItsLockInTerminate(proc));
+            assertTrue("not yet exited", proc.isAlive());
+            proc.thread().interrupt(); // the kill's interrupt: before the fix, after the process had cleared its flag
+        } finally {
+            proc.unlock();
         }
         assertTrue(proc.awaitExit(TimeUnit.SECONDS.toMillis(WAIT)));
-        assertEquals("the exit reason that came first", atom("boom"), proc.exitReason());
+        assertEquals("its own exit reason", atom("boom"), proc.exitReason());
         assertEquals("the queued message is a dead letter, recorded without an interrupt pending",
                 List.of(false), interruptedWhileRecording);
 
