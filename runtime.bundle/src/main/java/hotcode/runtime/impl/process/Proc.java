@@ -237,16 +237,12 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         return progress;
     }
 
+    /** The registered name, or null. Any thread, without the lock: the samplers read it for every process. */
     public String registeredName() {
-        lock();
-        try {
-            return registeredNameLocked();
-        } finally {
-            unlock();
-        }
+        return registeredNameLocked();
     }
 
-    /** The registered name, or null; the caller holds this process's lock ({@link Names}'s protocol). */
+    /** The registered name, or null ({@link Names} reads it under this process's lock, to decide). */
     String registeredNameLocked() {
         Relations r = relations;
         return r == null ? null : r.registeredName;
@@ -632,15 +628,15 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     /**
      * What few processes have: links, the monitors it holds and those held on it, a registered name, the behaviour it
      * runs, whether it traps exits. One object, made when the process first needs one of them, so a plain process has
-     * none (4 fields less in every process: 16 bytes of a waiting one, issue 16). Its fields are guarded by the
-     * process's lock, except the volatile ones, read without it ({@code behaviour}, e.g. by a purge; {@code trapExit}
-     * by the exit signals, written by the owner under the lock).
+     * none (4 fields less in every process: 16 bytes of a waiting one, issue 16). Its fields are written under the
+     * process's lock; the volatile ones are also read without it ({@code behaviour}, e.g. by a purge; {@code trapExit}
+     * by the exit signals; {@code registeredName} by the samplers and the shell).
      */
     private static final class Relations {
         Set<Proc> links;
         Map<Ref, Proc> monitoring;
         Map<Ref, Proc> monitoredBy;
-        String registeredName;
+        volatile String registeredName;
         volatile ExitHook behaviour;
         volatile boolean trapExit;
     }
@@ -687,15 +683,19 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * serve only when their own queues run dry. Every call monitors its server (two such locks); under a steady load
      * of calls the rare call that met another client on its server's lock waited 0.25-2 s, all of it in monitor()
      * (issue 16). Thread.yield() is no cure either: a virtual thread that yields with its carrier's queue empty goes to
-     * that same external queue. So a waiter spins briefly (a section is a few loads and stores), then parks in
+     * that same external queue. So a waiter spins briefly (sections are short, see below), then parks in
      * LockWaiters, and the thread that releases the lock unparks it: a virtual thread unparked by a virtual thread
      * joins that carrier's own queue. One byte per process (the waiting threads are kept in LockWaiters' table); not
-     * reentrant: no section takes it twice, and two processes' locks are taken in order of their ids.
+     * reentrant: no section takes it twice, and two processes' locks are taken in order of their ids. Sections are
+     * short and none parks, except link/unlink, which hold the lower-numbered process's lock while they wait for the
+     * other's: a few loads and stores, a small copy (links(), monitors()), a map update (Names), a kill's interrupt.
+     * Unlike a monitor's exit, unlock() is not guarded against a StackOverflowError at its own call: it is one atomic
+     * swap, which the JIT inlines into its callers; its slow path (LockWaiters.wakeOne) is, by the waiters' timed park.
      */
 
     /** States of {@link #lockState}: free, held, held with threads (perhaps) parked for it in {@link LockWaiters}. */
     static final byte FREE = 0, HELD = 1, CONTENDED = 2;
-    /** How many times a waiter polls the lock before it parks: a section lasts well under a microsecond. */
+    /** How many times a waiter polls the lock before it parks: most sections last well under a microsecond. */
     private static final int LOCK_SPINS = 128;
 
     /** Takes this process's lock (see above). Pair with {@link #unlock()} in a finally block. */
@@ -712,8 +712,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 return;
             }
         }
-        for (;;) {
-            LockWaiters.await(this);
+        for (boolean again = false; ; again = true) {
+            LockWaiters.await(this, again);
             // CONTENDED, not HELD: other threads may still wait, and only a release that sees CONTENDED wakes one
             if (LOCK.compareAndSet(this, FREE, CONTENDED)) {
                 return;
@@ -726,6 +726,11 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         if ((byte) LOCK.getAndSet(this, FREE) == CONTENDED) {
             LockWaiters.wakeOne(this);
         }
+    }
+
+    /** Whether the lock is free now (a waiter's check after a timed-out park). */
+    boolean lockIsFree() {
+        return lockState == FREE;
     }
 
     /**

@@ -49,51 +49,57 @@ public class DeadLetterOfficeTest extends KernelTest {
         }
     }
 
-    /** Whether the process's thread waits for the process's lock in its exit (a spin and yield: no thread state shows it). */
-    private static boolean waitsForItsLockInTerminate(Proc proc) {
+    /** Whether {@code t} waits for a process's lock in {@code method}. */
+    private static boolean waitsForALockIn(Thread t, String method) {
         boolean contended = false;
-        for (StackTraceElement e : proc.thread().getStackTrace()) {
+        for (StackTraceElement e : t.getStackTrace()) {
             contended |= e.getMethodName().equals("lockContended");
-            if (contended && e.getMethodName().equals("terminate")) {
-                return true;
+            if (contended && e.getMethodName().equals(method)) {
+                return t.getState() == Thread.State.TIMED_WAITING; // parked there, not on its way in or out
             }
         }
         return false;
     }
 
+    private static void awaitTrue(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertTrue(what, condition.getAsBoolean());
+    }
+
     /**
      * Regression: a kill's interrupt could reach a process after it had cleared its interrupt flag on its way out, so
      * the process wrote its dead letters interrupted, which closed the console's error stream: no more WARNING lines
-     * for the rest of the run. Here the interleaving is forced: the process has begun to exit and waits for its own
-     * lock, held by the test, when the kill's interrupt comes. The test interrupts the thread itself, under the lock,
-     * as a kill does ({@code Proc.markExit}) while the process has not yet set {@code exited}: a real kill would wait
-     * for the lock the test holds (it is not reentrant), so it could not land at this point.
+     * for the rest of the run. Here the interleaving is forced: the test holds the process's lock; a kill waits for it
+     * first, then the process, which has begun its own exit, waits behind it in its exit. The lock is handed on in
+     * that order, so the kill interrupts the process (it has not set {@code exited} yet) while it waits.
      */
     @Test(timeout = 60_000)
     public void aKillDuringTheExitDoesNotInterruptTheCleanUpNorSilenceLaterWarnings() throws Exception {
         Pid p = Hotcode.spawn(() -> {
             Hotcode.receive("go");
-            throw new ExitException(atom("boom")); // its own exit: no signal, which would wait for the lock
+            throw new ExitException(atom("boom")); // its own exit: no signal, which would wait for the lock too
         });
         Hotcode.send(p, atom("queued"));
         Proc proc = k.processes().lookup(p);
         List<Boolean> interruptedWhileRecording = new CopyOnWriteArrayList<>();
         k.deadLetters().subscribe(d -> interruptedWhileRecording.add(Thread.currentThread().isInterrupted()));
+        Thread killer;
         proc.lock();
         try {
-            Hotcode.send(p, "go"); // the process exits and, in its exit, waits for this lock
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
-            while (!waitsForItsLockInTerminate(proc) && System.nanoTime() < deadline) {
-                Thread.sleep(1);
-            }
-            assertTrue("the process waits for its lock in its exit", waitsForItsLockInTerminate(proc));
+            killer = Thread.ofPlatform().name("killer").start(() -> Hotcode.exit(p, KILL));
+            awaitTrue("the kill waits for the process's lock", () -> waitsForALockIn(killer, "markExit"));
+            Hotcode.send(p, "go"); // the process exits and, in its exit, waits for this lock behind the kill
+            awaitTrue("the process waits for its lock in its exit", () -> waitsForALockIn(proc.thread(), "terminate"));
             assertTrue("not yet exited", proc.isAlive());
-            proc.thread().interrupt(); // the kill's interrupt: before the fix, after the process had cleared its flag
         } finally {
-            proc.unlock();
+            proc.unlock(); // the kill first, then the process
         }
+        killer.join();
         assertTrue(proc.awaitExit(TimeUnit.SECONDS.toMillis(WAIT)));
-        assertEquals("its own exit reason", atom("boom"), proc.exitReason());
+        assertEquals("its own exit reason: the kill came after its exit had begun", atom("boom"), proc.exitReason());
         assertEquals("the queued message is a dead letter, recorded without an interrupt pending",
                 List.of(false), interruptedWhileRecording);
 
