@@ -2,6 +2,7 @@ package hotcode.runtime.impl.process;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -14,7 +15,9 @@ import java.util.function.Consumer;
  *
  * <h2>Implementation overview</h2>
  * The set is split into {@value #STRIPES} stripes by the low bits of the process's number; each stripe is a chained
- * hash table guarded by its own lock (the stripe object), so spawns and exits on different stripes do not contend, and
+ * hash table guarded by its own lock (the stripe, a {@code ReentrantLock}: a waiter is woken by the thread that
+ * releases it, not resumed from the scheduler's external queue as a virtual thread blocked on a contended monitor is,
+ * see {@code Proc.lock()}), so spawns and exits on different stripes do not contend, and
  * a resize doubles one stripe's buckets, never the whole set's. Lookups ({@link #find}) take no lock unless they miss:
  * the cluster's network reader looks up the receiver of every message from another node, and must not wait behind a
  * spawn or a stripe's resize (see {@code Stripe}). {@link #forEach} copies one stripe at a time under its lock and
@@ -65,12 +68,15 @@ final class ProcessSet {
         Proc[] copy = new Proc[INITIAL_BUCKETS];
         for (Stripe s : stripes) {
             int n;
-            synchronized (s) {
+            s.lock();
+            try {
                 n = s.size;
                 if (copy.length < n) {
                     copy = new Proc[Math.max(n, copy.length * 2)];
                 }
                 s.copyInto(copy);
+            } finally {
+                s.unlock();
             }
             for (int i = 0; i < n; i++) {
                 Proc p = copy[i];
@@ -103,39 +109,49 @@ final class ProcessSet {
      * end early (a removed process's link is cleared) or in the wrong chain (a resize relinked it), so a walk that
      * does not find the number looks again under the lock.
      */
-    private static final class Stripe {
+    private static final class Stripe extends ReentrantLock {
         /** Replaced whole by a resize (volatile: a lock-free find reads the current one); slots set with release. */
         private volatile Proc[] buckets = new Proc[INITIAL_BUCKETS];
         /** Written under the lock; read without it by {@link ProcessSet#size()}. */
         private volatile int size;
 
-        synchronized void add(Proc p) {
-            Proc[] b = buckets;
-            if (size >= b.length) {
-                b = resize(b);
+        void add(Proc p) {
+            lock();
+            try {
+                Proc[] b = buckets;
+                if (size >= b.length) {
+                    b = resize(b);
+                }
+                int i = index(p.id(), b.length);
+                p.nextInSet = b[i];
+                BUCKET.setRelease(b, i, p); // publishes p, with its link, to a find that walks without the lock
+                size = size + 1;
+            } finally {
+                unlock();
             }
-            int i = index(p.id(), b.length);
-            p.nextInSet = b[i];
-            BUCKET.setRelease(b, i, p); // publishes p, with its link, to a find that walks without the lock
-            size = size + 1;
         }
 
-        synchronized void remove(Proc p) {
-            Proc[] b = buckets;
-            int i = index(p.id(), b.length);
-            Proc prev = null;
-            for (Proc x = b[i]; x != null; prev = x, x = x.nextInSet) {
-                if (x == p) {
-                    Proc next = x.nextInSet;
-                    if (prev == null) {
-                        BUCKET.setRelease(b, i, next);
-                    } else {
-                        prev.nextInSet = next;
+        void remove(Proc p) {
+            lock();
+            try {
+                Proc[] b = buckets;
+                int i = index(p.id(), b.length);
+                Proc prev = null;
+                for (Proc x = b[i]; x != null; prev = x, x = x.nextInSet) {
+                    if (x == p) {
+                        Proc next = x.nextInSet;
+                        if (prev == null) {
+                            BUCKET.setRelease(b, i, next);
+                        } else {
+                            prev.nextInSet = next;
+                        }
+                        x.nextInSet = null; // an exited process keeps no other alive; a walk standing on it looks again
+                        size = size - 1;
+                        return;
                     }
-                    x.nextInSet = null; // an exited process keeps no other alive; a walk standing on it looks again
-                    size = size - 1;
-                    return;
                 }
+            } finally {
+                unlock();
             }
         }
 
@@ -146,9 +162,14 @@ final class ProcessSet {
             return found != null ? found : findLocked(id);
         }
 
-        private synchronized Proc findLocked(long id) {
-            Proc[] b = buckets;
-            return inChain(b[index(id, b.length)], id);
+        private Proc findLocked(long id) {
+            lock();
+            try {
+                Proc[] b = buckets;
+                return inChain(b[index(id, b.length)], id);
+            } finally {
+                unlock();
+            }
         }
 
         /** The process numbered {@code id} in the chain that starts at {@code x}, or null. */
