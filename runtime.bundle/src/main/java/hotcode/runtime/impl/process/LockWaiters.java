@@ -67,17 +67,31 @@ final class LockWaiters {
             }
         }
 
-        /** Removes and returns the first waiter for {@code p}, or removes exactly {@code only} if it is given. */
-        Waiter remove(Proc p, Waiter only) {
+        /** Removes and returns the first waiter for {@code p}, or null. */
+        Waiter removeFirst(Proc p) {
             Waiter prev = null;
-            Waiter w = head;
-            while (w != null && (only != null ? w != only : w.proc != p)) {
-                prev = w;
-                w = w.next;
+            for (Waiter w = head; w != null; prev = w, w = w.next) {
+                if (w.proc == p) {
+                    unlink(prev, w);
+                    return w;
+                }
             }
-            if (w == null) {
-                return null;
+            return null;
+        }
+
+        /** Removes {@code w}; false if it is not queued (a release took it: it is being woken). */
+        boolean remove(Waiter w) {
+            Waiter prev = null;
+            for (Waiter x = head; x != null; prev = x, x = x.next) {
+                if (x == w) {
+                    unlink(prev, w);
+                    return true;
+                }
             }
+            return false;
+        }
+
+        private void unlink(Waiter prev, Waiter w) {
             if (prev == null) {
                 head = w.next;
             } else {
@@ -87,7 +101,6 @@ final class LockWaiters {
                 tail = prev;
             }
             w.next = null;
-            return w;
         }
     }
 
@@ -141,7 +154,7 @@ final class LockWaiters {
     private static boolean leave(Bucket b, Waiter w) {
         b.lock();
         try {
-            return b.remove(null, w) != null;
+            return b.remove(w);
         } finally {
             b.unlock();
         }
@@ -153,7 +166,7 @@ final class LockWaiters {
         Waiter w;
         b.lock();
         try {
-            w = b.remove(p, null);
+            w = b.removeFirst(p);
         } finally {
             b.unlock();
         }

@@ -38,8 +38,8 @@ public final class Names {
             if (!p.isAlive()) {
                 throw new HotcodeException("register: cannot register " + name + " to " + p + ": noproc (it has exited)");
             }
-            if (p.registeredNameLocked() != null) {
-                throw new HotcodeException("register: " + p + " is already registered as " + p.registeredNameLocked());
+            if (p.registeredName() != null) {
+                throw new HotcodeException("register: " + p + " is already registered as " + p.registeredName());
             }
             Proc holder = byName.putIfAbsent(name, p);
             if (holder != null) {
@@ -55,7 +55,7 @@ public final class Names {
             boolean stale;
             p.lock();
             try {
-                stale = !name.equals(p.registeredNameLocked());
+                stale = !name.equals(p.registeredName());
                 if (!stale) {
                     handles.put(name, handle);
                 }
@@ -88,13 +88,7 @@ public final class Names {
     }
 
     void exited(Proc p) {
-        String name;
-        p.lock();
-        try {
-            name = p.registeredNameLocked();
-        } finally {
-            p.unlock();
-        }
+        String name = p.registeredName(); // no lock: release() decides under it
         if (name != null) {
             release(p, name);
         }
@@ -104,7 +98,7 @@ public final class Names {
         Object handle;
         p.lock();
         try {
-            if (!name.equals(p.registeredNameLocked())) {
+            if (!name.equals(p.registeredName())) {
                 return;
             }
             p.registeredNameLocked(null);

@@ -237,13 +237,11 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         return progress;
     }
 
-    /** The registered name, or null. Any thread, without the lock: the samplers read it for every process. */
+    /**
+     * The registered name, or null. Any thread, without the lock (the samplers read it for every process); it is
+     * written under the lock, where {@link Names} reads it to decide.
+     */
     public String registeredName() {
-        return registeredNameLocked();
-    }
-
-    /** The registered name, or null ({@link Names} reads it under this process's lock, to decide). */
-    String registeredNameLocked() {
         Relations r = relations;
         return r == null ? null : r.registeredName;
     }
