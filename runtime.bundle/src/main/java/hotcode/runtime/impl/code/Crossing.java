@@ -16,8 +16,10 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Crossing {
     private static final ClassLoader RUNTIME = Crossing.class.getClassLoader();
-    /** Class loader -> the module version it belongs to; kept by the code server. */
-    static final Map<ClassLoader, ModuleVersion> OWNERS = new ConcurrentHashMap<>();
+    /** Class loader -> the module version it belongs to; kept by the code server ({@link #own}, {@link #disown}). */
+    private static final Map<ClassLoader, ModuleVersion> OWNERS = new ConcurrentHashMap<>();
+    /** Orders the changes of {@link #OWNERS} with the recount of their module's {@link ModuleVersion#twoLoaders}. */
+    private static final Object OWNERS_CHANGE = new Object();
     /**
      * Class loader -> {module, "module version"} of purged versions, weakly: it must not keep a purged revision's
      * classes alive, only name their version while something still holds one of them (a fun, a step).
@@ -55,6 +57,14 @@ public final class Crossing {
      * ("message", "argument") only names the value in the error, so callers pass a constant.
      */
     public static void check(String what, Object value, ModuleVersion target) {
+        // While the target's module has one class loader, a value's class is the target's own or another module's:
+        // one read instead of a walk of every message (~15 ns of a ring's hop, BENCHMARKS.md "i16-hop").
+        if (target.twoLoaders()) {
+            checkValue(what, value, target);
+        }
+    }
+
+    private static void checkValue(String what, Object value, ModuleVersion target) {
         if (value == null) {
             return;
         }
@@ -65,7 +75,7 @@ public final class Crossing {
         if (cl == RUNTIME) {
             if (value instanceof Tuple t) {
                 for (int i = 0; i < t.size(); i++) {
-                    check(what, t.get(i), target);
+                    checkValue(what, t.get(i), target);
                 }
             }
             return;
@@ -115,14 +125,55 @@ public final class Crossing {
                 + type.getName() + "); make a new one from the current version");
     }
 
+    /** {@code loader}'s classes are {@code v}'s from now on (a new version, or a refresh's new wiring of one). */
+    static void own(ClassLoader loader, ModuleVersion v) {
+        synchronized (OWNERS_CHANGE) {
+            // Set before the put, recounted after: a check that could meet the new loader's values never skips.
+            v.twoLoaders(true);
+            for (ModuleVersion o : OWNERS.values()) {
+                if (o.module().equals(v.module())) {
+                    o.twoLoaders(true);
+                }
+            }
+            OWNERS.put(loader, v);
+            recount(v.module());
+        }
+    }
+
+    /** {@code v}, an aborted upgrade's version, never ran: its loader owns nothing. */
+    static void disown(ClassLoader loader, ModuleVersion v) {
+        synchronized (OWNERS_CHANGE) {
+            OWNERS.remove(loader, v);
+            recount(v.module());
+        }
+    }
+
     /** {@code v} is purged: its loaders no longer own values, but its funs are still recognized (weakly). */
     static void purged(ModuleVersion v) {
-        OWNERS.entrySet().removeIf(e -> {
-            if (e.getValue() != v) {
-                return false;
+        synchronized (OWNERS_CHANGE) {
+            OWNERS.entrySet().removeIf(e -> {
+                if (e.getValue() != v) {
+                    return false;
+                }
+                PURGED.put(e.getKey(), new String[] {v.module(), v.label()});
+                return true;
+            });
+            recount(v.module());
+        }
+    }
+
+    /** Tells each version of {@code module} whether the module has two class loaders now (see {@link #check}). */
+    private static void recount(String module) {
+        int loaders = 0;
+        for (ModuleVersion o : OWNERS.values()) {
+            if (o.module().equals(module)) {
+                loaders++;
             }
-            PURGED.put(e.getKey(), new String[] {v.module(), v.label()});
-            return true;
-        });
+        }
+        for (ModuleVersion o : OWNERS.values()) {
+            if (o.module().equals(module)) {
+                o.twoLoaders(loaders >= 2);
+            }
+        }
     }
 }

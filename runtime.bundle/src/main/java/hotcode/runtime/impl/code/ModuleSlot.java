@@ -123,13 +123,13 @@ public final class ModuleSlot {
     public ModuleVersion newVersion(ModuleSource src, ModuleVersion.Binding binding) {
         ModuleVersion v = new ModuleVersion(name, ++loads, src.version(), src.bundleId(), src.location(),
                 src.revision(), binding, src.internal());
-        Crossing.OWNERS.put(binding.loader(), v);
+        Crossing.own(binding.loader(), v);
         return v;
     }
 
     /** A version made by {@link #newVersion} that will never be current (its upgrade was aborted). */
     public void discard(ModuleVersion v) {
-        Crossing.OWNERS.remove(v.loader(), v);
+        Crossing.disown(v.loader(), v);
         v.markPurged();
     }
 
@@ -173,7 +173,7 @@ public final class ModuleSlot {
     /** A refresh gave {@code v}'s revision a new wiring: same version, new class loader. */
     public void rebind(ModuleVersion v, ModuleVersion.Binding binding) {
         v.rebind(binding);
-        Crossing.OWNERS.put(binding.loader(), v);
+        Crossing.own(binding.loader(), v);
     }
 
     /** After a rolled-back upgrade, {@code v}'s bundle was restored to its jar as {@code revision}. */

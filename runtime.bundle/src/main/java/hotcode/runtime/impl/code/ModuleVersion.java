@@ -26,6 +26,12 @@ public final class ModuleVersion {
     private volatile boolean old;
     private volatile boolean purged;
     private volatile boolean rebound;
+    /**
+     * Whether another class loader than this version's owns classes of its module too (another version is loaded, or
+     * this one was re-wired by a refresh): only then are values that reach this version's code checked
+     * ({@link Crossing#check}). Kept by {@link Crossing}.
+     */
+    private volatile boolean twoLoaders;
     /** The revision that now holds this version's code, after a rolled-back upgrade restored the bundle's jar. */
     private volatile ModuleRevision restoredTo;
 
@@ -181,5 +187,14 @@ public final class ModuleVersion {
     @Override
     public String toString() {
         return label() + " (vsn " + vsn + ")";
+    }
+
+    /** See {@link #twoLoaders}. */
+    boolean twoLoaders() {
+        return twoLoaders;
+    }
+
+    void twoLoaders(boolean two) {
+        twoLoaders = two;
     }
 }

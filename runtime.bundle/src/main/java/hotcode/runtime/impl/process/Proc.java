@@ -86,6 +86,12 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     private static final int SPIN_CREDIT = 64; // at most 127: the credit is a byte
     /** A parked wait shorter than this would have been cheaper spun than parked: the process keeps spinning. */
     private static final long SHORT_WAIT_NANOS = 20_000;
+    /**
+     * Once out of spin credit after a long wait, the process does not time this many of its next waits (see
+     * {@link #spinCredit}): the two clock reads that time a wait cost ~60 ns here, a tenth of a ring's hop, and a
+     * process whose waits are long (the ring's, most idle workers') would pay them on every wait for nothing.
+     */
+    private static final int UNTIMED_WAITS = 7;
     /** Told when the process has exited (the behaviour a process runs, e.g. a server, cleans up here). */
     public interface ExitHook {
         void exited(Proc p, Object reason);
@@ -142,7 +148,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
     /**
      * Whether this process spins before it parks (while above 0), adapted to how its waits go: doubled after a short
      * wait, halved after a long one, so a ping-pong partner spins and a process that waits long (most of 10,000 idle
-     * workers) parks at once.
+     * workers) parks at once. Below 0: out of credit, and that many more waits go untimed ({@link #UNTIMED_WAITS});
+     * at 0 the next wait is timed again, and a short one gives the credit back.
      */
     private byte spinCredit; // a byte, not an int: with move's, 6 bytes less, one 8-byte step of this object
     /**
@@ -1072,7 +1079,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 return m;
             }
         }
-        long parkedAt = System.nanoTime();
+        // Below 0 credit, an untimed wait; no local but this one lives across the park (a parked frame's size is memory)
+        long parkedAt = spinCredit >= 0 ? System.nanoTime() : Long.MIN_VALUE;
         Object m;
         for (;;) {
             announceWaiting();
@@ -1127,9 +1135,27 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 }
             }
         }
-        spinCredit = (byte) (System.nanoTime() - parkedAt < SHORT_WAIT_NANOS
-                ? Math.min(SPIN_CREDIT, Math.max(4, spinCredit * 2)) : spinCredit >> 1);
+        spinCredit = nextCredit(spinCredit, parkedAt != Long.MIN_VALUE && System.nanoTime() - parkedAt < SHORT_WAIT_NANOS);
         return m;
+    }
+
+    /**
+     * {@link #spinCredit} after a parked wait that began with {@code credit}: a short wait doubles it (at least 4),
+     * a long one halves it, and at 0 starts {@link #UNTIMED_WAITS} untimed waits; an untimed wait counts one of them.
+     */
+    static byte nextCredit(byte credit, boolean shortWait) {
+        if (credit < 0) {
+            return (byte) (credit + 1); // untimed: it was not short, as far as anyone knows
+        }
+        if (shortWait) {
+            return (byte) Math.min(SPIN_CREDIT, Math.max(4, credit * 2));
+        }
+        return (byte) (credit > 0 ? credit >> 1 : -UNTIMED_WAITS);
+    }
+
+    /** The process's spin credit ({@link #spinCredit}); for tests. */
+    byte spinCredit() {
+        return spinCredit;
     }
 
     /** The process this one's last send woke, until this one next receives ({@link #woke}); for tests. Owner only. */
