@@ -92,6 +92,8 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * process whose waits are long (the ring's, most idle workers') would pay them on every wait for nothing.
      */
     private static final int UNTIMED_WAITS = 7;
+    /** The start of an untimed wait ({@link #UNTIMED_WAITS}), in place of a clock reading. */
+    private static final long UNTIMED = Long.MIN_VALUE;
     /** Told when the process has exited (the behaviour a process runs, e.g. a server, cleans up here). */
     public interface ExitHook {
         void exited(Proc p, Object reason);
@@ -1079,8 +1081,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 return m;
             }
         }
-        // Below 0 credit, an untimed wait; no local but this one lives across the park (a parked frame's size is memory)
-        long parkedAt = spinCredit >= 0 ? System.nanoTime() : Long.MIN_VALUE;
+        long parkedAt = waitStarts(); // no local but this one lives across the park (a parked frame's size is memory)
         Object m;
         for (;;) {
             announceWaiting();
@@ -1135,8 +1136,23 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 }
             }
         }
-        spinCredit = nextCredit(spinCredit, parkedAt != Long.MIN_VALUE && System.nanoTime() - parkedAt < SHORT_WAIT_NANOS);
+        spinCredit = creditAfter(parkedAt);
         return m;
+    }
+
+    /**
+     * When a wait that parks begins: the clock, or {@link #UNTIMED} for a process out of spin credit whose wait goes
+     * untimed. Out of line, like {@link #creditAfter}, so that {@code await} stays under C2's size for inlining a hot
+     * method (325 bytecodes; inlined or not is the JIT's choice, as before the untimed waits made it 328). A same-run
+     * A/B showed no difference either way (BENCHMARKS.md "i16-hop").
+     */
+    private long waitStarts() {
+        return spinCredit >= 0 ? System.nanoTime() : UNTIMED;
+    }
+
+    /** {@link #spinCredit} after a parked wait that began at {@code parkedAt} (see {@link #waitStarts}). */
+    private byte creditAfter(long parkedAt) {
+        return nextCredit(spinCredit, parkedAt != UNTIMED && System.nanoTime() - parkedAt < SHORT_WAIT_NANOS);
     }
 
     /**
