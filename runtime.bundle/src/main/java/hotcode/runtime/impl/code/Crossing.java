@@ -130,11 +130,7 @@ public final class Crossing {
         synchronized (OWNERS_CHANGE) {
             // Set before the put, recounted after: a check that could meet the new loader's values never skips.
             v.twoLoaders(true);
-            for (ModuleVersion o : OWNERS.values()) {
-                if (o.module().equals(v.module())) {
-                    o.twoLoaders(true);
-                }
-            }
+            mark(v.module(), true);
             OWNERS.put(loader, v);
             recount(v.module());
         }
@@ -170,9 +166,14 @@ public final class Crossing {
                 loaders++;
             }
         }
+        mark(module, loaders >= 2);
+    }
+
+    /** Sets {@link ModuleVersion#twoLoaders} of every version of {@code module} that owns a loader. */
+    private static void mark(String module, boolean two) {
         for (ModuleVersion o : OWNERS.values()) {
             if (o.module().equals(module)) {
-                o.twoLoaders(loaders >= 2);
+                o.twoLoaders(two);
             }
         }
     }

@@ -1169,11 +1169,6 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         return (byte) (credit > 0 ? credit >> 1 : -UNTIMED_WAITS);
     }
 
-    /** The process's spin credit ({@link #spinCredit}); for tests. */
-    byte spinCredit() {
-        return spinCredit;
-    }
-
     /** The process this one's last send woke, until this one next receives ({@link #woke}); for tests. Owner only. */
     Proc woke() {
         return woke;
