@@ -470,9 +470,15 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
             if (exited) {
                 return;
             }
-            if (pendingExit == null || pendingExit instanceof StackCheck) { // an exit replaces a check's request
-                pendingExit = reason;
-                killedByPurge = purge; // only a kill that takes effect: a process already on its way out keeps its reason
+            // An exit replaces a check's request (a CAS: the check's asker and the answer change the slot unlocked).
+            for (Object was = pendingExit; was == null || was instanceof StackCheck; was = pendingExit) {
+                if (PENDING_EXIT.compareAndSet(this, was, reason)) {
+                    if (was instanceof StackCheck check) {
+                        check.settled(); // no answer will come: the asker need not wait for it
+                    }
+                    killedByPurge = purge; // only a kill that takes effect: one already on its way out keeps its reason
+                    break;
+                }
             }
             if ((reason == KILLED || reason == SHUTDOWN) && Thread.currentThread() != owner) {
                 // Also ends blocking JDK calls in module code, even if another signal came first; never our own thread
