@@ -1,6 +1,7 @@
 package hotcode.runtime.impl;
 
 import hotcode.runtime.impl.log.Log;
+import hotcode.runtime.impl.process.IdleCarriers;
 import hotcode.runtime.impl.process.ReceiveSpin;
 import hotcode.runtime.impl.process.StackCheck;
 import hotcode.runtime.impl.process.SystemMonitor;
@@ -40,6 +41,9 @@ import java.util.function.Function;
  * <tr><td>{@code hotcode.load.preload.classes}</td><td>512</td><td>how many classes a load loads ahead, before
  *     the new version becomes current, so its first steps do not resolve them at the switch (0: none, classes load
  *     when the code first names them)</td></tr>
+ * <tr><td>{@code hotcode.idle.spin.us}</td><td>50</td><td>how long a carrier with no process to run keeps looking
+ *     for one before it sleeps, counted from the last time a message woke a parked process ({@link IdleCarriers};
+ *     0: it sleeps at once, as the JDK's scheduler does; at most 10000)</td></tr>
  * </table>
  *
  * <p>{@code hotcode.receive.spin.ns} is a constant on the message path: {@code Proc} reads it from {@link #current()}
@@ -50,7 +54,7 @@ import java.util.function.Function;
  */
 public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, SystemMonitor.Settings monitor,
                      int receiveSpinNanos, long purgeCheckMillis, boolean logStacktraces, Warmup warmup,
-                     int preloadClasses) {
+                     int preloadClasses, int idleSpinMicros) {
     /** When the start-up warm-ups run. */
     public enum Warmup {
         /** On a thread of their own, once the runtime is up: the bundle's start does not wait for them. */
@@ -63,7 +67,15 @@ public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, Syste
 
     /** The defaults: what an empty configuration gives. */
     public static final Config DEFAULTS = new Config(5000, 5000, SystemMonitor.Settings.DEFAULTS, 2000, 1000, false,
-            Warmup.BACKGROUND, 512);
+            Warmup.BACKGROUND, 512, 50);
+
+    /** Without the idle carriers' window: the configuration of earlier tests and callers (50 us). */
+    public Config(long purgeTimeoutMillis, long migrationTimeoutMillis, SystemMonitor.Settings monitor,
+                  int receiveSpinNanos, long purgeCheckMillis, boolean logStacktraces, Warmup warmup,
+                  int preloadClasses) {
+        this(purgeTimeoutMillis, migrationTimeoutMillis, monitor, receiveSpinNanos, purgeCheckMillis, logStacktraces,
+                warmup, preloadClasses, 50);
+    }
 
     /** Without a preload limit: the configuration of earlier tests and callers (512 classes). */
     public Config(long purgeTimeoutMillis, long migrationTimeoutMillis, SystemMonitor.Settings monitor,
@@ -120,7 +132,9 @@ public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, Syste
                 bool(property, "hotcode.log.stacktraces", absent.logStacktraces(), bad.logStacktraces(), keep),
                 warmup(property, "hotcode.warmup", absent.warmup(), bad.warmup(), keep),
                 (int) number(property, "hotcode.load.preload.classes", absent.preloadClasses(),
-                        bad.preloadClasses(), "classes", 65_536, keep));
+                        bad.preloadClasses(), "classes", 65_536, keep),
+                (int) number(property, "hotcode.idle.spin.us", absent.idleSpinMicros(), bad.idleSpinMicros(),
+                        "microseconds", IdleCarriers.MAX_MICROS, keep));
     }
 
     /** The configuration of the running runtime, or, when none is installed (outside OSGi), the system properties'. */

@@ -2,6 +2,7 @@ package hotcode.runtime.impl;
 
 import hotcode.runtime.api.CodeServer;
 import hotcode.runtime.impl.osgi.DeployFolder;
+import hotcode.runtime.impl.process.IdleCarriers;
 import hotcode.runtime.impl.osgi.LogServiceSink;
 import hotcode.runtime.impl.osgi.ModuleExtender;
 import hotcode.runtime.impl.osgi.NamedProcessServices;
@@ -64,13 +65,23 @@ public final class RuntimeActivator implements BundleActivator {
         fileInstall = DeployFolder.openForFileInstall(context, kernel.codeServer(), kernel.registry());
         warmups = Warmups.start(kernel, config.warmup(), warmupSteps);
         configuration = RuntimeConfiguration.register(context, config, this::reconfigure);
+        startIdleCarriers(); // last: a start that fails leaves no spinner behind
     }
 
-    /** A ConfigAdmin update: the log, the stack check and the kernel's bounds and monitor are told. */
+    /** With the latest configuration's window: an update may come in while the bundle starts. */
+    private synchronized void startIdleCarriers() {
+        IdleCarriers.start(IdleCarriers.defaultCount(), config.idleSpinMicros());
+    }
+
+    /** A ConfigAdmin update: the log, the stack check, the kernel's bounds and monitor and the idle carriers are told. */
     private void reconfigure(Config c) {
+        boolean idleChanged = c.idleSpinMicros() != config.idleSpinMicros();
         config = c;
         Config.install(c);
         kernel.reconfigure(c);
+        if (idleChanged) {
+            startIdleCarriers();
+        }
         Log.info("configuration " + RuntimeConfiguration.PID + " applied: " + c);
     }
 
@@ -89,6 +100,7 @@ public final class RuntimeActivator implements BundleActivator {
         }
         extender.close();
         kernel.processes().killAll(config.purgeTimeoutMillis());
+        IdleCarriers.stop(); // after the processes: their last messages may still wake one another
         if (shell != null) {
             shell.close();
         }

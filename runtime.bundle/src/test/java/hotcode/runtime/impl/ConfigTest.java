@@ -24,11 +24,22 @@ public class ConfigTest {
         assertEquals(2000, d.receiveSpinNanos());
         assertFalse(d.logStacktraces());
         assertEquals(Config.Warmup.BACKGROUND, d.warmup());
+        assertEquals(50, d.idleSpinMicros());
+    }
+
+    @Test
+    public void theIdleCarriersWindowIsTakenWithinItsRange() throws Exception {
+        assertEquals(10_000, Config.read(Map.of("hotcode.idle.spin.us", "10000")::get).idleSpinMicros());
+        Config[] c = new Config[1];
+        String log = LogCapture.during(() -> c[0] = Config.read(Map.of("hotcode.idle.spin.us", "10001")::get));
+        assertEquals(50, c[0].idleSpinMicros());
+        assertTrue(log, log.contains("WARNING hotcode.idle.spin.us=10001 is not a number of microseconds from 0 to"
+                + " 10000; using the default, 50"));
     }
 
     @Test
     public void everySettingIsReadByItsPropertyName() {
-        Config c = Config.read(Map.of(
+        Map<String, String> props = new java.util.HashMap<>(Map.of(
                 "hotcode.purge.timeout.ms", "100",
                 "hotcode.migration.timeout.ms", " 200 ",
                 "hotcode.monitor.interval.ms", "0",
@@ -38,9 +49,11 @@ public class ConfigTest {
                 "hotcode.purge.check.ms", "0",
                 "hotcode.log.stacktraces", "TRUE",
                 "hotcode.warmup", "inline",
-                "hotcode.load.preload.classes", "0")::get);
+                "hotcode.load.preload.classes", "0"));
+        props.put("hotcode.idle.spin.us", "0");
+        Config c = Config.read(props::get);
         assertEquals(new Config(100, 200, new SystemMonitor.Settings(0, 300, Integer.MAX_VALUE), 0, 0, true,
-                Config.Warmup.INLINE, 0), c);
+                Config.Warmup.INLINE, 0, 0), c);
     }
 
     @Test
@@ -165,7 +178,7 @@ public class ConfigTest {
             described.add(m.group(1));
         }
         assertTrue("looked up only to warn about it", read.remove(Config.RETIRED_SPINS));
-        assertEquals(10, read.size());
+        assertEquals(11, read.size());
         assertEquals(read, described);
     }
 }

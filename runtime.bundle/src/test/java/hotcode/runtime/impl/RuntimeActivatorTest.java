@@ -3,6 +3,7 @@ package hotcode.runtime.impl;
 import hotcode.runtime.api.CodeServer;
 import hotcode.runtime.api.Hotcode;
 import hotcode.runtime.api.Pid;
+import hotcode.runtime.impl.process.IdleCarriers;
 import hotcode.runtime.impl.process.Proc;
 import hotcode.runtime.testmod.Mod;
 import hotcode.runtime.testsupport.Agent;
@@ -136,6 +137,19 @@ public class RuntimeActivatorTest {
         assertTrue("the warm-ups ended", activator.warmups().await(TimeUnit.SECONDS.toMillis(WAIT * 3)));
         assertTrue(k.registry().versions().stream().noneMatch(v -> v.isInternal()));
         assertTrue(k.processes().pids().size() == k.processes().count());
+    }
+
+    /** One spinner per carrier but one while the runtime runs, none with a window of 0, none after the stop. */
+    @Test(timeout = 60_000)
+    public void theRuntimeStartsItsIdleCarriersAndItsStopEndsThem() throws Exception {
+        org.junit.Assume.assumeTrue("a spare carrier", IdleCarriers.defaultCount() > 0);
+        start(Map.of(), (kernel, cancelled) -> { });
+        assertEquals(IdleCarriers.defaultCount(), IdleCarriers.alive());
+        activator.stop(context);
+        activator = null;
+        assertEquals(0, IdleCarriers.alive());
+        start(Map.of("hotcode.idle.spin.us", "0"), (kernel, cancelled) -> { });
+        assertEquals(0, IdleCarriers.alive());
     }
 
     // ------------------------------------------------------------------ helpers

@@ -146,6 +146,7 @@ class Mailbox extends MailboxNode {
         NEXT.setRelease(t, node);
         if (waiting == WAITING && WAITING_FIELD.compareAndSet(this, WAITING, WOKEN)) {
             LockSupport.unpark(owner);
+            IdleCarriers.woke();
             return LINKED_AND_WOKE;
         }
         if ((node.seq & (BACKLOG_CHECK_EVERY - 1)) == 0) {

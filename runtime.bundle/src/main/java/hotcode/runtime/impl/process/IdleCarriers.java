@@ -1,0 +1,201 @@
+package hotcode.runtime.impl.process;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Keeps a carrier that has run out of processes looking for work for a moment before it sleeps, as a BEAM scheduler
+ * busy-waits before it sleeps ({@code +sbwt}): for {@code hotcode.idle.spin.us} microseconds after the last time a
+ * message woke a parked process (default 50, at most {@link #MAX_MICROS}; 0: never). Meanwhile the JDK's scheduler
+ * counts every carrier as busy, so a process that a message wakes waits in its waker's queue and no sleeping carrier
+ * is woken for it. That wake-up, an OS thread woken on the other core and the work moved to it, is most of the cost
+ * of a message to a parked process on two carriers (the ring: 0.4M hops/s without, 1.0M with; BENCHMARKS.md
+ * "i16-idle"). When messages stop waking processes, the spinning stops within the window: an idle runtime uses no
+ * CPU for it.
+ *
+ * <h2>Implementation overview</h2>
+ *
+ * <p>A spinner is a plain virtual thread (not a process: no pid, no mailbox), one per carrier but one
+ * ({@link #defaultCount()}). Its turn is a busy poll of {@link #TURN_NANOS}, then a {@link Thread#yield()}: the yield
+ * lets its carrier run any queued virtual thread, its own or one it takes from another carrier's queue, and with
+ * nothing queued puts the spinner in the scheduler's shared queue, which a carrier serves once its own queue is empty,
+ * i.e. when it would otherwise go to sleep. So a spinner runs only on a carrier that has nothing else to do, and holds
+ * it at most one turn. The turn is a few microseconds, not zero, on purpose: a spinner that yields at once takes every
+ * process the other carrier's messages wake, and each hop of a ring or a ping-pong then moves between cores
+ * (0.9M hops/s and 0.65M round trips/s, against 1.0M and 1.3M with a 3 us turn); with the turn the woken process
+ * mostly runs on its waker's carrier as soon as the waker waits, and the spinner's carrier still takes queued work
+ * within a turn when the other carrier stays busy. With every carrier busy (32 clients calling 10,000 servers) the
+ * spinner waits in the shared queue and costs what a carrier that runs dry pays for one turn: calls/s within the
+ * spread of runs without spinners; a spinner that slept on a timer after late yields did not do better there and
+ * lost ~10-20 % of the ring's hops, so it has no such rule.
+ *
+ * <p>One state for all spinners, read on every such wake-up ({@link #woke()}): {@link #SEEN} (a wake-up since the
+ * spinners' last look), {@link #SPINNING}, {@link #PARKED} or {@link #STOPPED}. A waker writes only when the state is
+ * not {@code SEEN}, and a spinner clears it once per turn, so the shared line changes once per turn, not per message.
+ * The spinner that finds no wake-up for the window parks them all ({@code SPINNING -> PARKED}); the next wake-up
+ * ({@code PARKED -> SEEN}) unparks them: the one wake of a sleeping carrier left per idle spell.
+ */
+public final class IdleCarriers {
+    static final int PARKED = 0;
+    static final int SPINNING = 1;
+    static final int SEEN = 2;
+    static final int STOPPED = 3;
+    /** A spinner's busy poll between two yields (see above: why not 0). */
+    static final long TURN_NANOS = 3_000;
+    /** The longest window allowed. */
+    public static final long MAX_MICROS = 10_000;
+
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findStaticVarHandle(IdleCarriers.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static volatile int state = STOPPED;
+    /** One more at every start and stop: a spinner of an earlier start that outlived its stop's wait ends at its turn. */
+    private static volatile int generation;
+    private static Thread[] spinners = new Thread[0];
+    private static volatile long windowNanos;
+    /**
+     * Idle spells a wake-up ended ({@code PARKED -> SEEN}): the wakes of sleeping spinners. Written only by the
+     * thread that won that transition, and the next one needs a spinner's {@code SPINNING -> PARKED} after it, so a
+     * volatile count loses no increment.
+     */
+    private static volatile long spellsEnded;
+
+    private IdleCarriers() {
+    }
+
+    /**
+     * A message woke a parked process (its sender's thread, right after the unpark). One volatile read while the
+     * spinners are spinning and have not looked since the last wake-up.
+     */
+    static void woke() {
+        if (state != SEEN) {
+            seen();
+        }
+    }
+
+    private static void seen() {
+        for (;;) {
+            int s = state;
+            if (s == SEEN || s == STOPPED) {
+                return;
+            }
+            if (STATE.compareAndSet(s, SEEN)) {
+                if (s == PARKED) {
+                    spellsEnded++;
+                    for (Thread t : spinners) {
+                        LockSupport.unpark(t);
+                    }
+                }
+                return;
+            }
+        }
+    }
+
+    /**
+     * Starts {@code count} spinners (none when {@code count} or {@code micros} is 0), parked until the first wake-up;
+     * stops those of an earlier start first.
+     */
+    public static synchronized void start(int count, long micros) {
+        stop();
+        if (count <= 0 || micros <= 0) {
+            return;
+        }
+        windowNanos = Math.min(micros, MAX_MICROS) * 1000;
+        int gen = ++generation;
+        state = PARKED;
+        Thread[] ts = new Thread[count];
+        for (int i = 0; i < count; i++) {
+            ts[i] = Thread.ofVirtual().name("hotcode-idle-carrier-" + (i + 1)).unstarted(() -> spin(gen));
+            ts[i].setContextClassLoader(null); // not the starter's: a spinner runs no module code
+        }
+        spinners = ts;
+        for (Thread t : ts) {
+            t.start();
+        }
+    }
+
+    /** Ends the spinners (the runtime stops) and waits for them, briefly. */
+    public static synchronized void stop() {
+        generation++;
+        state = STOPPED;
+        Thread[] ts = spinners;
+        spinners = new Thread[0];
+        for (Thread t : ts) {
+            LockSupport.unpark(t);
+        }
+        for (Thread t : ts) {
+            try {
+                t.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** How many spinners a runtime starts: one per carrier of the JDK's virtual-thread scheduler but one. */
+    public static int defaultCount() {
+        Integer p = Integer.getInteger("jdk.virtualThreadScheduler.parallelism");
+        return Math.max(0, (p != null ? p : Runtime.getRuntime().availableProcessors()) - 1);
+    }
+
+    /** The state (tests). */
+    static int state() {
+        return state;
+    }
+
+    /** How many idle spells a wake-up has ended (tests). */
+    static long spellsEnded() {
+        return spellsEnded;
+    }
+
+    /** How many spinners are alive (the activator's tests). */
+    public static synchronized int alive() {
+        int n = 0;
+        for (Thread t : spinners) {
+            n += t.isAlive() ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** The spinners of the last start (tests). */
+    static synchronized Thread[] spinners() {
+        return spinners.clone();
+    }
+
+    private static void spin(int gen) {
+        long quietSince = System.nanoTime();
+        for (;;) {
+            int s = state;
+            if (s == STOPPED || gen != generation) {
+                return;
+            }
+            if (s == PARKED) {
+                LockSupport.park();
+                quietSince = System.nanoTime();
+                continue;
+            }
+            Thread.yield(); // this carrier runs, or takes from another's queue, whatever is runnable, then comes back
+            long now = System.nanoTime();
+            long turnEnds = now + TURN_NANOS;
+            do {
+                Thread.onSpinWait();
+                now = System.nanoTime();
+            } while (now - turnEnds < 0);
+            if (state == SEEN) {
+                STATE.compareAndSet(SEEN, SPINNING);
+                quietSince = now;
+            } else if (now - quietSince >= windowNanos) {
+                STATE.compareAndSet(SPINNING, PARKED);
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package hotcode.runtime.impl.process;
+
+import hotcode.runtime.api.Hotcode;
+import hotcode.runtime.api.Next;
+import hotcode.runtime.api.Pid;
+import hotcode.runtime.testsupport.KernelTest;
+import org.junit.After;
+import org.junit.Test;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import static hotcode.runtime.api.Hotcode.atom;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertTrue;
+
+/**
+ * The idle carriers' spinners: asleep until a message wakes a parked process, spinning while such wake-ups go on,
+ * asleep again within the window after the last, and gone when stopped. How much they save is timing, measured in
+ * BENCHMARKS.md ("i16-idle"), not asserted here.
+ */
+public class IdleCarriersTest extends KernelTest {
+
+    @After
+    public void stopSpinners() {
+        IdleCarriers.stop();
+    }
+
+    @Test(timeout = 60_000)
+    public void aMessageThatWakesAParkedProcessWakesTheSpinnersWhichSleepAgainOnceNoneCome() throws Exception {
+        IdleCarriers.start(1, 50);
+        Thread spinner = IdleCarriers.spinners()[0];
+        Pid b = Hotcode.spawn(() -> {
+            Hotcode.receive(atom("m"));
+            out.add("got it");
+            return Next.done();
+        });
+        Proc pb = k.processes().lookup(b);
+        awaitState(pb, "waiting", () -> pb.state() == Proc.State.WAITING);
+        awaitAsleep(spinner);
+        long spells = IdleCarriers.spellsEnded();
+        Hotcode.spawn(() -> {
+            Hotcode.send(b, atom("m"));
+            return Next.done();
+        });
+        assertEquals("got it", next());
+        assertEquals("the send woke b, a parked process: the spinners' idle spell ended", spells + 1,
+                IdleCarriers.spellsEnded());
+        awaitAsleep(spinner); // no more wake-ups: asleep again within the window, an idle runtime spends no CPU
+    }
+
+    @Test(timeout = 60_000)
+    public void aSendToAProcessThatIsNotParkedInAReceiveLeavesTheSpinnersAsleep() throws Exception {
+        IdleCarriers.start(1, 50);
+        Thread spinner = IdleCarriers.spinners()[0];
+        CountDownLatch go = new CountDownLatch(1);
+        Pid b = Hotcode.spawn(() -> {
+            while (go.getCount() > 0) {
+                LockSupport.parkNanos(1_000_000); // running, not in a receive: a message finds it not waiting
+            }
+            Hotcode.receive(atom("m")); // already in its mailbox: no wait
+            out.add("got it");
+            return Next.done();
+        });
+        awaitAsleep(spinner);
+        long spells = IdleCarriers.spellsEnded();
+        k.processes().send(b, atom("m"));
+        go.countDown();
+        assertEquals("got it", next());
+        assertEquals("no message woke a parked process, yet the spinners were woken", spells,
+                IdleCarriers.spellsEnded());
+        assertEquals(IdleCarriers.PARKED, IdleCarriers.state());
+    }
+
+    @Test(timeout = 60_000)
+    public void stopEndsTheSpinnersAndLaterWakeUpsCostNothing() throws Exception {
+        IdleCarriers.start(2, 50);
+        Thread[] spinners = IdleCarriers.spinners();
+        assertEquals(2, spinners.length);
+        IdleCarriers.woke();
+        IdleCarriers.stop();
+        for (Thread t : spinners) {
+            assertTrue(t + " still alive after stop", t.join(java.time.Duration.ofSeconds(WAIT)));
+        }
+        assertEquals(IdleCarriers.STOPPED, IdleCarriers.state());
+        long spells = IdleCarriers.spellsEnded();
+        IdleCarriers.woke();
+        assertEquals(IdleCarriers.STOPPED, IdleCarriers.state());
+        assertEquals(spells, IdleCarriers.spellsEnded());
+    }
+
+    @Test
+    public void aWindowOfZeroOrNoSpareCarrierStartsNoSpinner() {
+        IdleCarriers.start(1, 0);
+        assertEquals(0, IdleCarriers.spinners().length);
+        assertEquals(IdleCarriers.STOPPED, IdleCarriers.state());
+        IdleCarriers.start(0, 50);
+        assertEquals(0, IdleCarriers.spinners().length);
+        assertEquals(IdleCarriers.STOPPED, IdleCarriers.state());
+    }
+
+    @Test(timeout = 60_000)
+    public void aRestartEndsTheSpinnersOfTheStartBefore() throws Exception {
+        IdleCarriers.start(1, 50);
+        Thread first = IdleCarriers.spinners()[0];
+        IdleCarriers.start(1, 100);
+        Thread second = IdleCarriers.spinners()[0];
+        assertNotEquals(first, second);
+        assertTrue(first.join(java.time.Duration.ofSeconds(WAIT)));
+        assertTrue(second.isAlive());
+    }
+
+    /** Waits until the spinner parks in its sleep, failing after {@link #WAIT} seconds. */
+    private static void awaitAsleep(Thread spinner) {
+        awaitState(spinner, "asleep", () -> IdleCarriers.state() == IdleCarriers.PARKED
+                && spinner.getState() == Thread.State.WAITING);
+    }
+
+    private static void awaitState(Object who, String what, java.util.function.BooleanSupplier test) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        while (!test.getAsBoolean()) {
+            assertTrue(who + " not " + what + " within " + WAIT + " s", System.nanoTime() < deadline);
+            Thread.onSpinWait();
+        }
+    }
+}
