@@ -10,14 +10,14 @@ import java.util.concurrent.locks.LockSupport;
  * message woke a parked process (default 50, at most {@link #MAX_MICROS}; 0: never). Meanwhile the JDK's scheduler
  * counts every carrier as busy, so a process that a message wakes waits in its waker's queue and no sleeping carrier
  * is woken for it. That wake-up, an OS thread woken on the other core and the work moved to it, is most of the cost
- * of a message to a parked process on two carriers (the ring: 0.4M hops/s without, 1.0M with; BENCHMARKS.md
+ * of a message to a parked process on two carriers (the ring: 0.42M hops/s without, 0.83M with; BENCHMARKS.md
  * "i16-idle"). When messages stop waking processes, the spinning stops within the window: an idle runtime uses no
  * CPU for it.
  *
  * <h2>Implementation overview</h2>
  *
  * <p>A spinner is a plain virtual thread (not a process: no pid, no mailbox), one per carrier but one
- * ({@link #defaultCount()}). Its turn is a busy poll of {@link #TURN_NANOS}, then a {@link Thread#yield()}: the yield
+ * ({@link #defaultCount()}). Its turn is a {@link Thread#yield()}, then a busy poll of {@link #TURN_NANOS}: the yield
  * lets its carrier run any queued virtual thread, its own or one it takes from another carrier's queue, and with
  * nothing queued puts the spinner in the scheduler's shared queue, which a carrier serves once its own queue is empty,
  * i.e. when it would otherwise go to sleep. So a spinner runs only on a carrier that has nothing else to do, and holds
@@ -26,15 +26,16 @@ import java.util.concurrent.locks.LockSupport;
  * (0.9M hops/s and 0.65M round trips/s, against 1.0M and 1.3M with a 3 us turn); with the turn the woken process
  * mostly runs on its waker's carrier as soon as the waker waits, and the spinner's carrier still takes queued work
  * within a turn when the other carrier stays busy. With every carrier busy (32 clients calling 10,000 servers) the
- * spinner waits in the shared queue and costs what a carrier that runs dry pays for one turn: calls/s within the
- * spread of runs without spinners; a spinner that slept on a timer after late yields did not do better there and
- * lost ~10-20 % of the ring's hops, so it has no such rule.
+ * spinner waits in the shared queue and costs a carrier that runs dry one turn: calls/s 273k against 302k at the
+ * median of 10 runs each, within their spread (158-425k); a spinner that slept on a timer after late yields did not
+ * do better there and lost ~10-20 % of the ring's hops, so it has no such rule.
  *
  * <p>One state for all spinners, read on every such wake-up ({@link #woke()}): {@link #SEEN} (a wake-up since the
  * spinners' last look), {@link #SPINNING}, {@link #PARKED} or {@link #STOPPED}. A waker writes only when the state is
  * not {@code SEEN}, and a spinner clears it once per turn, so the shared line changes once per turn, not per message.
- * The spinner that finds no wake-up for the window parks them all ({@code SPINNING -> PARKED}); the next wake-up
- * ({@code PARKED -> SEEN}) unparks them: the one wake of a sleeping carrier left per idle spell.
+ * The spinner that finds no wake-up for the window ({@code lastWake}, shared) parks them all
+ * ({@code SPINNING -> PARKED}); the next wake-up ({@code PARKED -> SEEN}) unparks them: the one wake of a sleeping
+ * carrier left per idle spell.
  */
 public final class IdleCarriers {
     static final int PARKED = 0;
@@ -59,8 +60,15 @@ public final class IdleCarriers {
     private static volatile int state = STOPPED;
     /** One more at every start and stop: a spinner of an earlier start that outlived its stop's wait ends at its turn. */
     private static volatile int generation;
-    private static Thread[] spinners = new Thread[0];
+    /** Written before the state leaves {@code STOPPED}, so a waker that sees {@code PARKED} unparks these. */
+    private static volatile Thread[] spinners = new Thread[0];
     private static volatile long windowNanos;
+    /**
+     * When a spinner last found a wake-up (the clock, written before it clears {@code SEEN}, so whoever sees the
+     * state cleared sees the time too): one for all spinners, so that none parks them all while another still sees
+     * wake-ups.
+     */
+    private static volatile long lastWake;
     /**
      * Idle spells a wake-up ended ({@code PARKED -> SEEN}): the wakes of sleeping spinners. Written only by the
      * thread that won that transition, and the next one needs a spinner's {@code SPINNING -> PARKED} after it, so a
@@ -110,13 +118,13 @@ public final class IdleCarriers {
         }
         windowNanos = Math.min(micros, MAX_MICROS) * 1000;
         int gen = ++generation;
-        state = PARKED;
         Thread[] ts = new Thread[count];
         for (int i = 0; i < count; i++) {
             ts[i] = Thread.ofVirtual().name("hotcode-idle-carrier-" + (i + 1)).unstarted(() -> spin(gen));
             ts[i].setContextClassLoader(null); // not the starter's: a spinner runs no module code
         }
         spinners = ts;
+        state = PARKED; // an unpark before a spinner starts leaves its permit: its first park returns at once
         for (Thread t : ts) {
             t.start();
         }
@@ -172,7 +180,6 @@ public final class IdleCarriers {
     }
 
     private static void spin(int gen) {
-        long quietSince = System.nanoTime();
         for (;;) {
             int s = state;
             if (s == STOPPED || gen != generation) {
@@ -180,7 +187,6 @@ public final class IdleCarriers {
             }
             if (s == PARKED) {
                 LockSupport.park();
-                quietSince = System.nanoTime();
                 continue;
             }
             Thread.yield(); // this carrier runs, or takes from another's queue, whatever is runnable, then comes back
@@ -191,9 +197,9 @@ public final class IdleCarriers {
                 now = System.nanoTime();
             } while (now - turnEnds < 0);
             if (state == SEEN) {
+                lastWake = now;
                 STATE.compareAndSet(SEEN, SPINNING);
-                quietSince = now;
-            } else if (now - quietSince >= windowNanos) {
+            } else if (now - lastWake >= windowNanos) {
                 STATE.compareAndSet(SPINNING, PARKED);
             }
         }

@@ -91,6 +91,22 @@ public class IdleCarriersTest extends KernelTest {
         assertEquals(spells, IdleCarriers.spellsEnded());
     }
 
+    @Test(timeout = 60_000)
+    public void aWakeUpWakesEverySpinnerAndAllSleepAgainAfterTheWindow() throws Exception {
+        IdleCarriers.start(2, 10_000);
+        Thread[] spinners = IdleCarriers.spinners();
+        for (Thread t : spinners) {
+            awaitAsleep(t);
+        }
+        IdleCarriers.woke();
+        for (Thread t : spinners) { // 10 ms of spinning each: long enough to be seen awake
+            awaitState(t, "awake", () -> t.getState() != Thread.State.WAITING);
+        }
+        for (Thread t : spinners) {
+            awaitAsleep(t);
+        }
+    }
+
     @Test
     public void aWindowOfZeroOrNoSpareCarrierStartsNoSpinner() {
         IdleCarriers.start(1, 0);
