@@ -35,6 +35,7 @@ public final class RuntimeActivator implements BundleActivator {
     private Warmups warmups;
     private AutoCloseable logService;
     private AutoCloseable events;
+    private boolean idleStopped; // guarded by this: the stop has ended the idle carriers for good
 
     public RuntimeActivator() {
         this(Warmups.STEPS);
@@ -68,9 +69,19 @@ public final class RuntimeActivator implements BundleActivator {
         startIdleCarriers(); // last: a start that fails leaves no spinner behind
     }
 
-    /** With the latest configuration's window: an update may come in while the bundle starts. */
+    /**
+     * With the latest configuration's window: an update may come in while the bundle starts, or, still running on
+     * ConfigAdmin's thread, after it stopped (then none start: their threads would hold this bundle's class loader).
+     */
     private synchronized void startIdleCarriers() {
-        IdleCarriers.start(IdleCarriers.defaultCount(), config.idleSpinMicros());
+        if (!idleStopped) {
+            IdleCarriers.start(IdleCarriers.defaultCount(), config.idleSpinMicros());
+        }
+    }
+
+    private synchronized void stopIdleCarriers() {
+        idleStopped = true;
+        IdleCarriers.stop();
     }
 
     /** A ConfigAdmin update: the log, the stack check, the kernel's bounds and monitor and the idle carriers are told. */
@@ -87,30 +98,34 @@ public final class RuntimeActivator implements BundleActivator {
 
     @Override
     public void stop(BundleContext context) throws Exception {
-        if (configuration != null) {
-            configuration.close(); // no update while the runtime stops
-        }
-        warmups.close(); // first: no warm-up loads a module or starts a process while the runtime stops
-        kernel.monitor().close();
-        if (deploy != null) {
-            deploy.close(); // before the extender: no deploy loads a module while it closes
-        }
-        if (fileInstall != null) {
-            fileInstall.close();
-        }
-        extender.close();
-        kernel.processes().killAll(config.purgeTimeoutMillis());
-        IdleCarriers.stop(); // after the processes: their last messages may still wake one another
-        if (shell != null) {
-            shell.close();
-        }
-        Kernel.uninstall(kernel);
-        Config.uninstall(config);
-        if (events != null) {
-            events.close();
-        }
-        if (logService != null) {
-            logService.close(); // last: the stop's own lines reach it too
+        try {
+            if (configuration != null) {
+                configuration.close(); // no update while the runtime stops
+            }
+            warmups.close(); // first: no warm-up loads a module or starts a process while the runtime stops
+            kernel.monitor().close();
+            if (deploy != null) {
+                deploy.close(); // before the extender: no deploy loads a module while it closes
+            }
+            if (fileInstall != null) {
+                fileInstall.close();
+            }
+            extender.close();
+            kernel.processes().killAll(config.purgeTimeoutMillis());
+            stopIdleCarriers(); // after the processes: their last messages may still wake one another
+            if (shell != null) {
+                shell.close();
+            }
+            Kernel.uninstall(kernel);
+            Config.uninstall(config);
+            if (events != null) {
+                events.close();
+            }
+            if (logService != null) {
+                logService.close(); // last: the stop's own lines reach it too
+            }
+        } finally {
+            stopIdleCarriers(); // also when a step above threw: no spinner outlives the bundle
         }
     }
 

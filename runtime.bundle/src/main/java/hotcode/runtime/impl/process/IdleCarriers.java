@@ -2,6 +2,7 @@ package hotcode.runtime.impl.process;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -23,12 +24,12 @@ import java.util.concurrent.locks.LockSupport;
  * i.e. when it would otherwise go to sleep. So a spinner runs only on a carrier that has nothing else to do, and holds
  * it at most one turn. The turn is a few microseconds, not zero, on purpose: a spinner that yields at once takes every
  * process the other carrier's messages wake, and each hop of a ring or a ping-pong then moves between cores
- * (0.9M hops/s and 0.65M round trips/s, against 1.0M and 1.3M with a 3 us turn); with the turn the woken process
+ * (0.9M hops/s and 0.69M round trips/s, against 1.0M and 1.3M with a 3 us turn); with the turn the woken process
  * mostly runs on its waker's carrier as soon as the waker waits, and the spinner's carrier still takes queued work
  * within a turn when the other carrier stays busy. With every carrier busy (32 clients calling 10,000 servers) the
  * spinner waits in the shared queue and costs a carrier that runs dry one turn: calls/s 273k against 302k at the
  * median of 10 runs each, within their spread (158-425k); a spinner that slept on a timer after late yields did not
- * do better there and lost ~10-20 % of the ring's hops, so it has no such rule.
+ * do better there and lost 6-24 % of the ring's hops, so it has no such rule.
  *
  * <p>One state for all spinners, read on every such wake-up ({@link #woke()}): {@link #SEEN} (a wake-up since the
  * spinners' last look), {@link #SPINNING}, {@link #PARKED} or {@link #STOPPED}. A waker writes only when the state is
@@ -69,12 +70,8 @@ public final class IdleCarriers {
      * wake-ups.
      */
     private static volatile long lastWake;
-    /**
-     * Idle spells a wake-up ended ({@code PARKED -> SEEN}): the wakes of sleeping spinners. Written only by the
-     * thread that won that transition, and the next one needs a spinner's {@code SPINNING -> PARKED} after it, so a
-     * volatile count loses no increment.
-     */
-    private static volatile long spellsEnded;
+    /** Idle spells a wake-up ended ({@code PARKED -> SEEN}): the wakes of sleeping spinners (one add per spell). */
+    private static final AtomicLong SPELLS_ENDED = new AtomicLong();
 
     private IdleCarriers() {
     }
@@ -97,7 +94,7 @@ public final class IdleCarriers {
             }
             if (STATE.compareAndSet(s, SEEN)) {
                 if (s == PARKED) {
-                    spellsEnded++;
+                    SPELLS_ENDED.incrementAndGet();
                     for (Thread t : spinners) {
                         LockSupport.unpark(t);
                     }
@@ -114,13 +111,15 @@ public final class IdleCarriers {
     public static synchronized void start(int count, long micros) {
         stop();
         if (count <= 0 || micros <= 0) {
+            spinners = new Thread[0];
             return;
         }
         windowNanos = Math.min(micros, MAX_MICROS) * 1000;
         int gen = ++generation;
         Thread[] ts = new Thread[count];
         for (int i = 0; i < count; i++) {
-            ts[i] = Thread.ofVirtual().name("hotcode-idle-carrier-" + (i + 1)).unstarted(() -> spin(gen));
+            ts[i] = Thread.ofVirtual().name("hotcode-idle-carrier-" + (i + 1)).inheritInheritableThreadLocals(false)
+                    .unstarted(() -> spin(gen));
             ts[i].setContextClassLoader(null); // not the starter's: a spinner runs no module code
         }
         spinners = ts;
@@ -133,9 +132,8 @@ public final class IdleCarriers {
     /** Ends the spinners (the runtime stops) and waits for them, briefly. */
     public static synchronized void stop() {
         generation++;
-        state = STOPPED;
+        state = STOPPED; // wakers look no further, so the array may keep the ended threads (for alive())
         Thread[] ts = spinners;
-        spinners = new Thread[0];
         for (Thread t : ts) {
             LockSupport.unpark(t);
         }
@@ -162,10 +160,10 @@ public final class IdleCarriers {
 
     /** How many idle spells a wake-up has ended (tests). */
     static long spellsEnded() {
-        return spellsEnded;
+        return SPELLS_ENDED.get();
     }
 
-    /** How many spinners are alive (the activator's tests). */
+    /** How many spinners of the last start are alive (the activator's tests). */
     public static synchronized int alive() {
         int n = 0;
         for (Thread t : spinners) {
@@ -174,7 +172,7 @@ public final class IdleCarriers {
         return n;
     }
 
-    /** The spinners of the last start (tests). */
+    /** The spinners of the last start, alive or ended (tests). */
     static synchronized Thread[] spinners() {
         return spinners.clone();
     }
@@ -200,6 +198,8 @@ public final class IdleCarriers {
                 lastWake = now;
                 STATE.compareAndSet(SEEN, SPINNING);
             } else if (now - lastWake >= windowNanos) {
+                // Another spinner may have cleared a newer wake-up since this one read lastWake: then all park a
+                // little early, and the next wake-up unparks them. Costs one sleeper wake, loses nothing.
                 STATE.compareAndSet(SPINNING, PARKED);
             }
         }

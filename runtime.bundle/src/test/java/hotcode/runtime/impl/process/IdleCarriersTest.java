@@ -46,8 +46,9 @@ public class IdleCarriersTest extends KernelTest {
             return Next.done();
         });
         assertEquals("got it", next());
-        assertEquals("the send woke b, a parked process: the spinners' idle spell ended", spells + 1,
-                IdleCarriers.spellsEnded());
+        // counted by the sender after its unpark of b, so b may have answered first: wait for the count
+        awaitState("the spinners' idle spell", "ended by the send that woke b, a parked process",
+                () -> IdleCarriers.spellsEnded() == spells + 1);
         awaitAsleep(spinner); // no more wake-ups: asleep again within the window, an idle runtime spends no CPU
     }
 
@@ -80,6 +81,9 @@ public class IdleCarriersTest extends KernelTest {
         Thread[] spinners = IdleCarriers.spinners();
         assertEquals(2, spinners.length);
         IdleCarriers.woke();
+        for (Thread t : spinners) {
+            awaitAsleep(t); // parked: only the stop's unpark can end them
+        }
         IdleCarriers.stop();
         for (Thread t : spinners) {
             assertTrue(t + " still alive after stop", t.join(java.time.Duration.ofSeconds(WAIT)));
@@ -121,6 +125,7 @@ public class IdleCarriersTest extends KernelTest {
     public void aRestartEndsTheSpinnersOfTheStartBefore() throws Exception {
         IdleCarriers.start(1, 50);
         Thread first = IdleCarriers.spinners()[0];
+        awaitAsleep(first); // parked: only the restart's unpark can end it
         IdleCarriers.start(1, 100);
         Thread second = IdleCarriers.spinners()[0];
         assertNotEquals(first, second);
