@@ -69,19 +69,11 @@ public record Config(long purgeTimeoutMillis, long migrationTimeoutMillis, Syste
     public static final Config DEFAULTS = new Config(5000, 5000, SystemMonitor.Settings.DEFAULTS, 2000, 1000, false,
             Warmup.BACKGROUND, 512, 50);
 
-    /** Without the idle carriers' window: the configuration of earlier tests and callers (50 us). */
-    public Config(long purgeTimeoutMillis, long migrationTimeoutMillis, SystemMonitor.Settings monitor,
-                  int receiveSpinNanos, long purgeCheckMillis, boolean logStacktraces, Warmup warmup,
-                  int preloadClasses) {
-        this(purgeTimeoutMillis, migrationTimeoutMillis, monitor, receiveSpinNanos, purgeCheckMillis, logStacktraces,
-                warmup, preloadClasses, 50);
-    }
-
-    /** Without a preload limit: the configuration of earlier tests and callers (512 classes). */
+    /** Without a preload limit and an idle window: the configuration of earlier tests (512 classes, 50 us). */
     public Config(long purgeTimeoutMillis, long migrationTimeoutMillis, SystemMonitor.Settings monitor,
                   int receiveSpinNanos, long purgeCheckMillis, boolean logStacktraces, Warmup warmup) {
         this(purgeTimeoutMillis, migrationTimeoutMillis, monitor, receiveSpinNanos, purgeCheckMillis, logStacktraces,
-                warmup, 512);
+                warmup, 512, 50);
     }
 
     /** The setting of the receive's yield-spin before 2026-12: warned about, never read. */

@@ -2,12 +2,12 @@ package hotcode.runtime.impl;
 
 import hotcode.runtime.api.CodeServer;
 import hotcode.runtime.impl.osgi.DeployFolder;
-import hotcode.runtime.impl.process.IdleCarriers;
 import hotcode.runtime.impl.osgi.LogServiceSink;
 import hotcode.runtime.impl.osgi.ModuleExtender;
 import hotcode.runtime.impl.osgi.NamedProcessServices;
 import hotcode.runtime.impl.osgi.RuntimeEvents;
 import hotcode.runtime.impl.log.Log;
+import hotcode.runtime.impl.process.IdleCarriers;
 import hotcode.runtime.impl.shell.Shell;
 import org.osgi.framework.BundleActivator;
 import org.osgi.framework.BundleContext;
@@ -112,7 +112,6 @@ public final class RuntimeActivator implements BundleActivator {
             }
             extender.close();
             kernel.processes().killAll(config.purgeTimeoutMillis());
-            stopIdleCarriers(); // after the processes: their last messages may still wake one another
             if (shell != null) {
                 shell.close();
             }
@@ -125,7 +124,7 @@ public final class RuntimeActivator implements BundleActivator {
                 logService.close(); // last: the stop's own lines reach it too
             }
         } finally {
-            stopIdleCarriers(); // also when a step above threw: no spinner outlives the bundle
+            stopIdleCarriers(); // after the processes (their last messages still wake one another), also if a step threw
         }
     }
 
