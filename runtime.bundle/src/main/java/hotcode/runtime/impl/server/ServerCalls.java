@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 import static hotcode.runtime.api.Hotcode.DOWN;
 import static hotcode.runtime.api.Hotcode.NOPROC;
@@ -46,25 +47,32 @@ public final class ServerCalls {
         if (request == null) {
             throw new HotcodeException("call: null is not a request");
         }
-        Proc target = servers.resolve(server, "call " + Terms.format(request));
-        ServerProcess sp = Servers.serverOf(target, "call " + Terms.format(request));
-        String what = "call " + Terms.format(request) + " to " + sp.describe();
+        // The errors name the call and its request; formatting them is done only for an error (see Servers.resolve).
+        Supplier<String> call = () -> "call " + Terms.format(request);
+        Proc target = servers.resolve(server, call);
+        ServerProcess sp = Servers.serverOf(target, call);
         if (!target.isAlive()) {
             deadLetters.record(target, request, NOPROC, Proc.currentOrNull());
-            throw new CallException(what + " failed: noproc (it exited with " + Terms.format(target.exitReason())
+            throw new CallException(what(request, sp) + " failed: noproc (it exited with " + Terms.format(target.exitReason())
                     + "; the request is counted as a dead letter)", target, NOPROC);
         }
         Proc caller = Proc.currentOrNull();
         if (caller == target) {
-            throw new HotcodeException(what + ": a server cannot call itself (it would wait for its own reply)");
+            throw new HotcodeException(what(request, sp) + ": a server cannot call itself (it would wait for its own reply)");
         }
         CallFrom from = new CallFrom(caller);
         long timeoutNanos = timeout.toNanos();
-        return caller != null ? callFromProcess(caller, target, request, from, timeoutNanos, what)
-                : callFromThread(target, request, from, timeoutNanos, what);
+        return caller != null ? callFromProcess(caller, sp, request, from, timeoutNanos)
+                : callFromThread(sp, request, from, timeoutNanos);
     }
 
-    private Object callFromProcess(Proc caller, Proc target, Object request, CallFrom from, long nanos, String what) {
+    /** "call {get, x} to server CounterServer of counter 1.0.0 <0.42.0>": how a failed call's error begins. */
+    private static String what(Object request, ServerProcess sp) {
+        return "call " + Terms.format(request) + " to " + sp.describe();
+    }
+
+    private Object callFromProcess(Proc caller, ServerProcess sp, Object request, CallFrom from, long nanos) {
+        Proc target = sp.proc();
         Ref mref = processes.monitor(caller, target);
         processes.send(target, new Messages.Call(request, from));
         Tuple down = Tuple.of(DOWN, mref, Terms.ANY, Terms.ANY, Terms.ANY);
@@ -73,7 +81,7 @@ public final class ServerCalls {
             if (from.state.compareAndSet(CallFrom.WAITING, CallFrom.GAVE_UP)) {
                 processes.demonitor(caller, mref);
                 flush(caller, down);
-                throw new CallException(what + " failed: timeout (no reply within " + nanos / 1_000_000 + " ms)",
+                throw new CallException(what(request, sp) + " failed: timeout (no reply within " + nanos / 1_000_000 + " ms)",
                         target, TIMEOUT);
             }
             m = caller.receive(from, -1); // answered just now: the reply is in the mailbox or on its way
@@ -81,42 +89,45 @@ public final class ServerCalls {
         processes.demonitor(caller, mref);
         if (m instanceof Messages.CallReply r) {
             flush(caller, down);
-            return answer(r, what, target);
+            return answer(r, request, sp);
         }
         from.state.compareAndSet(CallFrom.WAITING, CallFrom.GAVE_UP);
         Object reason = ((Tuple) m).get(4);
-        throw new CallException(what + " failed: the server exited with " + Terms.format(reason), target, reason);
+        throw new CallException(what(request, sp) + " failed: the server exited with " + Terms.format(reason), target,
+                reason);
     }
 
-    private Object callFromThread(Proc target, Object request, CallFrom from, long nanos, String what) {
+    private Object callFromThread(ServerProcess sp, Object request, CallFrom from, long nanos) {
+        Proc target = sp.proc();
         processes.send(target, new Messages.Call(request, from));
         long deadline = System.nanoTime() + nanos;
         for (;;) {
             try {
                 long left = deadline - System.nanoTime();
                 Object r = from.future.get(Math.max(0, Math.min(left, 20_000_000L)), TimeUnit.NANOSECONDS);
-                return answer((Messages.CallReply) r, what, target);
+                return answer((Messages.CallReply) r, request, sp);
             } catch (TimeoutException e) {
                 boolean dead = !target.isAlive();
                 if ((dead || System.nanoTime() >= deadline)
                         && from.state.compareAndSet(CallFrom.WAITING, CallFrom.GAVE_UP)) {
                     Object reason = dead ? target.exitReason() : TIMEOUT;
-                    throw new CallException(what + " failed: " + (dead ? "the server exited with " + Terms.format(reason)
+                    throw new CallException(what(request, sp) + " failed: " + (dead ? "the server exited with " + Terms.format(reason)
                             : "timeout (no reply within " + nanos / 1_000_000 + " ms)"), target, reason);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 from.state.compareAndSet(CallFrom.WAITING, CallFrom.GAVE_UP);
-                throw new CallException(what + " failed: interrupted", target, TIMEOUT);
+                throw new CallException(what(request, sp) + " failed: interrupted", target, TIMEOUT);
             } catch (ExecutionException e) {
-                throw new HotcodeException(what + " failed: " + e.getCause(), e.getCause());
+                throw new HotcodeException(what(request, sp) + " failed: " + e.getCause(), e.getCause());
             }
         }
     }
 
-    private static Object answer(Messages.CallReply r, String what, Proc target) {
+    private static Object answer(Messages.CallReply r, Object request, ServerProcess sp) {
         if (r.error() != null) {
-            throw new CallException(what + " failed: " + r.error().getMessage(), target, ServerProcess.INCOMPATIBLE);
+            throw new CallException(what(request, sp) + " failed: " + r.error().getMessage(), sp.proc(),
+                    ServerProcess.INCOMPATIBLE);
         }
         return r.value();
     }
@@ -134,8 +145,9 @@ public final class ServerCalls {
             deadLetters.record(null, message, NOPROC);
             return; // as in Erlang, a cast never fails; it is counted
         }
-        Proc target = servers.resolve(server, "cast " + Terms.format(message));
-        Servers.serverOf(target, "cast " + Terms.format(message));
+        Supplier<String> cast = () -> "cast " + Terms.format(message);
+        Proc target = servers.resolve(server, cast);
+        Servers.serverOf(target, cast);
         processes.send(target, new Messages.Cast(message));
     }
 
