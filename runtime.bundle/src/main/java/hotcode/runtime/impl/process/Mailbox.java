@@ -11,38 +11,63 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A process's mailbox: many senders, one owner. Senders link messages onto a lock-free queue; the owner takes them
+ * A process's mailbox: many senders, one owner. Senders append messages to a lock-free queue; the owner takes them
  * in arrival order. Messages a selective receive passes over move to a private <em>save queue</em> (Erlang's save
  * pointer) and are offered first to the next receive, so unmatched messages keep their order.
  *
- * <p>Waking the owner is a Dekker hand-off between {@code tail} and {@code waiting}: the owner announces it is about to
- * park, then looks once more, at the queue and, if that is empty, at the tail ({@link #linking()}); a sender swings
- * the tail and unparks the owner only if it then wins the {@link #WAITING} -> {@link #WOKEN} transition. Both pairs
- * of accesses are volatile, so the JMM's sequential consistency for them rules out the lost wake-up: either the
- * sender sees the announcement, or the owner sees the new tail and waits for the link instead of parking. The link
- * itself ({@code next}) is a release store: it publishes the message, and needs no fence of its own (one fewer per
- * message sent). The woken owner shows {@link #WOKEN} until it runs, which tells its waker (who learns from
- * {@link #link} that it woke it) that a poll for its reply would only hold the carrier it waits for
- * ({@code Proc.poll}).
+ * <p><b>The queue</b> is a chain of {@link Segment}s of {@value #SLOTS} slots each. A sender claims the next slot of
+ * the last segment by counting up its {@code claimed} (one atomic add, so senders do not retry against each other),
+ * then stores its message in that slot (a release store: it publishes the message). The sender that claims past the
+ * end appends the next segment with its message already in slot 0 (a compare-and-set of {@code next}; a sender that
+ * loses it moves on to the winner's segment) and swings {@code tail} to it. The owner reads slot after slot and
+ * clears each one it takes. Compared with a node per message this allocates 7 bytes per message instead of 24
+ * (what bounded a one-way stream, whose sender allocates faster than the collector recycles memory), and the owner
+ * reads messages from consecutive slots (BENCHMARKS.md, "i16-seg"). A mailbox that has never had a message has no
+ * segment, so a process that waits for its first message pays nothing for it; afterwards it keeps its last segment
+ * (56 bytes, 32 more than the last node it used to keep).
+ *
+ * <p><b>Waking the owner</b> is a Dekker hand-off between the queue and {@code waiting}: the owner announces it is
+ * about to park, then looks once more, at the queue and, if that is empty, at the claims ({@link #linking()}); a
+ * sender makes its message known by a volatile write (the claim, or the compare-and-set that links the segment
+ * holding it) and unparks the owner only if it then wins the {@link #WAITING} -> {@link #WOKEN} transition. The
+ * JMM's sequential consistency for these volatile accesses rules out the lost wake-up: either the sender sees the
+ * announcement, or the owner sees the claim or the new segment and waits for the message instead of parking (a
+ * claimed slot is stored a moment later: nothing, not even an allocation, runs between the claim and the store).
+ * The woken owner shows {@link #WOKEN} until it runs, which tells its waker (who learns from {@link #link} that it
+ * woke it) that a poll for its reply would only hold the carrier it waits for ({@code Proc.poll}).
  *
  * <p>A sender far ahead of an owner that is draining the queue pauses briefly ({@link #backOffIfFarBehind}): a stream
  * faster than its receiver would otherwise pile up millions of messages for the garbage collector to copy.
  *
- * <p>{@link #close()} swaps the tail for a sentinel in one atomic step, so every message either made it in before
- * the close (and is returned by it) or is refused to its sender ({@link #link} returns {@link #REFUSED}): none is lost.
+ * <p>{@link #close()} swaps the tail for {@link #CLOSED} and pushes the claim counter of every segment still linked
+ * past any slot ({@link #POISON}), then seals the last segment's {@code next}: every message either was claimed
+ * before (and is returned by the close, which waits for its store) or is refused to its sender ({@link #link}
+ * returns {@link #REFUSED}): none is lost.
  *
  * <p>A process <em>is</em> its mailbox ({@link Proc} extends this class): one object header and one reference less
  * per process (16 bytes of a waiting process, after alignment; issue 16).
  */
-class Mailbox extends MailboxNode {
+class Mailbox {
     /** Returned by {@link #take} when no message matches. */
     static final Object NONE = new Object();
 
-    private static final MailboxNode CLOSED = new MailboxNode(null);
+    /**
+     * Slots per segment. 8: a segment is 56 bytes, 7 per message (a node per message was 24). A process keeps its last
+     * segment once it has had a message, so larger segments would cost every such process more memory; the one-way
+     * stream was no faster with 16 (in an array) than with 8 (BENCHMARKS.md, "i16-seg"). {@link Segment}'s slot
+     * accessors have one case per slot.
+     */
+    static final int SLOTS = 8;
+    /** Added to a segment's claim counter by {@link #close()}: every claim after it is past any slot, so refused. */
+    private static final int POISON = 1 << 30;
+    /** The tail of a closed mailbox, and the {@code next} of its last segment. It has no slot. */
+    private static final Segment CLOSED = new Segment(0, null);
     private static final VarHandle TAIL;
-    private static final VarHandle WAITING_FIELD;
-    private static final VarHandle NEXT;
     private static final VarHandle HEAD;
+    private static final VarHandle HEAD_INDEX;
+    private static final VarHandle WAITING_FIELD;
+    private static final VarHandle CLAIMED;
+    private static final VarHandle NEXT;
     /** How often (in messages, a power of two) a sender compares its message's number with the owner's progress. */
     static final int BACKLOG_CHECK_EVERY = 1024;
     /** A backlog (messages the owner has not looked at) above which a sender pauses... */
@@ -56,12 +81,103 @@ class Mailbox extends MailboxNode {
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
-            TAIL = l.findVarHandle(Mailbox.class, "tail", MailboxNode.class);
+            TAIL = l.findVarHandle(Mailbox.class, "tail", Segment.class);
+            HEAD = l.findVarHandle(Mailbox.class, "head", Segment.class);
+            HEAD_INDEX = l.findVarHandle(Mailbox.class, "headIndex", int.class);
             WAITING_FIELD = l.findVarHandle(Mailbox.class, "waiting", byte.class);
-            NEXT = l.findVarHandle(MailboxNode.class, "next", MailboxNode.class);
-            HEAD = l.findVarHandle(Mailbox.class, "head", MailboxNode.class);
+            CLAIMED = l.findVarHandle(Segment.class, "claimed", int.class);
+            NEXT = l.findVarHandle(Segment.class, "next", Segment.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * {@value #SLOTS} messages of a mailbox's queue, in arrival order. Senders claim slots by counting up
+     * {@code claimed} (which passes {@value #SLOTS} when the segment is full: a sender with such a claim appends the
+     * next segment instead); the owner clears each slot it takes.
+     *
+     * <p>The slots are fields, not an array: a sender to a mailbox that is not in its cache (one of 10,000 servers)
+     * then misses on two lines (the process's and the segment's: its claim counter and slot are one object), as it did
+     * with a node per message, where an array would add a third.
+     */
+    static final class Segment {
+        /** The number of the message before slot 0, in the mailbox's order of arrival (its first message is 1). */
+        final int base;
+        volatile int claimed;
+        volatile Segment next;
+        private Object s0, s1, s2, s3, s4, s5, s6, s7;
+
+        /** A segment with {@code first} in slot 0 (claimed), or, for {@link #CLOSED} only, an empty one. */
+        Segment(int base, Object first) {
+            this.base = base;
+            if (first != null) {
+                this.s0 = first; // published with the segment (the compare-and-set that links it)
+                this.claimed = 1;
+            }
+        }
+
+        /** Slot {@code i}, read with acquire: a message stored there is seen whole. */
+        Object get(int i) {
+            return switch (i) {
+                case 0 -> S0.getAcquire(this);
+                case 1 -> S1.getAcquire(this);
+                case 2 -> S2.getAcquire(this);
+                case 3 -> S3.getAcquire(this);
+                case 4 -> S4.getAcquire(this);
+                case 5 -> S5.getAcquire(this);
+                case 6 -> S6.getAcquire(this);
+                case 7 -> S7.getAcquire(this);
+                default -> throw new IndexOutOfBoundsException(i);
+            };
+        }
+
+        /** Stores {@code m} in slot {@code i} with release: publishes the message to the owner. */
+        void put(int i, Object m) {
+            switch (i) {
+                case 0 -> S0.setRelease(this, m);
+                case 1 -> S1.setRelease(this, m);
+                case 2 -> S2.setRelease(this, m);
+                case 3 -> S3.setRelease(this, m);
+                case 4 -> S4.setRelease(this, m);
+                case 5 -> S5.setRelease(this, m);
+                case 6 -> S6.setRelease(this, m);
+                case 7 -> S7.setRelease(this, m);
+                default -> throw new IndexOutOfBoundsException(i);
+            }
+        }
+
+        /** Clears slot {@code i}: owner only, after taking its message (a plain store). */
+        void clear(int i) {
+            switch (i) {
+                case 0 -> s0 = null;
+                case 1 -> s1 = null;
+                case 2 -> s2 = null;
+                case 3 -> s3 = null;
+                case 4 -> s4 = null;
+                case 5 -> s5 = null;
+                case 6 -> s6 = null;
+                case 7 -> s7 = null;
+                default -> throw new IndexOutOfBoundsException(i);
+            }
+        }
+
+        private static final VarHandle S0, S1, S2, S3, S4, S5, S6, S7;
+
+        static {
+            try {
+                MethodHandles.Lookup l = MethodHandles.lookup();
+                S0 = l.findVarHandle(Segment.class, "s0", Object.class);
+                S1 = l.findVarHandle(Segment.class, "s1", Object.class);
+                S2 = l.findVarHandle(Segment.class, "s2", Object.class);
+                S3 = l.findVarHandle(Segment.class, "s3", Object.class);
+                S4 = l.findVarHandle(Segment.class, "s4", Object.class);
+                S5 = l.findVarHandle(Segment.class, "s5", Object.class);
+                S6 = l.findVarHandle(Segment.class, "s6", Object.class);
+                S7 = l.findVarHandle(Segment.class, "s7", Object.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
         }
     }
 
@@ -79,14 +195,15 @@ class Mailbox extends MailboxNode {
      * before the mailbox is shared (a process sets it just after making its thread: {@link #ownedBy}).
      */
     Thread owner;
-    /** The last linked node, written by senders; {@link #CLOSED} once the owner has exited. */
-    private volatile MailboxNode tail;
+    /** The segment senders claim in: null until the first message, {@link #CLOSED} once the owner has exited. */
+    private volatile Segment tail;
     /**
-     * Owner only: the node before the first message not yet taken (a stub whose message is already gone; at first
-     * the mailbox itself). Plain: {@link #length()} from another thread may see an older node, which over-counts,
-     * or the mailbox itself after its link was cleared, which counts the save queue only (a sample, see there).
+     * Owner only, but for its first value: the segment the owner takes from, with {@code headIndex} the slot of the
+     * next message. Null until the first sender sets it (just after it set {@code tail}); from then on written by the
+     * owner alone, plainly. Read opaquely by others (a sender's back-off, {@link #length()}): an estimate.
      */
-    private MailboxNode head;
+    private Segment head;
+    private int headIndex;
     /** Owner only: messages taken off the queue that no receive has matched yet, oldest first. */
     private Saved savedFirst;
     private Saved savedLast;
@@ -108,11 +225,7 @@ class Mailbox extends MailboxNode {
     static final int REFUSED = 0, LINKED = 1, LINKED_AND_WOKE = 2;
 
     Mailbox(Thread owner) {
-        super(null);
         this.owner = owner;
-        // The mailbox is its queue's first stub: an empty mailbox, the state of most processes, costs no node.
-        this.head = this;
-        this.tail = this;
     }
 
     /** For {@link Proc}'s constructor: its thread, which needs the process, exists only after this constructor. */
@@ -132,25 +245,53 @@ class Mailbox extends MailboxNode {
      * {@link #LINKED}, or {@link #LINKED_AND_WOKE} when this call unparked the owner. Any thread.
      */
     int link(Object message) {
-        MessageNode node = new MessageNode(message);
-        MailboxNode t;
-        do {
-            t = tail;
+        int number; // the message's number in the mailbox's order of arrival, for the back-off
+        for (;;) {
+            Segment t = tail;
+            if (t == null) { // the mailbox's first message: its segment is made with the message in it
+                Segment first = new Segment(0, message);
+                if (TAIL.compareAndSet(this, (Segment) null, first)) {
+                    // The owner's way in. Until it is set the owner sees a tail but no head, and waits (linking()).
+                    HEAD.setVolatile(this, first);
+                    number = 1;
+                    break;
+                }
+                continue;
+            }
             if (t == CLOSED) {
                 return REFUSED;
             }
-            node.seq = seq(t) + 1; // before the swing publishes the node: the next sender numbers its own from it
-        } while (!TAIL.weakCompareAndSet(this, t, node));
-        // A release store, not a volatile one: the compare-and-set above already orders this send before the read of
-        // waiting below (the Dekker pair is tail/waiting, see linking()), so a full fence here would only cost time.
-        NEXT.setRelease(t, node);
+            int slot = (int) CLAIMED.getAndAdd(t, 1);
+            if (slot < SLOTS) {
+                t.put(slot, message);
+                number = t.base + slot + 1;
+                break;
+            }
+            if (slot >= POISON) {
+                return REFUSED; // closed after this sender read the tail
+            }
+            Segment next = t.next;
+            if (next == null) { // full: append the next segment, with this message in its slot 0
+                Segment appended = new Segment(t.base + SLOTS, message);
+                if (NEXT.compareAndSet(t, (Segment) null, appended)) {
+                    TAIL.compareAndSet(this, t, appended); // or another sender already helped
+                    number = appended.base + 1;
+                    break;
+                }
+                next = t.next;
+            }
+            if (next == CLOSED) {
+                return REFUSED;
+            }
+            TAIL.compareAndSet(this, t, next); // help the appender, then claim in its segment
+        }
         if (waiting == WAITING && WAITING_FIELD.compareAndSet(this, WAITING, WOKEN)) {
             LockSupport.unpark(owner);
             IdleCarriers.woke();
             return LINKED_AND_WOKE;
         }
-        if ((node.seq & (BACKLOG_CHECK_EVERY - 1)) == 0) {
-            backOffIfFarBehind(node.seq);
+        if ((number & (BACKLOG_CHECK_EVERY - 1)) == 0) {
+            backOffIfFarBehind(number);
         }
         return LINKED;
     }
@@ -170,8 +311,7 @@ class Mailbox extends MailboxNode {
         if (Thread.currentThread() == owner) {
             return; // to itself: pausing cannot let the owner catch up
         }
-        // A racy read of the owner's progress, an estimate: a stale one can only cost one pause more.
-        int seen = seq((MailboxNode) HEAD.getOpaque(this));
+        int seen = seenByOwner();
         if (sent - seen <= BACKLOG_HIGH) {
             return;
         }
@@ -183,7 +323,7 @@ class Mailbox extends MailboxNode {
         }
         for (int i = 0; i < BACKLOG_MAX_PAUSES && sent - seen > BACKLOG_LOW; i++) {
             LockSupport.parkNanos(this, BACKLOG_PAUSE_NANOS);
-            int now = seq((MailboxNode) HEAD.getOpaque(this));
+            int now = seenByOwner();
             if (now == seen) {
                 return; // no progress in a pause: the owner is not draining, do not wait for it
             }
@@ -191,9 +331,13 @@ class Mailbox extends MailboxNode {
         }
     }
 
-    /** The number of {@code x} in this mailbox's sequence of messages: 0 for the mailbox itself, the first stub. */
-    private int seq(MailboxNode x) {
-        return x == this ? 0 : ((MessageNode) x).seq;
+    /**
+     * The number of the last message the owner has looked at. A racy read of two fields the owner writes plainly, an
+     * estimate off by at most a segment: a stale one can only cost one pause more or less.
+     */
+    private int seenByOwner() {
+        Segment h = (Segment) HEAD.getOpaque(this);
+        return h == null ? 0 : h.base + (int) HEAD_INDEX.getOpaque(this);
     }
 
     // ------------------------------------------------------------------ owner
@@ -214,16 +358,9 @@ class Mailbox extends MailboxNode {
             }
         }
         for (;;) {
-            MailboxNode h = head;
-            MailboxNode n = h.next;
-            if (n == null) {
+            Object message = next();
+            if (message == null) {
                 return NONE;
-            }
-            Object message = n.message;
-            n.message = null;
-            head = n;
-            if (h == this) {
-                next = null; // the mailbox stays reachable: its link must not keep every node taken since alive
             }
             if (message instanceof Encoded e
                     && (message = e.decode()) == Encoded.REFUSED) {
@@ -243,19 +380,60 @@ class Mailbox extends MailboxNode {
         }
     }
 
+    /** Takes the next message off the queue, or returns null when none is stored yet. Owner only. */
+    private Object next() {
+        Segment h = head;
+        if (h == null && (h = (Segment) HEAD.getVolatile(this)) == null) {
+            return null;
+        }
+        int i = headIndex;
+        if (i == SLOTS) { // all taken: on to the next segment, if one is linked
+            Segment n = h.next;
+            if (n == null || n == CLOSED) {
+                return null;
+            }
+            head = h = n; // the taken segment is garbage now (a sender may still read it, and find it full)
+            i = 0;
+        }
+        Object message = h.get(i);
+        if (message == null) {
+            return null; // not claimed yet, or claimed and about to be stored (linking() tells which)
+        }
+        h.clear(i); // the mailbox keeps its last segment: it must not keep the messages too
+        headIndex = i + 1;
+        return message;
+    }
+
     /** Whether a message has arrived that no take has looked at yet. Owner only. */
     boolean hasArrivals() {
-        return head.next != null;
+        Segment h = head;
+        if (h == null && (h = (Segment) HEAD.getVolatile(this)) == null) {
+            return false;
+        }
+        int i = headIndex;
+        if (i == SLOTS) {
+            Segment n = h.next;
+            return n != null && n != CLOSED; // slot 0 of a linked segment always holds its appender's message
+        }
+        return h.get(i) != null;
     }
 
     /**
-     * Whether a sender has linked a message that the queue does not show yet: it has swung the tail but not yet
-     * stored the link (it is between two instructions of {@link #link}). Owner only, after {@link #announceWaiting()}
-     * and a {@link #take} that found nothing new: then the owner must not park, as that sender may have read
-     * {@code waiting} before the announcement and will not unpark it; the link is a moment away.
+     * Whether a sender has made a message known that the queue does not show yet: it has claimed the next slot but
+     * not yet stored its message there, or it has set the tail for the first message but not yet the head (it is
+     * between two instructions of {@link #link}). Owner only, after {@link #announceWaiting()} and a {@link #take}
+     * that found nothing new: then the owner must not park, as that sender may have read {@code waiting} before the
+     * announcement and will not unpark it; the message is a moment away. A claim past the segment's end is no such
+     * message: its sender links a new segment, and sees the announcement after doing so, or the owner's take (which
+     * reads {@code next} once it has taken the last slot) sees the segment.
      */
     boolean linking() {
-        return tail != head;
+        Segment h = (Segment) HEAD.getVolatile(this);
+        if (h == null) {
+            Segment t = tail;
+            return t != null && t != CLOSED;
+        }
+        return Math.min((int) CLAIMED.getVolatile(h), SLOTS) > headIndex;
     }
 
     /** The owner is about to park: from now on a sender must wake it. */
@@ -290,45 +468,69 @@ class Mailbox extends MailboxNode {
 
     /**
      * Closes the mailbox for good and returns every message no receive took, oldest first. Owner only, once.
-     * Senders that linked before the close are waited for (they are between two instructions).
+     * Senders that claimed a slot before the close are waited for (they are between two instructions).
      */
     List<Object> close() {
-        MailboxNode last = (MailboxNode) TAIL.getAndSet(this, CLOSED);
+        Segment last = (Segment) TAIL.getAndSet(this, CLOSED); // from now on a sender that reads the tail is refused
         List<Object> rest = new ArrayList<>(savedCount);
         for (Saved s = savedFirst; s != null; s = s.next) {
             rest.add(s.message);
         }
         savedFirst = savedLast = null;
         savedCount = 0;
-        MailboxNode h = head;
-        while (h != last) {
-            MailboxNode n;
-            while ((n = h.next) == null) {
-                Thread.onSpinWait();
-            }
-            rest.add(n.message);
-            n.message = null;
-            h = n;
+        if (last == null) {
+            return rest; // never had a message
         }
-        head = h;
-        next = null; // as in take: the mailbox (the first stub) must not hold the nodes
+        Segment s;
+        while ((s = (Segment) HEAD.getVolatile(this)) == null) {
+            Thread.onSpinWait(); // the first sender has set the tail, and is about to set the head
+        }
+        int i = headIndex;
+        for (;;) {
+            // A sender that read the tail before the swap may still claim in this segment: after the poison its claim
+            // is refused; every claim before it is a message, which its sender is about to store.
+            int claimed = (int) CLAIMED.getAndAdd(s, POISON);
+            for (int end = Math.min(claimed, SLOTS); i < end; i++) {
+                Object m;
+                while ((m = s.get(i)) == null) {
+                    Thread.onSpinWait();
+                }
+                rest.add(m);
+                s.clear(i);
+            }
+            // Seal the chain: a sender that found this segment full is refused, unless it linked its segment first.
+            Segment n = s.next;
+            if (n == null && NEXT.compareAndSet(s, (Segment) null, CLOSED)) {
+                break;
+            }
+            n = s.next;
+            if (n == CLOSED) {
+                break;
+            }
+            s = n;
+            i = 0;
+        }
+        head = s;
+        headIndex = SLOTS;
         return rest;
     }
 
     /** The number of messages waiting, counted on the spot: exact for the owner, a snapshot for anyone else. */
     int length() {
-        int n = savedCount;
-        for (MailboxNode x = head.next; x != null; x = x.next) {
-            n++;
-        }
-        return n;
+        return length(Integer.MAX_VALUE);
     }
 
     /** {@link #length()}, counting no further than {@code max} (the save queue is counted at once). */
     int length(int max) {
         int n = savedCount;
-        for (MailboxNode x = head.next; x != null && n < max; x = x.next) {
-            n++;
+        Segment s = (Segment) HEAD.getOpaque(this);
+        for (int i = s == null ? 0 : (int) HEAD_INDEX.getOpaque(this); s != null && s != CLOSED && n < max;
+                s = s.next, i = 0) {
+            for (; i < SLOTS && n < max; i++) {
+                if (s.get(i) != null) {
+                    n++;
+                }
+            }
         }
         return n;
     }
@@ -340,16 +542,14 @@ class Mailbox extends MailboxNode {
      *
      * <p>While the owner receives, the result is a sample, as {@link #length()} is: every message in it was waiting
      * during the call, in arrival order, but one the owner takes meanwhile may be missing. A message only ever moves
-     * from the queue to the save queue; the owner clears the node's message before it saves it, and this reads the
-     * save queue before the queue (with a load-load fence between), so a message moved during the call is missed
-     * rather than shown twice; a cleared node (null: no message is null, {@code ProcessTable.send} refuses it) is
-     * skipped. (The owner's two stores are plain, to keep receive as it is: where they become visible out of order, a
-     * weakly ordered CPU or a compiler that sank the clearing store, a moved message can rarely show twice in the
-     * sample; the mailbox itself is never changed.) Walking a racy snapshot of the save queue is safe: a saved
-     * message is final, and every {@code next} points to a later node, so the walk ends. The queue's nodes are reached
-     * through volatile links from the sender's write of their message. An older {@code head} read here only starts the
-     * walk at taken (cleared) nodes; the one blind spot is the owner's very first take, which clears the mailbox's own
-     * link: a reader that still sees the mailbox as head then sees the save queue only.
+     * from the queue to the save queue; the owner clears the slot before it saves the message, and this reads the save
+     * queue before the queue (with a load-load fence between), so a message moved during the call is missed rather
+     * than shown twice; a cleared or not yet stored slot (null: no message is null, {@code ProcessTable.send} refuses
+     * it) is skipped. (The owner's two stores are plain, to keep receive as it is: where they become visible out of
+     * order, a weakly ordered CPU or a compiler that sank the clearing store, a moved message can rarely show twice in
+     * the sample; the mailbox itself is never changed.) Walking a racy snapshot of the save queue is safe: a saved
+     * message is final, and every {@code next} points to a later node, so the walk ends. An older head read here only
+     * starts the walk at taken (cleared) slots.
      */
     List<Object> snapshot(int max) {
         List<Object> out = new ArrayList<>(Math.min(Math.max(max, 0), 32));
@@ -357,17 +557,20 @@ class Mailbox extends MailboxNode {
             out.add(s.message);
         }
         VarHandle.loadLoadFence(); // the save queue is read before the queue: see above
-        for (MailboxNode x = head.next; x != null && out.size() < max; x = x.next) {
-            Object m = x.message;
-            if (m != null) {
-                out.add(m);
+        Segment s = (Segment) HEAD.getOpaque(this);
+        for (int i = s == null ? 0 : (int) HEAD_INDEX.getOpaque(this); s != null && s != CLOSED && out.size() < max;
+                s = s.next, i = 0) {
+            for (; i < SLOTS && out.size() < max; i++) {
+                Object m = s.get(i);
+                if (m != null) {
+                    out.add(m);
+                }
             }
         }
         return out;
     }
 
     // ------------------------------------------------------------------ internals
-
     /**
      * Whether {@code message} matches {@code patterns}: one pattern, or an array of them (any may match; none matches
      * anything). One pattern needs no array: a process waiting in {@code receive(STOP)} keeps none alive (24 bytes).
@@ -413,31 +616,5 @@ class Mailbox extends MailboxNode {
             savedLast = prev;
         }
         savedCount--;
-    }
-}
-
-/**
- * A link of a {@link Mailbox}'s queue of arrived messages. The mailbox extends it to be the queue's first stub, so a
- * waiting process with an empty mailbox has no node (16-24 bytes less per process).
- */
-class MailboxNode {
-    Object message;
-    volatile MailboxNode next;
-
-    MailboxNode(Object message) {
-        this.message = message;
-    }
-}
-
-/**
- * A link that carries a message, numbered in its mailbox's order of arrival (a sender's back-off compares numbers).
- * The number fits in the node's alignment padding (24 bytes with or without it); the mailbox, the first stub, has
- * none (it counts as 0), so a process pays nothing for it.
- */
-final class MessageNode extends MailboxNode {
-    int seq;
-
-    MessageNode(Object message) {
-        super(message);
     }
 }

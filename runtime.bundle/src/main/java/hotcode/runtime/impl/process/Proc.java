@@ -1117,7 +1117,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 continue;
             }
             if (linking()) {
-                Thread.onSpinWait(); // a sender that may not have seen the announcement is storing its link: no park
+                Thread.onSpinWait(); // a sender that may not have seen the announcement is storing its message: no park
                 continue;
             }
             if (timeoutNanos < 0) {

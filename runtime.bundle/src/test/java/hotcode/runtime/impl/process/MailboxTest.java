@@ -200,19 +200,49 @@ public class MailboxTest {
     }
 
     /**
-     * A sender between the two steps of its offer (tail swung, link not yet stored) that read {@code waiting} before
-     * the owner announced its wait never unparks it: the owner must see the new tail and wait for the link rather
-     * than park. Made deterministic here: the test thread is that sender, stopped after the swing, and links only
-     * once the owner has announced its wait; it never unparks.
+     * A sender between the two steps of its offer (slot claimed, message not yet stored) that read {@code waiting}
+     * before the owner announced its wait never unparks it: the owner must see the claim and wait for the message
+     * rather than park. Made deterministic here: the test thread is that sender, stopped after its claim, and stores
+     * its message only once the owner has announced its wait; it never unparks.
      */
     @Test(timeout = 60_000)
-    public void aReceiveWaitsForALinkUnderWayInsteadOfParking() throws Exception {
+    public void aReceiveWaitsForAClaimedSlotInsteadOfParking() throws Exception {
         kernel();
-        CountDownLatch swung = new CountDownLatch(1);
+        CountDownLatch claimed = new CountDownLatch(1);
         BlockingQueue<Object> got = new LinkedBlockingQueue<>();
         Proc owner = (Proc) Hotcode.spawn(() -> {
             try {
-                swung.await();
+                claimed.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            got.add(Hotcode.receive());
+            got.add(Hotcode.receive());
+            return Next.done();
+        });
+        Mailbox mb = owner;
+        assertTrue(mb.offer("first")); // makes the segment the claim below is in
+        Mailbox.Segment segment = (Mailbox.Segment) field("tail").get(mb);
+        segment.claimed = segment.claimed + 1; // the sender's first step: it now reads RUNNING (no unpark)
+        claimed.countDown();
+        assertEquals("first", got.poll(WAIT, TimeUnit.SECONDS));
+        awaitAnnouncedWait(owner);
+        segment.put(1, "late");
+        assertEquals("process " + owner + " parked past a claimed slot", "late", got.poll(WAIT, TimeUnit.SECONDS));
+    }
+
+    /**
+     * The first message's sender sets the tail, then the head the owner reads: the owner that sees the tail but no
+     * head must wait for it rather than park, as that sender may have read {@code waiting} before the announcement.
+     */
+    @Test(timeout = 60_000)
+    public void aReceiveWaitsForTheFirstSegmentInsteadOfParking() throws Exception {
+        kernel();
+        BlockingQueue<Object> got = new LinkedBlockingQueue<>();
+        CountDownLatch tailSet = new CountDownLatch(1);
+        Proc owner = (Proc) Hotcode.spawn(() -> {
+            try {
+                tailSet.await();
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
@@ -220,19 +250,26 @@ public class MailboxTest {
             return Next.done();
         });
         Mailbox mb = owner;
-        java.lang.invoke.VarHandle tail = java.lang.invoke.MethodHandles.privateLookupIn(Mailbox.class,
-                java.lang.invoke.MethodHandles.lookup()).findVarHandle(Mailbox.class, "tail", MailboxNode.class);
-        MessageNode node = new MessageNode("late");
-        node.seq = 1;
-        assertTrue(tail.compareAndSet(mb, mb, node)); // the sender's first step: it now reads RUNNING (no unpark)
-        swung.countDown();
+        Mailbox.Segment first = new Mailbox.Segment(0, "late");
+        assertTrue(field("tail").compareAndSet(mb, (Mailbox.Segment) null, first)); // the first sender's first step
+        tailSet.countDown();
+        awaitAnnouncedWait(owner);
+        field("head").setVolatile(mb, first); // its second step, without the unpark it decided against
+        assertEquals("process " + owner + " parked past the first message", "late", got.poll(WAIT, TimeUnit.SECONDS));
+    }
+
+    /** Waits until {@code p} has announced its wait and looked at its queue: nothing stored there. */
+    private static void awaitAnnouncedWait(Proc p) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
-        while (!mb.isWaiting()) { // the owner has announced its wait and looked at the queue: nothing linked there
-            assertTrue("process " + owner + " never announced its wait", System.nanoTime() < deadline);
+        while (!p.isWaiting()) {
+            assertTrue("process " + p + " never announced its wait", System.nanoTime() < deadline);
             Thread.onSpinWait();
         }
-        mb.next = node; // the sender's second step, without the unpark it decided against
-        assertEquals("process " + owner + " parked past a link under way", "late", got.poll(WAIT, TimeUnit.SECONDS));
+    }
+
+    private static java.lang.invoke.VarHandle field(String name) throws ReflectiveOperationException {
+        return java.lang.invoke.MethodHandles.privateLookupIn(Mailbox.class, java.lang.invoke.MethodHandles.lookup())
+                .findVarHandle(Mailbox.class, name, Mailbox.Segment.class);
     }
 
     /**
@@ -485,21 +522,61 @@ public class MailboxTest {
     }
 
     /**
-     * The mailbox is its queue's first stub (no node per empty mailbox); it lives as long as its process, so once the
-     * first message is taken it must let go of that node, or every node taken since would stay reachable through it.
+     * A mailbox keeps its last segment for as long as its process lives, so it must clear every slot it takes (and
+     * close must clear what it returns), or the messages taken would stay reachable through it.
      */
     @Test
-    public void theMailboxHoldsNoTakenNode() {
+    public void theMailboxHoldsNoTakenMessage() throws Exception {
         Mailbox mb = new Mailbox(Thread.currentThread());
         assertTrue(mb.offer("a"));
         assertTrue(mb.offer("b"));
         assertEquals("a", mb.take(ALL, true));
-        assertNull("the mailbox still links the taken messages' nodes", ((MailboxNode) mb).next);
+        Mailbox.Segment segment = (Mailbox.Segment) field("head").get(mb);
+        assertNull("the mailbox still holds a taken message", segment.get(0));
+        assertEquals("b", segment.get(1));
         assertEquals("b", mb.take(ALL, true));
+        assertNull(segment.get(1));
         Mailbox closed = new Mailbox(Thread.currentThread());
-        assertTrue(closed.offer("c"));
-        assertEquals(List.of("c"), closed.close());
-        assertNull(((MailboxNode) closed).next);
+        for (int i = 0; i < Mailbox.SLOTS + 3; i++) {
+            assertTrue(closed.offer(i));
+        }
+        assertEquals(Mailbox.SLOTS + 3, closed.close().size());
+        Mailbox.Segment last = (Mailbox.Segment) field("head").get(closed);
+        assertTrue("close left a message in the mailbox", java.util.stream.IntStream.range(0, Mailbox.SLOTS).allMatch(i -> last.get(i) == null));
+    }
+
+    /**
+     * Messages cross segment boundaries in order: the queue, the save queue, the length, the snapshot and close all
+     * see every message once, over several segments.
+     */
+    @Test
+    public void messagesKeepTheirOrderAcrossSegments() {
+        Mailbox mb = new Mailbox(Thread.currentThread());
+        int n = 3 * Mailbox.SLOTS + 5;
+        List<Object> sent = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            sent.add(i);
+            assertTrue(mb.offer(i));
+        }
+        assertEquals(n, mb.length());
+        assertEquals(sent, mb.snapshot(Integer.MAX_VALUE));
+        // a selective receive of the last one saves all the others, in order
+        assertEquals(n - 1, mb.take(patterns((Predicate<Object>) m -> (Integer) m == n - 1), true));
+        assertEquals(sent.subList(0, n - 1), mb.snapshot(Integer.MAX_VALUE));
+        for (int i = 0; i < Mailbox.SLOTS; i++) {
+            assertEquals(i, mb.take(ALL, true));
+        }
+        for (int i = n; i < n + 2 * Mailbox.SLOTS; i++) {
+            assertTrue(mb.offer(i));
+        }
+        List<Object> expected = new ArrayList<>(sent.subList(Mailbox.SLOTS, n - 1));
+        for (int i = n; i < n + 2 * Mailbox.SLOTS; i++) {
+            expected.add(i);
+        }
+        assertEquals(expected.size(), mb.length());
+        assertEquals(expected, mb.snapshot(Integer.MAX_VALUE));
+        assertEquals(expected, mb.close());
+        assertFalse(mb.offer("late"));
     }
 
     /**
