@@ -32,7 +32,9 @@ import java.util.concurrent.locks.LockSupport;
  * holding it) and unparks the owner only if it then wins the {@link #WAITING} -> {@link #WOKEN} transition. The
  * JMM's sequential consistency for these volatile accesses rules out the lost wake-up: either the sender sees the
  * announcement, or the owner sees the claim or the new segment and waits for the message instead of parking (a
- * claimed slot is stored a moment later: nothing, not even an allocation, runs between the claim and the store).
+ * claimed slot is stored a moment later: nothing but the store runs between the claim and it, no allocation either;
+ * only a {@code StackOverflowError} exactly there could leave a claim unstored, as it could leave a node unlinked
+ * before).
  * The woken owner shows {@link #WOKEN} until it runs, which tells its waker (who learns from {@link #link} that it
  * woke it) that a poll for its reply would only hold the carrier it waits for ({@code Proc.poll}).
  *
@@ -98,8 +100,8 @@ class Mailbox {
      * next segment instead); the owner clears each slot it takes.
      *
      * <p>The slots are fields, not an array: a sender to a mailbox that is not in its cache (one of 10,000 servers)
-     * then misses on two lines (the process's and the segment's: its claim counter and slot are one object), as it did
-     * with a node per message, where an array would add a third.
+     * then misses on the process's line and the segment's (its claim counter and slot are one 56-byte object, on one
+     * line or two), as it did with a node per message; an array would add its own.
      */
     static final class Segment {
         /** The number of the message before slot 0, in the mailbox's order of arrival (its first message is 1). */
@@ -200,7 +202,8 @@ class Mailbox {
     /**
      * Owner only, but for its first value: the segment the owner takes from, with {@code headIndex} the slot of the
      * next message. Null until the first sender sets it (just after it set {@code tail}); from then on written by the
-     * owner alone, plainly. Read opaquely by others (a sender's back-off, {@link #length()}): an estimate.
+     * owner alone (with release, after the index). Read by others (a sender's back-off, {@link #length()},
+     * {@link #snapshot}) with acquire, then the index: an estimate, which may count taken slots but misses none.
      */
     private Segment head;
     private int headIndex;
@@ -336,7 +339,7 @@ class Mailbox {
      * estimate off by at most a segment: a stale one can only cost one pause more or less.
      */
     private int seenByOwner() {
-        Segment h = (Segment) HEAD.getOpaque(this);
+        Segment h = (Segment) HEAD.getAcquire(this);
         return h == null ? 0 : h.base + (int) HEAD_INDEX.getOpaque(this);
     }
 
@@ -392,7 +395,11 @@ class Mailbox {
             if (n == null || n == CLOSED) {
                 return null;
             }
-            head = h = n; // the taken segment is garbage now (a sender may still read it, and find it full)
+            // The index first, then the head with release: a reader (length, snapshot) that sees the new head sees this
+            // index or a later one; with the old head and a new index it only walks taken (cleared) slots.
+            headIndex = 0;
+            HEAD.setRelease(this, n); // the taken segment is garbage now (a sender may still read it, and find it full)
+            h = n;
             i = 0;
         }
         Object message = h.get(i);
@@ -471,8 +478,8 @@ class Mailbox {
      * Senders that claimed a slot before the close are waited for (they are between two instructions).
      */
     List<Object> close() {
+        List<Object> rest = new ArrayList<>(savedCount); // before the swap: nothing between it and the poison allocates
         Segment last = (Segment) TAIL.getAndSet(this, CLOSED); // from now on a sender that reads the tail is refused
-        List<Object> rest = new ArrayList<>(savedCount);
         for (Saved s = savedFirst; s != null; s = s.next) {
             rest.add(s.message);
         }
@@ -523,7 +530,7 @@ class Mailbox {
     /** {@link #length()}, counting no further than {@code max} (the save queue is counted at once). */
     int length(int max) {
         int n = savedCount;
-        Segment s = (Segment) HEAD.getOpaque(this);
+        Segment s = (Segment) HEAD.getAcquire(this); // then the index: see next()
         for (int i = s == null ? 0 : (int) HEAD_INDEX.getOpaque(this); s != null && s != CLOSED && n < max;
                 s = s.next, i = 0) {
             for (; i < SLOTS && n < max; i++) {
@@ -557,7 +564,7 @@ class Mailbox {
             out.add(s.message);
         }
         VarHandle.loadLoadFence(); // the save queue is read before the queue: see above
-        Segment s = (Segment) HEAD.getOpaque(this);
+        Segment s = (Segment) HEAD.getAcquire(this); // then the index: see next()
         for (int i = s == null ? 0 : (int) HEAD_INDEX.getOpaque(this); s != null && s != CLOSED && out.size() < max;
                 s = s.next, i = 0) {
             for (; i < SLOTS && out.size() < max; i++) {

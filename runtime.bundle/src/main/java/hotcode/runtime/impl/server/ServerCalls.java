@@ -53,26 +53,31 @@ public final class ServerCalls {
         ServerProcess sp = Servers.serverOf(target, call);
         if (!target.isAlive()) {
             deadLetters.record(target, request, NOPROC, Proc.currentOrNull());
-            throw new CallException(what(request, sp) + " failed: noproc (it exited with " + Terms.format(target.exitReason())
+            throw new CallException(what(request, sp) + " failed: noproc (it exited with "
+                    + Terms.format(target.exitReason())
                     + "; the request is counted as a dead letter)", target, NOPROC);
         }
         Proc caller = Proc.currentOrNull();
         if (caller == target) {
-            throw new HotcodeException(what(request, sp) + ": a server cannot call itself (it would wait for its own reply)");
+            throw new HotcodeException(what(request, sp)
+                    + ": a server cannot call itself (it would wait for its own reply)");
         }
         CallFrom from = new CallFrom(caller);
         long timeoutNanos = timeout.toNanos();
-        return caller != null ? callFromProcess(caller, sp, request, from, timeoutNanos)
-                : callFromThread(sp, request, from, timeoutNanos);
+        return caller != null ? callFromProcess(caller, target, sp, request, from, timeoutNanos)
+                : callFromThread(target, sp, request, from, timeoutNanos);
     }
 
-    /** "call {get, x} to server CounterServer of counter 1.0.0 <0.42.0>": how a failed call's error begins. */
+    /**
+     * "call {get, x} to server CounterServer of counter 1.0.0 <0.42.0>": how a failed call's error begins. Made when
+     * the call fails, so it shows the request and the server's version as they are then.
+     */
     private static String what(Object request, ServerProcess sp) {
         return "call " + Terms.format(request) + " to " + sp.describe();
     }
 
-    private Object callFromProcess(Proc caller, ServerProcess sp, Object request, CallFrom from, long nanos) {
-        Proc target = sp.proc();
+    private Object callFromProcess(Proc caller, Proc target, ServerProcess sp, Object request, CallFrom from,
+                                   long nanos) {
         Ref mref = processes.monitor(caller, target);
         processes.send(target, new Messages.Call(request, from));
         Tuple down = Tuple.of(DOWN, mref, Terms.ANY, Terms.ANY, Terms.ANY);
@@ -81,15 +86,15 @@ public final class ServerCalls {
             if (from.state.compareAndSet(CallFrom.WAITING, CallFrom.GAVE_UP)) {
                 processes.demonitor(caller, mref);
                 flush(caller, down);
-                throw new CallException(what(request, sp) + " failed: timeout (no reply within " + nanos / 1_000_000 + " ms)",
-                        target, TIMEOUT);
+                throw new CallException(what(request, sp) + " failed: timeout (no reply within " + nanos / 1_000_000
+                        + " ms)", target, TIMEOUT);
             }
             m = caller.receive(from, -1); // answered just now: the reply is in the mailbox or on its way
         }
         processes.demonitor(caller, mref);
         if (m instanceof Messages.CallReply r) {
             flush(caller, down);
-            return answer(r, request, sp);
+            return answer(r, request, sp, target);
         }
         from.state.compareAndSet(CallFrom.WAITING, CallFrom.GAVE_UP);
         Object reason = ((Tuple) m).get(4);
@@ -97,21 +102,21 @@ public final class ServerCalls {
                 reason);
     }
 
-    private Object callFromThread(ServerProcess sp, Object request, CallFrom from, long nanos) {
-        Proc target = sp.proc();
+    private Object callFromThread(Proc target, ServerProcess sp, Object request, CallFrom from, long nanos) {
         processes.send(target, new Messages.Call(request, from));
         long deadline = System.nanoTime() + nanos;
         for (;;) {
             try {
                 long left = deadline - System.nanoTime();
                 Object r = from.future.get(Math.max(0, Math.min(left, 20_000_000L)), TimeUnit.NANOSECONDS);
-                return answer((Messages.CallReply) r, request, sp);
+                return answer((Messages.CallReply) r, request, sp, target);
             } catch (TimeoutException e) {
                 boolean dead = !target.isAlive();
                 if ((dead || System.nanoTime() >= deadline)
                         && from.state.compareAndSet(CallFrom.WAITING, CallFrom.GAVE_UP)) {
                     Object reason = dead ? target.exitReason() : TIMEOUT;
-                    throw new CallException(what(request, sp) + " failed: " + (dead ? "the server exited with " + Terms.format(reason)
+                    throw new CallException(what(request, sp) + " failed: "
+                            + (dead ? "the server exited with " + Terms.format(reason)
                             : "timeout (no reply within " + nanos / 1_000_000 + " ms)"), target, reason);
                 }
             } catch (InterruptedException e) {
@@ -124,9 +129,9 @@ public final class ServerCalls {
         }
     }
 
-    private static Object answer(Messages.CallReply r, Object request, ServerProcess sp) {
+    private static Object answer(Messages.CallReply r, Object request, ServerProcess sp, Proc target) {
         if (r.error() != null) {
-            throw new CallException(what(request, sp) + " failed: " + r.error().getMessage(), sp.proc(),
+            throw new CallException(what(request, sp) + " failed: " + r.error().getMessage(), target,
                     ServerProcess.INCOMPATIBLE);
         }
         return r.value();

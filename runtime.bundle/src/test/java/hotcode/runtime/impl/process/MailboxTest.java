@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -68,7 +69,7 @@ public class MailboxTest {
         return ps;
     }
 
-    /** Blocking take as {@link Proc} does it: announce, look once more (the queue, then a link under way), park. */
+    /** Blocking take as {@link Proc} does it: announce, look once more (the queue, then a claim under way), park. */
     private static Object takeBlocking(Mailbox mb, Object[] patterns) {
         Object m = mb.take(patterns, true);
         while (m == Mailbox.NONE) {
@@ -290,7 +291,7 @@ public class MailboxTest {
         awaitState(p, Proc.State.WAITING);
         Hotcode.send(p, "a"); // takes waiting WAITING -> WOKEN: the process is RUNNABLE until it has saved "a" and waits again
         // Both at once, not one after the other: when "a" comes while the receive looks after its announcement (it
-        // finds the tail swung but the link not yet stored), it announces again and then takes "a", so a look from
+        // finds the slot claimed but the message not yet stored), it announces again and then takes "a", so a look from
         // here can see it WAITING while "a" moves from the queue to the save queue (length 0 for an instant: seen once,
         // in a full unit-test run). A lost "a" never shows length 1, and the last receive below would not get it.
         awaitWaitingWith(p, 1);
@@ -542,7 +543,9 @@ public class MailboxTest {
         }
         assertEquals(Mailbox.SLOTS + 3, closed.close().size());
         Mailbox.Segment last = (Mailbox.Segment) field("head").get(closed);
-        assertTrue("close left a message in the mailbox", java.util.stream.IntStream.range(0, Mailbox.SLOTS).allMatch(i -> last.get(i) == null));
+        for (int i = 0; i < Mailbox.SLOTS; i++) {
+            assertNull("close left a message in the mailbox", last.get(i));
+        }
     }
 
     /**
@@ -709,6 +712,72 @@ public class MailboxTest {
         Mailbox mb = new Mailbox(Thread.currentThread());
         assertEquals(List.of(), mb.close());
         assertFalse(mb.offer("late"));
+    }
+
+    /**
+     * A close waits for a slot claimed before it and returns its message once stored: that sender was told its message
+     * is in. Deterministic: the test thread claims a slot, and stores its message only once the close has begun.
+     */
+    @Test(timeout = 60_000)
+    public void closeWaitsForAClaimedSlotAndReturnsItsMessage() throws Exception {
+        Mailbox mb = new Mailbox(Thread.currentThread());
+        assertTrue(mb.offer("a"));
+        Mailbox.Segment segment = (Mailbox.Segment) field("tail").get(mb);
+        segment.claimed = segment.claimed + 1; // a sender between its claim and its store
+        CompletableFuture<List<Object>> closed = CompletableFuture.supplyAsync(mb::close);
+        Thread.sleep(50);
+        assertFalse("close returned before the claimed slot was stored", closed.isDone());
+        segment.put(1, "late");
+        assertEquals(List.of("a", "late"), closed.get(WAIT, TimeUnit.SECONDS));
+    }
+
+    /** A close waits for the first sender between its two steps (tail set, head not yet) and returns its message. */
+    @Test(timeout = 60_000)
+    public void closeWaitsForTheFirstSegmentUnderWay() throws Exception {
+        Mailbox mb = new Mailbox(Thread.currentThread());
+        Mailbox.Segment first = new Mailbox.Segment(0, "m");
+        assertTrue(field("tail").compareAndSet(mb, (Mailbox.Segment) null, first));
+        CompletableFuture<List<Object>> closed = CompletableFuture.supplyAsync(mb::close);
+        Thread.sleep(50);
+        assertFalse("close returned before the first segment was set", closed.isDone());
+        field("head").setVolatile(mb, first);
+        assertEquals(List.of("m"), closed.get(WAIT, TimeUnit.SECONDS));
+    }
+
+    /**
+     * A sender that read the tail before a close and found that segment full would append a segment after it: the
+     * close seals the full segment's {@code next}, so that sender is refused instead of linking a message no one takes.
+     */
+    @Test
+    public void closeSealsAFullSegmentAgainstAStaleAppender() throws Exception {
+        Mailbox mb = new Mailbox(Thread.currentThread());
+        for (int i = 0; i < Mailbox.SLOTS; i++) {
+            assertTrue(mb.offer(i));
+        }
+        Mailbox.Segment full = (Mailbox.Segment) field("tail").get(mb);
+        assertEquals(Mailbox.SLOTS, mb.close().size());
+        assertNotNull("close left the full segment open to an appender", full.next);
+        assertTrue("close left the full segment's claims open", full.claimed > Mailbox.SLOTS);
+        assertFalse(mb.offer("late"));
+    }
+
+    /** The owner's quick look sees a message in the next segment once the current one is all taken. */
+    @Test
+    public void hasArrivalsSeesTheNextSegment() {
+        Mailbox mb = new Mailbox(Thread.currentThread());
+        assertFalse(mb.hasArrivals());
+        for (int i = 0; i < Mailbox.SLOTS; i++) {
+            assertTrue(mb.offer(i));
+        }
+        for (int i = 0; i < Mailbox.SLOTS; i++) {
+            assertTrue(mb.hasArrivals());
+            assertEquals(i, mb.take(ALL, true));
+        }
+        assertFalse(mb.hasArrivals());
+        assertTrue(mb.offer("next")); // appends the next segment
+        assertTrue(mb.hasArrivals());
+        assertEquals("next", mb.take(ALL, true));
+        assertFalse(mb.hasArrivals());
     }
 
     /**
