@@ -21,10 +21,10 @@ import java.util.concurrent.locks.LockSupport;
  * end appends the next segment with its message already in slot 0 (a compare-and-set of {@code next}; a sender that
  * loses it moves on to the winner's segment) and swings {@code tail} to it. The owner reads slot after slot and
  * clears each one it takes. Compared with a node per message this allocates 7 bytes per message instead of 24
- * (what bounded a one-way stream, whose sender allocates faster than the collector recycles memory), and the owner
- * reads messages from consecutive slots (BENCHMARKS.md, "i16-seg"). A mailbox that has never had a message has no
- * segment, so a process that waits for its first message pays nothing for it; afterwards it keeps its last segment
- * (56 bytes, 32 more than the last node it used to keep).
+ * (allocation was what bounded a one-way stream's sender), and the owner reads messages from consecutive slots
+ * (BENCHMARKS.md, "i16-seg"). A mailbox that has never had a message has no segment, so a process that waits for
+ * its first message pays nothing for it; afterwards it keeps its last segment (56 bytes, 32 more than the last node
+ * it used to keep).
  *
  * <p><b>Waking the owner</b> is a Dekker hand-off between the queue and {@code waiting}: the owner announces it is
  * about to park, then looks once more, at the queue and, if that is empty, at the claims ({@link #linking()}); a
@@ -34,9 +34,8 @@ import java.util.concurrent.locks.LockSupport;
  * announcement, or the owner sees the claim or the new segment and waits for the message instead of parking (a
  * claimed slot is stored a moment later: nothing but the store runs between the claim and it, no allocation either;
  * only a {@code StackOverflowError} exactly there could leave a claim unstored, as it could leave a node unlinked
- * before).
- * The woken owner shows {@link #WOKEN} until it runs, which tells its waker (who learns from {@link #link} that it
- * woke it) that a poll for its reply would only hold the carrier it waits for ({@code Proc.poll}).
+ * before). The woken owner shows {@link #WOKEN} until it runs, which tells its waker (who learns from {@link #link}
+ * that it woke it) that a poll for its reply would only hold the carrier it waits for ({@code Proc.poll}).
  *
  * <p>A sender far ahead of an owner that is draining the queue pauses briefly ({@link #backOffIfFarBehind}): a stream
  * faster than its receiver would otherwise pile up millions of messages for the garbage collector to copy.
