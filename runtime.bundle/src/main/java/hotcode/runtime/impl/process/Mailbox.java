@@ -334,8 +334,8 @@ class Mailbox {
     }
 
     /**
-     * The number of the last message the owner has looked at. A racy read of two fields the owner writes plainly, an
-     * estimate off by at most a segment: a stale one can only cost one pause more or less.
+     * The number of the last message the owner has looked at: a racy read of its head and index (see {@link #next()}),
+     * an estimate that may lag; a stale one can only cost one pause more or less.
      */
     private int seenByOwner() {
         Segment h = (Segment) HEAD.getAcquire(this);

@@ -198,14 +198,10 @@ public final class Servers {
         }
     }
 
-    /** The process that {@code server} (a pid or a registered name) means, or an error naming it and {@code what}. */
-    Proc resolve(Object server, String what) {
-        return resolve(server, () -> what);
-    }
-
     /**
-     * {@link #resolve(Object, String)} with the operation described only for an error: a call or a cast formats its
-     * request only if it fails (formatting it on every call was ~5 % of a call's time to one of 10,000 servers).
+     * The process that {@code server} (a pid or a registered name) means, or an error naming it and {@code what}. The
+     * operation is described only for an error: a call or a cast formats its request only if it fails (formatting it on
+     * every call was ~5 % of a call's time to one of 10,000 servers).
      */
     Proc resolve(Object server, Supplier<String> what) {
         if (server instanceof String n) {
@@ -223,12 +219,7 @@ public final class Servers {
                 + (server == null ? "null" : server.getClass().getName() + " " + server));
     }
 
-    /** The server that {@code p} runs, or an error saying it is a plain process. */
-    static ServerProcess serverOf(Proc p, String what) {
-        return serverOf(p, () -> what);
-    }
-
-    /** {@link #serverOf(Proc, String)} with the operation described only for an error. */
+    /** The server that {@code p} runs, or an error saying it is a plain process ({@code what}: as for resolve). */
     static ServerProcess serverOf(Proc p, Supplier<String> what) {
         if (p.behaviour() instanceof ServerProcess sp) {
             return sp;

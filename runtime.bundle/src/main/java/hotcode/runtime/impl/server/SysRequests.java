@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 import static hotcode.runtime.api.Hotcode.NOPROC;
@@ -61,7 +62,8 @@ public final class SysRequests {
     }
 
     private ServerProcess target(Object server, String op) {
-        return Servers.serverOf(servers.resolve(server, op), op);
+        Supplier<String> what = () -> op;
+        return Servers.serverOf(servers.resolve(server, what), what);
     }
 
     private Object sys(ServerProcess sp, SystemRequest r, String op) {
