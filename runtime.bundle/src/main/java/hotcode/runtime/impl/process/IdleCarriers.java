@@ -37,6 +37,16 @@ import java.util.concurrent.locks.LockSupport;
  * The spinner that finds no wake-up for the window ({@code lastWake}, shared) parks them all
  * ({@code SPINNING -> PARKED}); the next wake-up ({@code PARKED -> SEEN}) unparks them: the one wake of a sleeping
  * carrier left per idle spell.
+ *
+ * <p>A spinner also <em>steps aside</em> when asked ({@link #askToStepAside}): a process polls a second time in a row
+ * for the reply of the process its send woke, which still waits in the asker's carrier queue. A spinner's yield never
+ * lets its carrier steal (the carrier takes the spinner straight back from the shared queue it just put it in), so two
+ * processes that exchange messages would take turns on one carrier for good (ping-pong 1.5-1.8M round trips/s here,
+ * where two carriers give 3-4M: each polls for the other's reply while it runs). The spinner that takes the request
+ * puts the spinners to sleep until the next wake-up ({@code -> PARKED}); its carrier, looking for work, steals the
+ * queued process, and while the two exchange messages without parking, no wake-up comes and the spinners sleep. A
+ * request is a time, not a flag: one older than the asker's poll ({@link #STEP_ASIDE_WAIT_NANOS}) helps nobody and
+ * moves no spinner. A process that waits for a different process each time (a client of many servers) never asks.
  */
 public final class IdleCarriers {
     static final int PARKED = 0;
@@ -49,10 +59,12 @@ public final class IdleCarriers {
     public static final long MAX_MICROS = 10_000;
 
     private static final VarHandle STATE;
+    private static final VarHandle STEP_ASIDE;
 
     static {
         try {
             STATE = MethodHandles.lookup().findStaticVarHandle(IdleCarriers.class, "state", int.class);
+            STEP_ASIDE = MethodHandles.lookup().findStaticVarHandle(IdleCarriers.class, "stepAsideAsked", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -72,6 +84,15 @@ public final class IdleCarriers {
     private static volatile long lastWake;
     /** Idle spells a wake-up ended ({@code PARKED -> SEEN}): the wakes of sleeping spinners (one add per spell). */
     private static final AtomicLong SPELLS_ENDED = new AtomicLong();
+    /**
+     * When a process last asked a spinner to leave its carrier ({@link #askToStepAside}), 0 when no request is
+     * pending: one for all spinners, cleared by the spinner that takes it.
+     */
+    private static volatile long stepAsideAsked;
+    /** How long a process that asks a spinner to step aside polls for its partner to be taken (see {@code Proc.poll}). */
+    static final long STEP_ASIDE_WAIT_NANOS = 5_000;
+    /** Times a spinner stepped aside (tests; one add per step aside, which is rare next to a turn). */
+    private static final AtomicLong STEPS_ASIDE = new AtomicLong();
 
     private IdleCarriers() {
     }
@@ -83,6 +104,50 @@ public final class IdleCarriers {
     static void woke() {
         if (state != SEEN) {
             seen();
+        }
+    }
+
+    /**
+     * A process polls for the reply of the process its send woke, which still waits in this carrier's queue, for the
+     * second time in a row ({@code Proc.poll}): asks a spinner to leave its carrier ({@link #stepAside}). A spinner's
+     * yield never lets its carrier steal (the carrier takes the spinner straight back from the shared queue it just put
+     * it in), so without this the two processes take turns on one carrier for good. Returns whether spinners run
+     * (none: nobody will step aside, and the poll waits no longer than it would without spinners). One volatile read,
+     * and a write only when no request is pending.
+     */
+    static boolean askToStepAside(long now) {
+        if (state == STOPPED) {
+            return false;
+        }
+        long asked = stepAsideAsked;
+        if (asked == 0 || now - asked >= STEP_ASIDE_WAIT_NANOS) { // none pending, or one nobody took in time
+            stepAsideAsked = now == 0 ? 1 : now;
+        }
+        return true;
+    }
+
+    /** Whether a request to step aside waits for a spinner (tests). */
+    static boolean stepAsidePending() {
+        return stepAsideAsked != 0;
+    }
+
+    /** How many times a spinner stepped aside (tests). */
+    static long stepsAside() {
+        return STEPS_ASIDE.get();
+    }
+
+    /**
+     * Leaves this carrier to the process an asker waits for: the spinners sleep as after an idle window
+     * ({@code SEEN | SPINNING -> PARKED}) until the next wake-up of a parked process, and this carrier, looking for work,
+     * steals what waits in the asker's. Not a timed park: its timer's wake-up comes from a platform thread, which on
+     * two cores takes a core from the very processes the step aside was for (with a 50 us timed park, 2 of 10 JVMs of a
+     * ping-pong probe stayed at 0.6-0.8M round trips/s; BENCHMARKS.md "i16-aside").
+     */
+    private static void stepAside() {
+        STEPS_ASIDE.incrementAndGet();
+        int s = state;
+        if (s == SEEN || s == SPINNING) {
+            STATE.compareAndSet(s, PARKED);
         }
     }
 
@@ -178,6 +243,7 @@ public final class IdleCarriers {
     }
 
     private static void spin(int gen) {
+        turns:
         for (;;) {
             int s = state;
             if (s == STOPPED || gen != generation) {
@@ -193,6 +259,11 @@ public final class IdleCarriers {
             do {
                 Thread.onSpinWait();
                 now = System.nanoTime();
+                long asked = stepAsideAsked;
+                if (asked != 0 && STEP_ASIDE.compareAndSet(asked, 0L) && now - asked < STEP_ASIDE_WAIT_NANOS) {
+                    stepAside();
+                    continue turns;
+                }
             } while (now - turnEnds < 0);
             if (state == SEEN) {
                 lastWake = now;

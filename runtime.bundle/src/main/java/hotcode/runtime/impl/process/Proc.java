@@ -170,9 +170,17 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * that came adds one (up to {@link #STEAL_TRIES}), each that did not takes one, and a miss at 0 starts a cool-down
      * of {@link #STEAL_COOLDOWN} such waits (with a partner that has not run) that park at once, counting up from
      * below 0 ({@link #afterSteal}, {@link #afterMiss}, {@link #afterCoolingWait}). On one carrier nothing is ever
-     * stolen: the process then pays one failed try per 65 such waits. Fits in this object's last byte of padding.
+     * stolen: the process then pays one failed try per 65 such waits.
      */
     private byte stealTries;
+    /**
+     * The low 32 bits of the pid number of the process this one's last poll waited to see taken by another carrier
+     * (owner only; a number, not the process, so that no exited process is kept). A poll that waits for the same
+     * process again asks a spinner to leave its carrier to it ({@link #poll}): two processes that exchange messages
+     * (a ping-pong, a client and its server) then run on two carriers, where each finds the other's reply while it
+     * polls, instead of taking turns on one. Fits in this object's last 4 bytes of padding.
+     */
+    private int lastPartnerId;
 
     Proc(long id, ProcessTable table, Next first, ModuleVersion firstVersion, String firstFunction,
          ClassLoader contextLoader, java.util.concurrent.ThreadFactory threads) {
@@ -1190,7 +1198,10 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      *
      * <p>{@code partner}: the process this one's last send woke ({@link #woke}), or null. While it has not run, it
      * waits in this carrier's queue, unless the other carriers steal it; the poll gives that {@link #STEAL_NANOS} and
-     * then leaves the carrier to it.
+     * then leaves the carrier to it. When the partner is the same as at the last such poll ({@link #lastPartnerId}),
+     * the poll asks a spinner of {@link IdleCarriers} to leave its carrier, which then steals the partner, and gives
+     * that {@link IdleCarriers#STEP_ASIDE_WAIT_NANOS}: a busy spinner keeps its carrier from stealing, so without it two
+     * processes that exchange messages share one carrier for good (BENCHMARKS.md, "i16-aside").
      */
     private Object poll(Object patterns, long timeoutNanos, long deadline, boolean system, Proc partner) {
         if (partner != null && !partner.wokenNotRun()) {
@@ -1207,6 +1218,13 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         }
         long stealBy = now + STEAL_NANOS;
         boolean stolen = false;
+        if (partner != null) {
+            int partnerId = (int) partner.id;
+            if (partnerId == lastPartnerId && IdleCarriers.askToStepAside(now)) {
+                stealBy = now + IdleCarriers.STEP_ASIDE_WAIT_NANOS; // the same partner again: a spinner makes room
+            }
+            lastPartnerId = partnerId;
+        }
         do {
             Thread.onSpinWait();
             if (system && systemSignal) {

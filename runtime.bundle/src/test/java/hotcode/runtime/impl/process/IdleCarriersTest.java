@@ -13,6 +13,7 @@ import java.util.concurrent.locks.LockSupport;
 
 import static hotcode.runtime.api.Hotcode.atom;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 
@@ -103,8 +104,14 @@ public class IdleCarriersTest extends KernelTest {
             awaitAsleep(t);
         }
         IdleCarriers.woke();
-        for (Thread t : spinners) { // 10 ms of spinning each: long enough to be seen awake
-            awaitState(t, "awake", () -> t.getState() != Thread.State.WAITING);
+        for (Thread t : spinners) {
+            // More wake-ups while we look keep the woken spinning (a busy test thread on two cores may not be scheduled
+            // within a 10 ms window); they unpark nobody, the state is no longer PARKED: a spinner the first left
+            // asleep stays asleep
+            awaitState(t, "awake", () -> {
+                IdleCarriers.woke();
+                return t.getState() != Thread.State.WAITING;
+            });
         }
         for (Thread t : spinners) {
             awaitAsleep(t);
@@ -134,6 +141,51 @@ public class IdleCarriersTest extends KernelTest {
     }
 
     /** Waits until the spinner parks in its sleep, failing after {@link #WAIT} seconds. */
+    @Test(timeout = 60_000)
+    public void aSpinnerAskedToStepAsideLeavesItsCarrierForAMomentOncePerRequest() throws Exception {
+        IdleCarriers.start(1, IdleCarriers.MAX_MICROS);
+        Thread spinner = IdleCarriers.spinners()[0];
+        awaitAsleep(spinner);
+        long before = IdleCarriers.stepsAside();
+        int asked = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        // A request counts only if a spinner sees it within the asker's poll (5 us), and the spinner may be between two
+        // turns: ask afresh whenever the last request was taken, as a polling process would at its next wait.
+        while (IdleCarriers.stepsAside() == before) {
+            assertTrue("no step aside within " + WAIT + " s of requests", System.nanoTime() < deadline);
+            IdleCarriers.woke(); // as a message that wakes a parked process: the spinner spins
+            if (!IdleCarriers.stepAsidePending()) {
+                assertTrue("spinners run: one will step aside", IdleCarriers.askToStepAside(System.nanoTime()));
+                asked++;
+            }
+            Thread.onSpinWait();
+        }
+        awaitAsleep(spinner); // back from its moment aside, it spins on, then sleeps after the window as before
+        long steps = IdleCarriers.stepsAside() - before;
+        assertTrue(steps + " steps aside for " + asked + " requests", steps >= 1 && steps <= asked);
+    }
+
+    @Test(timeout = 60_000)
+    public void aRequestNobodyTookInTimeMovesNoSpinner() throws Exception {
+        IdleCarriers.start(1, IdleCarriers.MAX_MICROS);
+        Thread spinner = IdleCarriers.spinners()[0];
+        awaitAsleep(spinner);
+        long before = IdleCarriers.stepsAside();
+        // asked a second ago: the asker has long stopped polling for its partner, leaving the carrier would help nobody
+        IdleCarriers.askToStepAside(System.nanoTime() - TimeUnit.SECONDS.toNanos(1));
+        IdleCarriers.woke();
+        awaitState("the stale request", "cleared by the spinner", () -> !IdleCarriers.stepAsidePending());
+        awaitAsleep(spinner);
+        assertEquals("no step aside for a stale request", before, IdleCarriers.stepsAside());
+    }
+
+    @Test
+    public void withoutSpinnersNobodyIsAskedToStepAside() {
+        IdleCarriers.start(0, 50);
+        assertFalse("no spinner to step aside", IdleCarriers.askToStepAside(System.nanoTime()));
+        assertFalse("no request left pending", IdleCarriers.stepAsidePending());
+    }
+
     private static void awaitAsleep(Thread spinner) {
         awaitState(spinner, "asleep", () -> IdleCarriers.state() == IdleCarriers.PARKED
                 && spinner.getState() == Thread.State.WAITING);
