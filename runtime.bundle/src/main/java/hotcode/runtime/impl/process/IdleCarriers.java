@@ -19,14 +19,15 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>A spinner is a plain virtual thread (not a process: no pid, no mailbox), one per carrier but one
  * ({@link #defaultCount()}). Its turn is a {@link Thread#yield()}, then a busy poll of {@link #TURN_NANOS}: the yield
- * lets its carrier run any queued virtual thread, its own or one it takes from another carrier's queue, and with
- * nothing queued puts the spinner in the scheduler's shared queue, which a carrier serves once its own queue is empty,
- * i.e. when it would otherwise go to sleep. So a spinner runs only on a carrier that has nothing else to do, and holds
- * it at most one turn. The turn is a few microseconds, not zero, on purpose: a spinner that yields at once takes every
- * process the other carrier's messages wake, and each hop of a ring or a ping-pong then moves between cores
- * (0.9M hops/s and 0.69M round trips/s, against 1.0M and 1.3M with a 3 us turn); with the turn the woken process
- * mostly runs on its waker's carrier as soon as the waker waits, and the spinner's carrier still takes queued work
- * within a turn when the other carrier stays busy. With every carrier busy (32 clients calling 10,000 servers) the
+ * lets its carrier run what waits in its own queue, and with nothing there puts the spinner in the scheduler's shared
+ * queue, which a carrier serves once its own queue is empty, i.e. when it would otherwise go to sleep. So a spinner
+ * runs only on a carrier that has nothing else to do, and holds it at most one turn. But the carrier that took the
+ * spinner from the shared queue polls that same queue again before it looks at another carrier's
+ * ({@code ForkJoinPool.runWorker}), so while its spinner cycles it never steals: a process another carrier's message
+ * woke runs there, on its waker's carrier, once the waker waits (see "steps aside" below for when that is wrong).
+ * The turn is a few microseconds, not zero, on purpose: a spinner that yields at once takes every process the other
+ * carrier's messages wake, and each hop of a ring or a ping-pong then moves between cores (0.9M hops/s and 0.69M
+ * round trips/s, against 1.0M and 1.3M with a 3 us turn). With every carrier busy (32 clients calling 10,000 servers) the
  * spinner waits in the shared queue and costs a carrier that runs dry one turn: calls/s 273k against 302k at the
  * median of 10 runs each, within their spread (158-425k); a spinner that slept on a timer after late yields did not
  * do better there and lost 6-24 % of the ring's hops, so it has no such rule.
@@ -38,15 +39,15 @@ import java.util.concurrent.locks.LockSupport;
  * ({@code SPINNING -> PARKED}); the next wake-up ({@code PARKED -> SEEN}) unparks them: the one wake of a sleeping
  * carrier left per idle spell.
  *
- * <p>A spinner also <em>steps aside</em> when asked ({@link #askToStepAside}): a process polls a second time in a row
- * for the reply of the process its send woke, which still waits in the asker's carrier queue. A spinner's yield never
- * lets its carrier steal (the carrier takes the spinner straight back from the shared queue it just put it in), so two
- * processes that exchange messages would take turns on one carrier for good (ping-pong 1.5-1.8M round trips/s here,
- * where two carriers give 3-4M: each polls for the other's reply while it runs). The spinner that takes the request
- * puts the spinners to sleep until the next wake-up ({@code -> PARKED}); its carrier, looking for work, steals the
- * queued process, and while the two exchange messages without parking, no wake-up comes and the spinners sleep. A
- * request is a time, not a flag: one older than the asker's poll ({@link #STEP_ASIDE_WAIT_NANOS}) helps nobody and
- * moves no spinner. A process that waits for a different process each time (a client of many servers) never asks.
+ * <p>A spinner also <em>steps aside</em> when asked ({@link #askToStepAside}): a process polls, for the second time
+ * with the same process, for the reply of the process its send woke, which still waits in the asker's carrier queue.
+ * Since a cycling spinner keeps its carrier from stealing, two processes that exchange messages would take turns on
+ * one carrier for good (ping-pong 1.5-1.8M round trips/s here, where two carriers give 3-4M: each polls for the
+ * other's reply while it runs). The spinner that takes the request puts the spinners to sleep until the next wake-up
+ * ({@code -> PARKED}); its carrier, looking for work, steals the queued process, and while the two exchange messages
+ * without parking, no wake-up comes and the spinners sleep. A request is the asker's deadline: one whose asker has
+ * stopped polling helps nobody and moves no spinner. A process that wakes a different process each time (a client of
+ * many servers) never asks; one that always wakes the same next process (a ring's) may.
  */
 public final class IdleCarriers {
     static final int PARKED = 0;
@@ -64,7 +65,7 @@ public final class IdleCarriers {
     static {
         try {
             STATE = MethodHandles.lookup().findStaticVarHandle(IdleCarriers.class, "state", int.class);
-            STEP_ASIDE = MethodHandles.lookup().findStaticVarHandle(IdleCarriers.class, "stepAsideAsked", long.class);
+            STEP_ASIDE = MethodHandles.lookup().findStaticVarHandle(IdleCarriers.class, "stepAsideBy", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -85,13 +86,17 @@ public final class IdleCarriers {
     /** Idle spells a wake-up ended ({@code PARKED -> SEEN}): the wakes of sleeping spinners (one add per spell). */
     private static final AtomicLong SPELLS_ENDED = new AtomicLong();
     /**
-     * When a process last asked a spinner to leave its carrier ({@link #askToStepAside}), 0 when no request is
-     * pending: one for all spinners, cleared by the spinner that takes it.
+     * Until when the process that last asked a spinner to leave its carrier ({@link #askToStepAside}) polls for its
+     * partner to be taken, 0 when no request is pending: one for all spinners, cleared by the spinner that takes it.
+     * A deadline, not a flag: a request whose asker has stopped polling helps nobody and moves no spinner.
      */
-    private static volatile long stepAsideAsked;
-    /** How long a process that asks a spinner to step aside polls for its partner to be taken (see {@code Proc.poll}). */
+    private static volatile long stepAsideBy;
+    /**
+     * The longest a process that asks a spinner to step aside polls for its partner to be taken; its poll's own spin
+     * ({@code hotcode.receive.spin.ns}, default 2 us) ends it sooner when shorter.
+     */
     static final long STEP_ASIDE_WAIT_NANOS = 5_000;
-    /** Times a spinner stepped aside (tests; one add per step aside, which is rare next to a turn). */
+    /** Requests a spinner took in time and stepped aside for (tests; one add each, rare next to a turn). */
     private static final AtomicLong STEPS_ASIDE = new AtomicLong();
 
     private IdleCarriers() {
@@ -109,26 +114,27 @@ public final class IdleCarriers {
 
     /**
      * A process polls for the reply of the process its send woke, which still waits in this carrier's queue, for the
-     * second time in a row ({@code Proc.poll}): asks a spinner to leave its carrier ({@link #stepAside}). A spinner's
-     * yield never lets its carrier steal (the carrier takes the spinner straight back from the shared queue it just put
-     * it in), so without this the two processes take turns on one carrier for good. Returns whether spinners run
-     * (none: nobody will step aside, and the poll waits no longer than it would without spinners). One volatile read,
-     * and a write only when no request is pending.
+     * second time with the same process ({@code Proc.poll}), until {@code until}: asks a spinner to leave its carrier
+     * ({@link #stepAside}). A spinner's yield never lets its carrier steal (the carrier takes the spinner straight back
+     * from the shared queue it just put it in), so without this the two processes take turns on one carrier for good.
+     * Returns whether spinners run (none: nobody will step aside, and the poll waits no longer than it would without
+     * spinners). Two volatile reads; a write only when no request is pending or the pending one's asker has stopped
+     * polling.
      */
-    static boolean askToStepAside(long now) {
+    static boolean askToStepAside(long now, long until) {
         if (state == STOPPED) {
             return false;
         }
-        long asked = stepAsideAsked;
-        if (asked == 0 || now - asked >= STEP_ASIDE_WAIT_NANOS) { // none pending, or one nobody took in time
-            stepAsideAsked = now == 0 ? 1 : now;
+        long pending = stepAsideBy;
+        if (pending == 0 || now - pending >= 0) {
+            stepAsideBy = until == 0 ? 1 : until;
         }
         return true;
     }
 
     /** Whether a request to step aside waits for a spinner (tests). */
     static boolean stepAsidePending() {
-        return stepAsideAsked != 0;
+        return stepAsideBy != 0;
     }
 
     /** How many times a spinner stepped aside (tests). */
@@ -197,6 +203,7 @@ public final class IdleCarriers {
     /** Ends the spinners (the runtime stops) and waits for them, briefly. */
     public static synchronized void stop() {
         generation++;
+        stepAsideBy = 0; // a request to spinners that are gone
         state = STOPPED; // wakers look no further, so the array may keep the ended threads (for alive())
         Thread[] ts = spinners;
         for (Thread t : ts) {
@@ -259,8 +266,8 @@ public final class IdleCarriers {
             do {
                 Thread.onSpinWait();
                 now = System.nanoTime();
-                long asked = stepAsideAsked;
-                if (asked != 0 && STEP_ASIDE.compareAndSet(asked, 0L) && now - asked < STEP_ASIDE_WAIT_NANOS) {
+                long by = stepAsideBy;
+                if (by != 0 && STEP_ASIDE.compareAndSet(by, 0L) && now - by < 0) {
                     stepAside();
                     continue turns;
                 }

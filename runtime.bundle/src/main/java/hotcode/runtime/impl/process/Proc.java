@@ -174,11 +174,13 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      */
     private byte stealTries;
     /**
-     * The low 32 bits of the pid number of the process this one's last poll waited to see taken by another carrier
-     * (owner only; a number, not the process, so that no exited process is kept). A poll that waits for the same
-     * process again asks a spinner to leave its carrier to it ({@link #poll}): two processes that exchange messages
-     * (a ping-pong, a client and its server) then run on two carriers, where each finds the other's reply while it
-     * polls, instead of taking turns on one. Fits in this object's last 4 bytes of padding.
+     * The low 32 bits of the pid number of the process this one's last poll waited to see taken by another carrier:
+     * the one its send woke (owner only; a number, not the process, so that no exited process is kept). A poll that
+     * waits for the same process again asks a spinner to leave its carrier to it ({@link #poll}): two processes that
+     * exchange messages (a ping-pong, a client and its one server) then run on two carriers, where each finds the
+     * other's reply while it polls, instead of taking turns on one. A process that always wakes the same next one (a
+     * ring's, a pipeline's) asks too, when it has spin credit to poll at all. Fits in this object's last 4 bytes of
+     * padding.
      */
     private int lastPartnerId;
 
@@ -1201,7 +1203,9 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
      * then leaves the carrier to it. When the partner is the same as at the last such poll ({@link #lastPartnerId}),
      * the poll asks a spinner of {@link IdleCarriers} to leave its carrier, which then steals the partner, and gives
      * that {@link IdleCarriers#STEP_ASIDE_WAIT_NANOS}: a busy spinner keeps its carrier from stealing, so without it two
-     * processes that exchange messages share one carrier for good (BENCHMARKS.md, "i16-aside").
+     * processes that exchange messages share one carrier for good (BENCHMARKS.md, "i16-aside"). Either wait ends with
+     * the poll's own {@link #SPIN_NANOS} at the latest, and one that ends with the partner still queued is a miss for
+     * {@link #stealTries}: a process whose partner is never taken (every carrier busy) soon parks at once again.
      */
     private Object poll(Object patterns, long timeoutNanos, long deadline, boolean system, Proc partner) {
         if (partner != null && !partner.wokenNotRun()) {
@@ -1217,14 +1221,20 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
             until = deadline; // a timed receive must not overstay its timeout
         }
         long stealBy = now + STEAL_NANOS;
-        boolean stolen = false;
         if (partner != null) {
             int partnerId = (int) partner.id;
-            if (partnerId == lastPartnerId && IdleCarriers.askToStepAside(now)) {
-                stealBy = now + IdleCarriers.STEP_ASIDE_WAIT_NANOS; // the same partner again: a spinner makes room
+            if (partnerId == lastPartnerId) { // the same partner again: ask a spinner to make room, wait longer
+                long longer = now + IdleCarriers.STEP_ASIDE_WAIT_NANOS;
+                if (IdleCarriers.askToStepAside(now, longer - until < 0 ? longer : until)) {
+                    stealBy = longer;
+                }
             }
             lastPartnerId = partnerId;
         }
+        if (stealBy - until > 0) {
+            stealBy = until; // a try for a steal ends with the poll, and counts as a miss if none came
+        }
+        boolean stolen = false;
         do {
             Thread.onSpinWait();
             if (system && systemSignal) {
@@ -1245,7 +1255,7 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
                 if (!partner.wokenNotRun()) {
                     partner = null; // another carrier took it: its reply can come while we poll
                     stolen = true;
-                } else if (now - stealBy > 0) {
+                } else if (now - stealBy >= 0) {
                     // Still queued, most likely behind us on this carrier: let it run.
                     stealTries = afterMiss(stealTries);
                     return Mailbox.NONE;
