@@ -1225,8 +1225,9 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
             int partnerId = (int) partner.id;
             if (partnerId == lastPartnerId) { // the same partner again: ask a spinner to make room, wait longer
                 long longer = now + IdleCarriers.STEP_ASIDE_WAIT_NANOS;
-                if (IdleCarriers.askToStepAside(now, longer - until < 0 ? longer : until)) {
-                    stealBy = longer;
+                long by = longer - until < 0 ? longer : until;
+                if (IdleCarriers.askToStepAside(now, by)) {
+                    stealBy = by;
                 }
             }
             lastPartnerId = partnerId;
