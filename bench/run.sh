@@ -88,8 +88,14 @@ mkdir -p "$OUT"
 JAVA_BENCH=("$JAVA_HOME/bin/java" -Xms4g -Xmx8g ${JFLAGS[@]+"${JFLAGS[@]}"} ${HOTCODE_BENCH_JVM_FLAGS:-} -cp "$RUNNER_CP"
   hotcode.bench.runner.BenchMain runtime="$RUNTIME_JAR" workloads="$WORKLOADS_JAR" v1="$V1_JAR" v2="$V2_JAR" reps="$REPS"
   srv1="$SRV1_JAR" srv2="$SRV2_JAR" srvfailmid="$SRVFAILMID_JAR" srvfaillast="$SRVFAILLAST_JAR")
+# The host's core-to-core round trip before each fork and peer (hotcode.bench.runner.CoreToCore): on a VM it
+# changes from minute to minute, and every message exchange between two carriers or schedulers pays it.
+c2c() { # $1 what runs next
+  "$JAVA_HOME/bin/java" -cp "$RUNNER_CP" hotcode.bench.runner.CoreToCore 1000000 "before $1" 2>&1 | tee -a "$OUT/host-c2c.txt" || true
+}
 hotcode_fork() { # $1 fork number, $2 groups
   echo "== hotcode fork $1 ($2) $(date -u +%H:%M:%S)"
+  c2c "hotcode fork $1 ($2) $(date -u +%H:%M:%S)"
   "${JAVA_BENCH[@]}" groups="$2" cache="$OUT/felix-cache-$1" timeline="$OUT/dsu-timeline" \
     ${EXTRA[@]+"${EXTRA[@]}"} >>"$OUT/hotcode.log" 2>>"$OUT/hotcode.stderr.log" || echo "# hotcode fork $1 FAILED (exit $?), see hotcode.log" | tee -a "$OUT/hotcode.log"
   rm -rf "$OUT/felix-cache-$1"
@@ -122,12 +128,14 @@ grep '^RESULT' "$OUT/hotcode.txt" | sed 's/ runs=.*//' || true
 # ------------------------------------------------------------------ peers
 if [[ "$PEERS" == "all" ]]; then
   echo "== peers: run-all.sh $REPS $FORKS $(date -u +%H:%M:%S)"
+  c2c "peers run-all.sh $(date -u +%H:%M:%S)"
   PEERS_RESULTS="$OUT/peers" bash "$PEERS_DIR/run-all.sh" "$REPS" "$FORKS" > "$OUT/peers-run-all.log" 2>&1 || echo "# run-all.sh failed, see peers-run-all.log"
   for f in "$OUT"/peers/*/*.txt; do [[ -e "$f" ]] && cp "$f" "$OUT/"; done
 elif [[ "$PEERS" != "none" ]]; then
   for s in ${PEERS//,/ }; do
     [[ "$s" == "erlang-servers" ]] && continue # only the servers group's Erlang reference (below)
     echo "== peer $s $(date -u +%H:%M:%S)"
+    c2c "peer $s $(date -u +%H:%M:%S)"
     p0=$(date +%s)
     bash "$PEERS_DIR/$s/run.sh" "$REPS" "$FORKS" > "$OUT/$s.txt" 2>&1 || echo "# peer $s failed, see $s.txt"
     echo "# $s wall seconds: $(( $(date +%s) - p0 ))" >> "$OUT/$s.txt"
@@ -148,6 +156,7 @@ if [[ ",$BENCH_GROUPS," == *",servers,"* && ( "$PEERS" == "all" || ",$PEERS," ==
 fi
 
 # ------------------------------------------------------------------ table + plot
+[[ "$PEERS" == "all" ]] && c2c "the table (after the peers) $(date -u +%H:%M:%S)"
 python3 "$ROOT/bench/summarize.py" "$OUT" | tee "$OUT/table.txt"
 if compgen -G "$OUT/erlang.txt" >/dev/null; then
   python3 "$PEERS_DIR/summarize.py" "$OUT" > "$OUT/peers-summary.txt" 2>/dev/null || true

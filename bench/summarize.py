@@ -13,6 +13,10 @@ LINE = re.compile(r"^RESULT (\S+) (\S+)\s+median=(\S+) min=(\S+) max=(\S+) unit=
 NOTE = re.compile(r"^RESULT (\S+) (\S+)\s+(.*)$")
 
 
+# 41-63 ns in most minutes on this kind of host, 360-390 ns in the slow ones (BENCHMARKS.md "i16-host").
+SLOW_C2C_NS = 150
+
+
 def median(v):
     v = sorted(v)
     n = len(v)
@@ -201,6 +205,18 @@ if jvm:
         ok = r >= 1.0 if higher else r <= 1.0
         print(f"  {label:46s} {fmt(h[0]):>9s} {fmt(cands[best]):>9s} {r:6.2f}x  {'as good or better' if ok else 'WORSE'}"
               f" than the best ({best})")
+
+# The host's core-to-core round trip before each fork and peer (bench/run.sh, hotcode.bench.runner.CoreToCore).
+C2C = re.compile(r"^core-to-core round trip (\d+) ns")
+cf = d / "host-c2c.txt"
+if cf.exists():
+    lines = [l for l in cf.read_text().splitlines() if C2C.match(l)]
+    if lines:
+        slow = [l for l in lines if int(C2C.match(l).group(1)) > SLOW_C2C_NS]
+        print(f"\nhost core-to-core round trip, before each fork and peer (slow above {SLOW_C2C_NS} ns:"
+              " messages between two carriers or schedulers then cost several times more; BENCHMARKS.md \"i16-host\")")
+        for l in lines:
+            print("  " + l + ("   <- slow host minute" if l in slow else ""))
 
 met = sum("MET" in v and "MISSED" not in v for _, v in verdicts)
 print(f"\ntargets met: {met}/{len(verdicts)}")

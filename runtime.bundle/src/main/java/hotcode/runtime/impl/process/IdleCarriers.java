@@ -48,6 +48,19 @@ import java.util.concurrent.locks.LockSupport;
  * without parking, no wake-up comes and the spinners sleep. A request is the asker's deadline: one whose asker has
  * stopped polling helps nobody and moves no spinner. A process that wakes a different process each time (a client of
  * many servers) never asks; one that always wakes the same next process (a ring's) may.
+ *
+ * <p>But not when the <em>cores are far apart</em>: two processes split over two carriers hand every message from one
+ * core to the other, and on a virtual machine that costs what the hypervisor makes it cost, minute by minute. On this
+ * kind of host a core-to-core round trip took 41-79 ns in most minutes and 335-430 ns in others, and a ping-pong split
+ * over two carriers then made 0.82-0.95M round trips/s, where the same two on one carrier (park, wake, no core
+ * crossed) make 1.5-2.1M (BENCHMARKS.md "i16-host"). So a spinner times each request it takes in time, from the
+ * asker's clock ({@code askedAt}) to its own after the compare-and-set that took it: one write seen across the cores
+ * and one cache line taken back. If more than half of the last {@link #HAND_OFFS} took longer than
+ * {@link #FAR_APART_NANOS}, it declines the requests, and the two stay on one carrier, until a batch says the cores are
+ * near again. A majority, not the shortest or the mean: a spinner that was in its yield when the request came makes a
+ * long time that says nothing about the cores, and in the slow minutes about one hand-off in ten is short (the shortest
+ * of 8 said "near" in about half the batches, and the pair went on splitting: 0.84-0.92M). Each spinner decides for
+ * itself, from local variables: no shared state, nothing on the send path.
  */
 public final class IdleCarriers {
     static final int PARKED = 0;
@@ -96,8 +109,21 @@ public final class IdleCarriers {
      * ({@code hotcode.receive.spin.ns}, default 2 us) ends it sooner when shorter.
      */
     static final long STEP_ASIDE_WAIT_NANOS = 5_000;
+    /** When the pending request was made, by its asker's clock: the spinner that takes it times the hand-off. */
+    private static volatile long askedAt;
+    /**
+     * The longest hand-off of a request between two carriers (asked to taken: the asker's write seen on the other
+     * core, then the spinner's compare-and-set that takes the line back) for which a spinner still steps aside; see
+     * "cores far apart" above. On this kind of host (2 vCPUs) about 95 % under 200 ns, over half under 100, in most
+     * minutes; in its slow ones 90-99.9 % over 200 ns, most under 400 (BENCHMARKS.md "i16-host").
+     */
+    static final long FAR_APART_NANOS = 200;
+    /** How many requests taken in time a spinner times before it decides again, by their majority. */
+    static final int HAND_OFFS = 16;
     /** Requests a spinner took in time and stepped aside for (tests; one add each, rare next to a turn). */
     private static final AtomicLong STEPS_ASIDE = new AtomicLong();
+    /** Requests a spinner took in time and declined, the cores being far apart (tests). */
+    private static final AtomicLong DECLINED = new AtomicLong();
 
     private IdleCarriers() {
     }
@@ -127,6 +153,7 @@ public final class IdleCarriers {
         }
         long pending = stepAsideBy;
         if (pending == 0 || now - pending >= 0) {
+            askedAt = now; // before the request: a spinner that sees this request sees its time (or a later one's)
             stepAsideBy = until == 0 ? 1 : until;
         }
         return true;
@@ -140,6 +167,11 @@ public final class IdleCarriers {
     /** How many times a spinner stepped aside (tests). */
     static long stepsAside() {
         return STEPS_ASIDE.get();
+    }
+
+    /** How many requests taken in time a spinner declined, the cores being far apart (tests). */
+    static long declined() {
+        return DECLINED.get();
     }
 
     /**
@@ -250,6 +282,9 @@ public final class IdleCarriers {
     }
 
     private static void spin(int gen) {
+        int handOffs = 0; // requests timed since the last decision
+        int slowHandOffs = 0; // of them, those slower than FAR_APART_NANOS
+        boolean farApart = false; // the last decision: until HAND_OFFS requests are timed, the cores are near
         turns:
         for (;;) {
             int s = state;
@@ -268,8 +303,17 @@ public final class IdleCarriers {
                 now = System.nanoTime();
                 long by = stepAsideBy;
                 if (by != 0 && STEP_ASIDE.compareAndSet(by, 0L) && now - by < 0) {
-                    stepAside();
-                    continue turns;
+                    slowHandOffs += System.nanoTime() - askedAt > FAR_APART_NANOS ? 1 : 0;
+                    if (++handOffs == HAND_OFFS) {
+                        farApart = 2 * slowHandOffs > HAND_OFFS;
+                        slowHandOffs = 0;
+                        handOffs = 0;
+                    }
+                    if (!farApart) {
+                        stepAside();
+                        continue turns;
+                    }
+                    DECLINED.incrementAndGet(); // the two stay on one carrier, where their messages cost less
                 }
             } while (now - turnEnds < 0);
             if (state == SEEN) {

@@ -189,6 +189,45 @@ public class IdleCarriersTest extends KernelTest {
         assertEquals("no step aside for a stale request", before, IdleCarriers.stepsAside());
     }
 
+    @Test(timeout = 60_000)
+    public void requestsThatReachTheSpinnerSlowlyAreDeclinedUntilABatchComesFast() throws Exception {
+        IdleCarriers.start(1, IdleCarriers.MAX_MICROS);
+        Thread spinner = IdleCarriers.spinners()[0];
+        awaitAsleep(spinner);
+        // Live requests (their askers poll for another second) whose askers' clocks say they were made 100 us ago:
+        // hand-offs that slow say the cores are far apart. Until a batch is timed the cores count as near, so the
+        // spinner steps aside for the first ones (each step aside puts it to sleep: wake it again), then declines.
+        long declined = IdleCarriers.declined();
+        askUntil(spinner, -100_000, () -> IdleCarriers.declined() > declined);
+        long steps = IdleCarriers.stepsAside();
+        long more = IdleCarriers.declined() + 2L * IdleCarriers.HAND_OFFS;
+        askUntil(spinner, -100_000, () -> IdleCarriers.declined() >= more);
+        assertEquals("far apart: no step aside for slow requests", steps, IdleCarriers.stepsAside());
+        // A batch whose shortest hand-off is short (a clock ahead of the spinner's: the shortest possible) says the
+        // cores are near again: the spinner steps aside once more.
+        askUntil(spinner, +100_000, () -> IdleCarriers.stepsAside() > steps);
+    }
+
+    /**
+     * Keeps one live request pending, made {@code askedOffset} ns from now by the asker's clock, and the spinner
+     * awake, until {@code done}.
+     */
+    private static void askUntil(Thread spinner, long askedOffset, java.util.function.BooleanSupplier done) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        while (!done.getAsBoolean()) {
+            assertTrue("not done within " + WAIT + " s", System.nanoTime() < deadline);
+            if (IdleCarriers.state() == IdleCarriers.PARKED) {
+                IdleCarriers.woke(); // as a message that wakes a parked process
+            }
+            long now = System.nanoTime();
+            if (!IdleCarriers.stepAsidePending()) {
+                assertTrue(IdleCarriers.askToStepAside(now + askedOffset, now + TimeUnit.SECONDS.toNanos(1)));
+            }
+            Thread.onSpinWait();
+        }
+        assertTrue(spinner.isAlive());
+    }
+
     @Test
     public void withoutSpinnersNobodyIsAskedToStepAside() {
         IdleCarriers.start(1, IdleCarriers.MAX_MICROS);
