@@ -13,7 +13,7 @@ LINE = re.compile(r"^RESULT (\S+) (\S+)\s+median=(\S+) min=(\S+) max=(\S+) unit=
 NOTE = re.compile(r"^RESULT (\S+) (\S+)\s+(.*)$")
 
 
-# 41-63 ns in most minutes on this kind of host, 360-390 ns in the slow ones (BENCHMARKS.md "i16-host").
+# 41-79 ns in most minutes on this kind of host, 335-520 ns in the slow ones (BENCHMARKS.md "i16-host").
 SLOW_C2C_NS = 150
 
 

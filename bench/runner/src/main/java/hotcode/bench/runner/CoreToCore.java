@@ -9,13 +9,17 @@ import java.util.Locale;
  * bench/run.sh runs it before each Hotcode fork and each peer, so that a table says in which minutes the host was
  * slow.
  *
- * <p>Why: on this kind of host (a VM with 2 vCPUs) the same program measured 41-63 ns in most minutes and 360-390 ns
- * in others, as the hypervisor moves the two vCPUs apart. Any message exchange between two carriers (Hotcode's
- * ping-pong split over two carriers, the plain-JVM variants on 2 carriers) pays that latency several times per round
- * trip: Hotcode's ping-pong made 0.86-0.90M round trips/s in exactly the minutes this probe read 370-390 ns, and
- * 2.5-4.4M in the others (BENCHMARKS.md, "i16-host"). A runtime cannot change that; a reader of the table must know it.
+ * <p>Why: on this kind of host (a VM with 2 vCPUs) the same program measured 41-79 ns in most minutes and 335-520 ns
+ * in others (800-7,800 ns when the host is overloaded), as the hypervisor moves the two vCPUs apart. Any message
+ * exchange between two carriers (Hotcode's ping-pong split over two carriers, the plain-JVM variants on 2 carriers)
+ * pays that latency several times per round trip: Hotcode's ping-pong made 0.82-0.95M round trips/s in exactly the minutes this probe read 335-440 ns, and
+ * 2.5-4.2M in the others (BENCHMARKS.md, "i16-host"). A runtime cannot change that; a reader of the table must know it.
+ *
+ * <p>Each run stops after {@link #LIMIT_NANOS} whatever its count (two threads that share one CPU hand off once per
+ * time slice, and the bench must not wait hours for them); the figure is then over the round trips it made.
  */
 public final class CoreToCore {
+    static final long LIMIT_NANOS = 5_000_000_000L;
     private static volatile long ping;
     private static volatile long pong;
 
@@ -23,7 +27,7 @@ public final class CoreToCore {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        int n = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+        int n = Math.max(1_000, args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000);
         String label = args.length > 1 ? args[1] : "";
         roundTrip(n / 5); // warm-up: compiled loops, both threads on their cores
         long[] ns = new long[3];
@@ -36,28 +40,42 @@ public final class CoreToCore {
                 Arrays.toString(ns).replaceAll("[\\[\\]]", ""), label);
     }
 
-    /** Nanoseconds per round trip of {@code n}. */
+    /** Nanoseconds per round trip of {@code n}, or of as many as {@link #LIMIT_NANOS} allowed. */
     static long roundTrip(int n) throws InterruptedException {
         ping = 0;
         pong = 0;
         Thread other = new Thread(() -> {
-            for (long i = 1; i <= n; i++) {
-                while (ping != i) {
+            for (long i = 1; ; i++) {
+                long want = i;
+                while (ping != want) {
+                    if (ping < 0) {
+                        return; // the other side stopped early
+                    }
                     Thread.onSpinWait();
                 }
-                pong = i;
+                pong = want;
+                if (want == n) {
+                    return;
+                }
             }
         }, "core-to-core");
+        other.setDaemon(true);
         other.start();
         long t0 = System.nanoTime();
+        long done = n;
         for (long i = 1; i <= n; i++) {
             ping = i;
             while (pong != i) {
                 Thread.onSpinWait();
             }
+            if ((i & 1023) == 0 && System.nanoTime() - t0 > LIMIT_NANOS) {
+                done = i;
+                ping = -1;
+                break;
+            }
         }
         long t1 = System.nanoTime();
-        other.join();
-        return (t1 - t0) / n;
+        other.join(1_000);
+        return (t1 - t0) / done;
     }
 }

@@ -51,16 +51,18 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>But not when the <em>cores are far apart</em>: two processes split over two carriers hand every message from one
  * core to the other, and on a virtual machine that costs what the hypervisor makes it cost, minute by minute. On this
- * kind of host a core-to-core round trip took 41-79 ns in most minutes and 335-430 ns in others, and a ping-pong split
+ * kind of host a core-to-core round trip took 41-79 ns in most minutes and 335-520 ns in others, and a ping-pong split
  * over two carriers then made 0.82-0.95M round trips/s, where the same two on one carrier (park, wake, no core
  * crossed) make 1.5-2.1M (BENCHMARKS.md "i16-host"). So a spinner times each request it takes in time, from the
  * asker's clock ({@code askedAt}) to its own after the compare-and-set that took it: one write seen across the cores
- * and one cache line taken back. If more than half of the last {@link #HAND_OFFS} took longer than
- * {@link #FAR_APART_NANOS}, it declines the requests, and the two stay on one carrier, until a batch says the cores are
- * near again. A majority, not the shortest or the mean: a spinner that was in its yield when the request came makes a
+ * and one cache line taken back. If more than half of a batch of {@link #HAND_OFFS} requests took longer than
+ * {@link #FAR_APART_NANOS} (plus one clock read, measured when the spinner starts), it declines the requests of the
+ * next batch, and the two stay on one carrier, until a batch says the cores are near again. A majority, not the shortest or the mean: a spinner that was in its yield when the request came makes a
  * long time that says nothing about the cores, and in the slow minutes about one hand-off in ten is short (the shortest
  * of 8 said "near" in about half the batches, and the pair went on splitting: 0.84-0.92M). Each spinner decides for
- * itself, from local variables: no shared state, nothing on the send path.
+ * itself, from local variables: no shared state, nothing on the send path. On a host whose sockets or cores are always
+ * that far apart, pairs stay on one carrier for good, as BEAM's would. While it declines, a spinner spins on as long as
+ * wake-ups come, as it did before there were requests: the pair's carrier works, the other spins.
  */
 public final class IdleCarriers {
     static final int PARKED = 0;
@@ -144,8 +146,8 @@ public final class IdleCarriers {
      * ({@link #stepAside}). A spinner's yield never lets its carrier steal (the carrier takes the spinner straight back
      * from the shared queue it just put it in), so without this the two processes take turns on one carrier for good.
      * Returns whether spinners run (none: nobody will step aside, and the poll waits no longer than it would without
-     * spinners). Two volatile reads; a write only when no request is pending or the pending one's asker has stopped
-     * polling.
+     * spinners). Two volatile reads; two writes (the request and its time) only when no request is pending or the
+     * pending one's asker has stopped polling.
      */
     static boolean askToStepAside(long now, long until) {
         if (state == STOPPED) {
@@ -281,9 +283,20 @@ public final class IdleCarriers {
         return spinners.clone();
     }
 
+    /** The shortest time between two clock reads here (a few tens of ns with a TSC clock; more in some VMs). */
+    private static long clockReadNanos() {
+        long shortest = Long.MAX_VALUE;
+        for (int i = 0; i < 32; i++) {
+            long t0 = System.nanoTime();
+            shortest = Math.min(shortest, System.nanoTime() - t0);
+        }
+        return shortest;
+    }
+
     private static void spin(int gen) {
+        long farApartNanos = FAR_APART_NANOS + clockReadNanos(); // a time is two clock reads: allow for a slow clock
         int handOffs = 0; // requests timed since the last decision
-        int slowHandOffs = 0; // of them, those slower than FAR_APART_NANOS
+        int slowHandOffs = 0; // of them, those slower than farApartNanos
         boolean farApart = false; // the last decision: until HAND_OFFS requests are timed, the cores are near
         turns:
         for (;;) {
@@ -302,8 +315,9 @@ public final class IdleCarriers {
                 Thread.onSpinWait();
                 now = System.nanoTime();
                 long by = stepAsideBy;
+                long at = askedAt; // this request's (the next asker writes it only after this one is taken or stale)
                 if (by != 0 && STEP_ASIDE.compareAndSet(by, 0L) && now - by < 0) {
-                    slowHandOffs += System.nanoTime() - askedAt > FAR_APART_NANOS ? 1 : 0;
+                    slowHandOffs += System.nanoTime() - at > farApartNanos ? 1 : 0;
                     if (++handOffs == HAND_OFFS) {
                         farApart = 2 * slowHandOffs > HAND_OFFS;
                         slowHandOffs = 0;

@@ -189,31 +189,38 @@ public class IdleCarriersTest extends KernelTest {
         assertEquals("no step aside for a stale request", before, IdleCarriers.stepsAside());
     }
 
-    @Test(timeout = 60_000)
-    public void requestsThatReachTheSpinnerSlowlyAreDeclinedUntilABatchComesFast() throws Exception {
+    @Test(timeout = 120_000)
+    public void whileMostRequestsReachTheSpinnerSlowlyItDeclinesThem() throws Exception {
         IdleCarriers.start(1, IdleCarriers.MAX_MICROS);
         Thread spinner = IdleCarriers.spinners()[0];
         awaitAsleep(spinner);
-        // Live requests (their askers poll for another second) whose askers' clocks say they were made 100 us ago:
-        // hand-offs that slow say the cores are far apart. Until a batch is timed the cores count as near, so the
-        // spinner steps aside for the first ones (each step aside puts it to sleep: wake it again), then declines.
+        // Live requests (their askers poll for another second) that their askers' clocks date SLOW ns back: hand-offs
+        // that slow say the cores are far apart. Until a batch is timed the cores count as near, so the spinner steps
+        // aside for the first ones (each step aside puts it to sleep: they wake it again), then declines.
         long declined = IdleCarriers.declined();
-        askUntil(spinner, -100_000, () -> IdleCarriers.declined() > declined);
+        askUntil(spinner, new long[] {SLOW}, () -> IdleCarriers.declined() > declined);
+        // One in three fast (dated a second ahead: the shortest possible): any batch of HAND_OFFS has a majority of
+        // slow ones, so the spinner goes on declining. (The shortest of a batch, or the mean, would say near.)
         long steps = IdleCarriers.stepsAside();
-        long more = IdleCarriers.declined() + 2L * IdleCarriers.HAND_OFFS;
-        askUntil(spinner, -100_000, () -> IdleCarriers.declined() >= more);
-        assertEquals("far apart: no step aside for slow requests", steps, IdleCarriers.stepsAside());
-        // A batch whose shortest hand-off is short (a clock ahead of the spinner's: the shortest possible) says the
-        // cores are near again: the spinner steps aside once more.
-        askUntil(spinner, +100_000, () -> IdleCarriers.stepsAside() > steps);
+        long more = IdleCarriers.declined() + 3L * IdleCarriers.HAND_OFFS;
+        askUntil(spinner, new long[] {SLOW, SLOW, FAST}, () -> IdleCarriers.declined() >= more);
+        assertEquals("far apart: no step aside while most requests are slow", steps, IdleCarriers.stepsAside());
+        // Two in three fast: a batch with a majority of fast ones says the cores are near again.
+        askUntil(spinner, new long[] {FAST, FAST, SLOW}, () -> IdleCarriers.stepsAside() > steps);
     }
 
+    /** A request dated 1 us back: slow for any host's hand-off limit. */
+    private static final long SLOW = -1_000;
+    /** A request dated a second ahead: its hand-off is negative, fast. */
+    private static final long FAST = TimeUnit.SECONDS.toNanos(1);
+
     /**
-     * Keeps one live request pending, made {@code askedOffset} ns from now by the asker's clock, and the spinner
-     * awake, until {@code done}.
+     * Keeps one live request pending, the n-th one made {@code offsets[n % offsets.length]} ns from now by its asker's
+     * clock, and the spinner awake, until {@code done}. One at a time: the n-th request is the n-th the spinner takes.
      */
-    private static void askUntil(Thread spinner, long askedOffset, java.util.function.BooleanSupplier done) {
+    private static void askUntil(Thread spinner, long[] offsets, java.util.function.BooleanSupplier done) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        int n = 0;
         while (!done.getAsBoolean()) {
             assertTrue("not done within " + WAIT + " s", System.nanoTime() < deadline);
             if (IdleCarriers.state() == IdleCarriers.PARKED) {
@@ -221,7 +228,8 @@ public class IdleCarriersTest extends KernelTest {
             }
             long now = System.nanoTime();
             if (!IdleCarriers.stepAsidePending()) {
-                assertTrue(IdleCarriers.askToStepAside(now + askedOffset, now + TimeUnit.SECONDS.toNanos(1)));
+                long offset = offsets[n++ % offsets.length];
+                assertTrue(IdleCarriers.askToStepAside(now + offset, now + TimeUnit.SECONDS.toNanos(1)));
             }
             Thread.onSpinWait();
         }
