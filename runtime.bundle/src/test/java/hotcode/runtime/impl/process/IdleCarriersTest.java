@@ -142,9 +142,7 @@ public class IdleCarriersTest extends KernelTest {
 
     @Test(timeout = 60_000)
     public void aSpinnerAskedToStepAsidePutsTheSpinnersToSleepBeforeTheirWindowEnds() throws Exception {
-        IdleCarriers.start(1, IdleCarriers.MAX_MICROS);
-        Thread spinner = IdleCarriers.spinners()[0];
-        awaitAsleep(spinner);
+        Thread spinner = oneSpinnerAsleep();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
         for (;;) { // one try per wake-up; a try fails only if this thread or the spinner is held up for milliseconds
             assertTrue("no step aside seen before the window's end within " + WAIT + " s",
@@ -175,9 +173,7 @@ public class IdleCarriersTest extends KernelTest {
 
     @Test(timeout = 60_000)
     public void aRequestWhoseAskerStoppedPollingMovesNoSpinner() throws Exception {
-        IdleCarriers.start(1, IdleCarriers.MAX_MICROS);
-        Thread spinner = IdleCarriers.spinners()[0];
-        awaitAsleep(spinner);
+        Thread spinner = oneSpinnerAsleep();
         long before = IdleCarriers.stepsAside();
         // the asker polled until a second ago: leaving the carrier now would help nobody
         long past = System.nanoTime() - TimeUnit.SECONDS.toNanos(1);
@@ -191,9 +187,7 @@ public class IdleCarriersTest extends KernelTest {
 
     @Test(timeout = 120_000)
     public void whileMostRequestsReachTheSpinnerSlowlyItDeclinesThem() throws Exception {
-        IdleCarriers.start(1, IdleCarriers.MAX_MICROS);
-        Thread spinner = IdleCarriers.spinners()[0];
-        awaitAsleep(spinner);
+        Thread spinner = oneSpinnerAsleep();
         // Live requests (their askers poll for another second) that their askers' clocks date SLOW ns back: hand-offs
         // that slow say the cores are far apart. Until a batch is timed the cores count as near, so the spinner steps
         // aside for the first ones (each step aside puts it to sleep: they wake it again), then declines.
@@ -245,6 +239,14 @@ public class IdleCarriersTest extends KernelTest {
         now = System.nanoTime();
         assertFalse("no spinner to step aside", IdleCarriers.askToStepAside(now, now + 5_000));
         assertFalse("no request left pending", IdleCarriers.stepAsidePending());
+    }
+
+    /** Starts one spinner with the longest window and waits until it sleeps (no wake-up has come yet). */
+    private static Thread oneSpinnerAsleep() {
+        IdleCarriers.start(1, IdleCarriers.MAX_MICROS);
+        Thread spinner = IdleCarriers.spinners()[0];
+        awaitAsleep(spinner);
+        return spinner;
     }
 
     /** Waits until the spinner parks in its sleep, failing after {@link #WAIT} seconds. */
