@@ -55,14 +55,13 @@ import java.util.concurrent.locks.LockSupport;
  * over two carriers then made 0.82-0.95M round trips/s, where the same two on one carrier (park, wake, no core
  * crossed) make 1.5-2.1M (BENCHMARKS.md "i16-host"). So a spinner times each request it takes in time, from the
  * asker's clock ({@code askedAt}) to its own after the compare-and-set that took it: one write seen across the cores
- * and one cache line taken back. If more than half of a batch of {@link #HAND_OFFS} requests took longer than
- * {@link #FAR_APART_NANOS} (plus one clock read, measured when the spinner starts), it declines the requests of the
- * next batch, and the two stay on one carrier, until a batch says the cores are near again. A majority, not the shortest or the mean: a spinner that was in its yield when the request came makes a
- * long time that says nothing about the cores, and in the slow minutes about one hand-off in ten is short (the shortest
- * of 8 said "near" in about half the batches, and the pair went on splitting: 0.84-0.92M). Each spinner decides for
- * itself, from local variables: no shared state, nothing on the send path. On a host whose sockets or cores are always
- * that far apart, pairs stay on one carrier for good, as BEAM's would. While it declines, a spinner spins on as long as
- * wake-ups come, as it did before there were requests: the pair's carrier works, the other spins.
+ * and one cache line taken back. If more than half of a batch of {@link CoreDistance#BATCH} took longer than
+ * {@link #FAR_APART_NANOS} (plus one clock read, measured when the spinner starts), it declines the requests, and the
+ * two stay on one carrier, until a batch says the cores are near again ({@link CoreDistance}: why a majority). Each
+ * spinner decides for itself, from its own {@code CoreDistance}: no shared state, nothing on the send path. On a host
+ * whose sockets or cores are always that far apart, pairs stay on one carrier for good, as BEAM's would. While it
+ * declines, a spinner spins on as long as wake-ups come, as it did before there were requests: the pair's carrier
+ * works, the other spins.
  */
 public final class IdleCarriers {
     static final int PARKED = 0;
@@ -120,8 +119,6 @@ public final class IdleCarriers {
      * minutes; in its slow ones 90-99.9 % over 200 ns, most under 400 (BENCHMARKS.md "i16-host").
      */
     static final long FAR_APART_NANOS = 200;
-    /** How many requests taken in time a spinner times before it decides again, by their majority. */
-    static final int HAND_OFFS = 16;
     /** Requests a spinner took in time and stepped aside for (tests; one add each, rare next to a turn). */
     private static final AtomicLong STEPS_ASIDE = new AtomicLong();
     /** Requests a spinner took in time and declined, the cores being far apart (tests). */
@@ -294,10 +291,8 @@ public final class IdleCarriers {
     }
 
     private static void spin(int gen) {
-        long farApartNanos = FAR_APART_NANOS + clockReadNanos(); // a time is two clock reads: allow for a slow clock
-        int handOffs = 0; // requests timed since the last decision
-        int slowHandOffs = 0; // of them, those slower than farApartNanos
-        boolean farApart = false; // the last decision: until HAND_OFFS requests are timed, the cores are near
+        // a time is two clock reads: allow for a slow clock
+        CoreDistance cores = new CoreDistance(FAR_APART_NANOS + clockReadNanos());
         turns:
         for (;;) {
             int s = state;
@@ -317,13 +312,7 @@ public final class IdleCarriers {
                 long by = stepAsideBy;
                 long at = askedAt; // this request's (the next asker writes it only after this one is taken or stale)
                 if (by != 0 && STEP_ASIDE.compareAndSet(by, 0L) && now - by < 0) {
-                    slowHandOffs += System.nanoTime() - at > farApartNanos ? 1 : 0;
-                    if (++handOffs == HAND_OFFS) {
-                        farApart = 2 * slowHandOffs > HAND_OFFS;
-                        slowHandOffs = 0;
-                        handOffs = 0;
-                    }
-                    if (!farApart) {
+                    if (!cores.timed(System.nanoTime() - at)) {
                         stepAside();
                         continue turns;
                     }

@@ -193,10 +193,10 @@ public class IdleCarriersTest extends KernelTest {
         // aside for the first ones (each step aside puts it to sleep: they wake it again), then declines.
         long declined = IdleCarriers.declined();
         askUntil(spinner, new long[] {SLOW}, () -> IdleCarriers.declined() > declined);
-        // One in three fast (dated a second ahead: the shortest possible): any batch of HAND_OFFS has a majority of
+        // One in three fast (dated a second ahead: the shortest possible): any batch of CoreDistance.BATCH has a majority of
         // slow ones, so the spinner goes on declining. (The shortest of a batch, or the mean, would say near.)
         long steps = IdleCarriers.stepsAside();
-        long more = IdleCarriers.declined() + 3L * IdleCarriers.HAND_OFFS;
+        long more = IdleCarriers.declined() + 3L * CoreDistance.BATCH;
         askUntil(spinner, new long[] {SLOW, SLOW, FAST}, () -> IdleCarriers.declined() >= more);
         assertEquals("far apart: no step aside while most requests are slow", steps, IdleCarriers.stepsAside());
         // Two in three fast: a batch with a majority of fast ones says the cores are near again.
