@@ -12,8 +12,9 @@ import java.util.Locale;
  * <p>Why: on this kind of host (a VM with 2 vCPUs) the same program measured 41-79 ns in most minutes and 335-520 ns
  * in others (800-7,800 ns when the host is overloaded), as the hypervisor moves the two vCPUs apart. Any message
  * exchange between two carriers (Hotcode's ping-pong split over two carriers, the plain-JVM variants on 2 carriers)
- * pays that latency several times per round trip: Hotcode's ping-pong made 0.82-0.95M round trips/s in exactly the minutes this probe read 335-440 ns, and
- * 2.5-4.2M in the others (BENCHMARKS.md, "i16-host"). A runtime cannot change that; a reader of the table must know it.
+ * pays that latency several times per round trip: Hotcode's ping-pong made 0.82-0.95M round trips/s in exactly the
+ * minutes this probe read 335-440 ns, and 2.5-4.2M in the others (BENCHMARKS.md, "i16-host"). A runtime cannot change
+ * that; a reader of the table must know it.
  *
  * <p>Each run stops after {@link #LIMIT_NANOS} whatever its count (two threads that share one CPU hand off once per
  * time slice, and the bench must not wait hours for them); the figure is then over the round trips it made.

@@ -310,13 +310,15 @@ public final class IdleCarriers {
                 Thread.onSpinWait();
                 now = System.nanoTime();
                 long by = stepAsideBy;
-                long at = askedAt; // this request's (the next asker writes it only after this one is taken or stale)
-                if (by != 0 && STEP_ASIDE.compareAndSet(by, 0L) && now - by < 0) {
-                    if (!cores.timed(System.nanoTime() - at)) {
-                        stepAside();
-                        continue turns;
+                if (by != 0) {
+                    long at = askedAt; // this request's (the next asker writes it only once this one is taken or stale)
+                    if (STEP_ASIDE.compareAndSet(by, 0L) && now - by < 0) {
+                        if (!cores.timed(System.nanoTime() - at)) {
+                            stepAside();
+                            continue turns;
+                        }
+                        DECLINED.incrementAndGet(); // the two stay on one carrier, where their messages cost less
                     }
-                    DECLINED.incrementAndGet(); // the two stay on one carrier, where their messages cost less
                 }
             } while (now - turnEnds < 0);
             if (state == SEEN) {

@@ -193,8 +193,8 @@ public class IdleCarriersTest extends KernelTest {
         // aside for the first ones (each step aside puts it to sleep: they wake it again), then declines.
         long declined = IdleCarriers.declined();
         askUntil(spinner, new long[] {SLOW}, () -> IdleCarriers.declined() > declined);
-        // One in three fast (dated a second ahead: the shortest possible): any batch of CoreDistance.BATCH has a majority of
-        // slow ones, so the spinner goes on declining. (The shortest of a batch, or the mean, would say near.)
+        // One in three fast (dated a second ahead: the shortest possible): any batch of CoreDistance.BATCH has a
+        // majority of slow ones, so the spinner goes on declining (the shortest, or the mean, would say near).
         long steps = IdleCarriers.stepsAside();
         long more = IdleCarriers.declined() + 3L * CoreDistance.BATCH;
         askUntil(spinner, new long[] {SLOW, SLOW, FAST}, () -> IdleCarriers.declined() >= more);
