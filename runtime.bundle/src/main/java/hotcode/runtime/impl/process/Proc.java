@@ -239,6 +239,11 @@ public final class Proc extends Mailbox implements ProcessAccess, Runnable, Thre
         return exited ? 0 : length(max);
     }
 
+    /** {@link #mailboxLength(int)} for a decision that the mailbox is short ({@link Mailbox#lengthNotUnder}). */
+    int mailboxLengthNotUnder(int max) {
+        return exited ? 0 : lengthNotUnder(max);
+    }
+
     /**
      * Up to {@code max} of the messages waiting, oldest first (those a selective receive passed over first), read
      * without disturbing the process: a sample while it receives (see {@link Mailbox#snapshot}). Empty once exited.

@@ -224,7 +224,7 @@ public final class SystemMonitor implements ModuleRegistry.Listener, AutoCloseab
                 case LONG_MESSAGE_QUEUE -> {
                     if (!p.isAlive()) {
                         clear(key, "it exited");
-                    } else if (p.mailboxLength(queueLimit / 2 + 1) <= queueLimit / 2) {
+                    } else if (p.mailboxLengthNotUnder(queueLimit / 2 + 1) <= queueLimit / 2) {
                         clear(key, p.mailboxLength() + " messages");
                     }
                 }
