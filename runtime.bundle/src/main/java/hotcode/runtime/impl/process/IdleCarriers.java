@@ -55,7 +55,7 @@ import java.util.concurrent.locks.LockSupport;
  * over two carriers then made 0.82-0.95M round trips/s, where the same two on one carrier (park, wake, no core
  * crossed) make 1.5-2.1M (BENCHMARKS.md "i16-host"). So a spinner times each request it takes in time, from the
  * asker's clock ({@code askedAt}) to its own after the compare-and-set that took it: one write seen across the cores
- * and one cache line taken back. If more than half of a batch of {@link CoreDistance#BATCH} took longer than
+ * and one cache line taken back. If more than half of a batch of {@link CoreDistance#BATCH} requests took longer than
  * {@link #FAR_APART_NANOS} (plus one clock read, measured when the spinner starts), it declines the requests, and the
  * two stay on one carrier, until a batch says the cores are near again ({@link CoreDistance}: why a majority). Each
  * spinner decides for itself, from its own {@code CoreDistance}: no shared state, nothing on the send path. On a host
@@ -311,7 +311,9 @@ public final class IdleCarriers {
                 now = System.nanoTime();
                 long by = stepAsideBy;
                 if (by != 0) {
-                    long at = askedAt; // this request's (the next asker writes it only once this one is taken or stale)
+                    // This request's time: the next asker writes it only once this one is taken or stale (two askers at
+                    // once may interleave their writes, which skews one time of a batch: the majority decides).
+                    long at = askedAt;
                     if (STEP_ASIDE.compareAndSet(by, 0L) && now - by < 0) {
                         if (!cores.timed(System.nanoTime() - at)) {
                             stepAside();

@@ -534,9 +534,11 @@ class Mailbox {
     /**
      * {@link #length(int)} for a decision that the mailbox is short (another thread's): the save queue is counted after
      * the queue, so a message the owner moves from the one to the other meanwhile counts once or twice, but for the one
-     * in transit (its slot cleared, not yet counted saved). {@link #length(int)} counts the save queue first, and misses every message moved during its walk: a
-     * selective receive that was moving hundreds made a mailbox of 1,001 read under 500, and the system monitor cleared
-     * its long-queue alert and raised it again at the next sample (one run in about nine of its test).
+     * in transit (its slot cleared, not yet counted saved). {@link #length(int)} counts the save queue first, and
+     * misses every message moved during its walk: a selective receive that was moving hundreds made a mailbox of 1,001
+     * read under 500, and the system monitor cleared its long-queue alert and raised it again at the next sample (one
+     * run in about nine of its test). (The owner's slot clearing and count are plain stores, as for {@link #snapshot}:
+     * where they become visible out of order, a weakly ordered CPU, a few more moving messages can be missed.)
      */
     int lengthNotUnder(int max) {
         int n = queued(0, max);

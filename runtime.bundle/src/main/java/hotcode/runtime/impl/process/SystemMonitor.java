@@ -281,7 +281,9 @@ public final class SystemMonitor implements ModuleRegistry.Listener, AutoCloseab
         if (queueLimit > 0 && p.mailboxLength(queueLimit) >= queueLimit) {
             Key key = new Key(p, Kind.LONG_MESSAGE_QUEUE, null);
             if (!alerts.containsKey(key)) {
-                raise(key, p, p.topVersion(), Instant.now(), "has " + p.mailboxLength()
+                // counted again in full for the text, which a receive moving messages meanwhile can make read low: the
+                // count above said the limit was reached
+                raise(key, p, p.topVersion(), Instant.now(), "has " + Math.max(queueLimit, p.mailboxLength())
                         + " messages in its mailbox (limit " + queueLimit + ")");
             }
         }
