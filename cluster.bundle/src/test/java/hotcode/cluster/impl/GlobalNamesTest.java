@@ -47,6 +47,34 @@ public class GlobalNamesTest extends Nodes {
         assertTrue("free again", a.kernel.registerGlobal("svc", a.collector(queue())));
     }
 
+    /**
+     * The coordinator announces a registration to every member (GADD, a multicast) and answers the asker (a unicast,
+     * which may come first): the asker's process can exit, and its name go, before the announcement reaches the
+     * asker's node. The late announcement must not bring the name back there, held by a process that is gone (no one
+     * would ever remove it: it once failed {@link #aNameGoesWithItsProcess} that way, in a loaded CI run).
+     */
+    @Test
+    public void aLateAnnouncementDoesNotGiveANameBackToAnExitedProcess() throws Exception {
+        Node a = node("a"), b = node("b");
+        connected(a, b);
+        Pid svc = b.kernel.spawn(() -> {
+            hotcode.runtime.api.Hotcode.receive();
+            return null;
+        }, false);
+        assertTrue(b.kernel.registerGlobal("svc", svc));
+        await("a sees svc", () -> a.kernel.whereisGlobal("svc") != null);
+        b.kernel.send(svc, "stop");
+        await("svc gone on a and b", () -> a.kernel.whereisGlobal("svc") == null && b.kernel.whereisGlobal("svc") == null);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+        out.writeUTF("svc");
+        b.cluster.refs.writePid(out, svc);
+        b.cluster.globals.onAdd(new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
+        assertNull("the name of an exited process of this node", b.kernel.whereisGlobal("svc"));
+        await("still free on a", () -> a.kernel.whereisGlobal("svc") == null);
+        assertTrue("free again", a.kernel.registerGlobal("svc", a.collector(queue())));
+    }
+
     @Test
     public void aNameGoesWithItsNodeAndANewNodeLearnsTheNames() throws Exception {
         Node a = node("a"), b = node("b");
