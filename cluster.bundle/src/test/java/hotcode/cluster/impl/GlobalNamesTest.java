@@ -36,6 +36,12 @@ public class GlobalNamesTest extends Nodes {
     public void aNameGoesWithItsProcess() throws Exception {
         Node a = node("a"), b = node("b");
         connected(a, b);
+        nameGoneWithItsProcess(a, b);
+        assertTrue("free again", a.kernel.registerGlobal("svc", a.collector(queue())));
+    }
+
+    /** A process of b holds "svc" (a sees it) and exits; returns its pid once the name is gone on a and b. */
+    private Pid nameGoneWithItsProcess(Node a, Node b) throws Exception {
         Pid svc = b.kernel.spawn(() -> {
             hotcode.runtime.api.Hotcode.receive();
             return null;
@@ -44,7 +50,7 @@ public class GlobalNamesTest extends Nodes {
         await("a sees svc", () -> a.kernel.whereisGlobal("svc") != null);
         b.kernel.send(svc, "stop");
         await("svc gone on a and b", () -> a.kernel.whereisGlobal("svc") == null && b.kernel.whereisGlobal("svc") == null);
-        assertTrue("free again", a.kernel.registerGlobal("svc", a.collector(queue())));
+        return svc;
     }
 
     /**
@@ -57,14 +63,7 @@ public class GlobalNamesTest extends Nodes {
     public void aLateAnnouncementDoesNotGiveANameBackToAnExitedProcess() throws Exception {
         Node a = node("a"), b = node("b");
         connected(a, b);
-        Pid svc = b.kernel.spawn(() -> {
-            hotcode.runtime.api.Hotcode.receive();
-            return null;
-        }, false);
-        assertTrue(b.kernel.registerGlobal("svc", svc));
-        await("a sees svc", () -> a.kernel.whereisGlobal("svc") != null);
-        b.kernel.send(svc, "stop");
-        await("svc gone on a and b", () -> a.kernel.whereisGlobal("svc") == null && b.kernel.whereisGlobal("svc") == null);
+        Pid svc = nameGoneWithItsProcess(a, b);
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
         out.writeUTF("svc");
