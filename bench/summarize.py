@@ -212,11 +212,10 @@ cf = d / "host-c2c.txt"
 if cf.exists():
     lines = [l for l in cf.read_text().splitlines() if C2C.match(l)]
     if lines:
-        slow = [l for l in lines if int(C2C.match(l).group(1)) > SLOW_C2C_NS]
         print(f"\nhost core-to-core round trip, before each fork and peer (slow above {SLOW_C2C_NS} ns:"
               " messages between two carriers or schedulers then cost several times more; BENCHMARKS.md \"i16-host\")")
         for l in lines:
-            print("  " + l + ("   <- slow host minute" if l in slow else ""))
+            print("  " + l + ("   <- slow host minute" if int(C2C.match(l).group(1)) > SLOW_C2C_NS else ""))
 
 met = sum("MET" in v and "MISSED" not in v for _, v in verdicts)
 print(f"\ntargets met: {met}/{len(verdicts)}")

@@ -120,12 +120,13 @@ final class GlobalNames {
 
     /**
      * Takes registration {@code gname -> pid}, from the coordinator or from a member republishing its names after a
-     * view change; not one held by an exited process of this node (an announcement overtaken by that exit). Two different holders (after a partition healed): the pid whose node name sorts first, then the
-     * older... the smaller incarnation, keeps the name; a local loser is told {@code {global_name_conflict, Name,
+     * view change; not one held by an exited process of this node (an announcement overtaken by that exit). Two
+     * different holders (after a partition healed): the pid whose node name sorts first, then the older... the smaller
+     * incarnation, keeps the name; a local loser is told {@code {global_name_conflict, Name,
      * Winner}}. Every node applies the same rule to the same pair, so all agree without a round of messages.
      */
     private void applyGlobal(String gname, Pid pid) {
-        if (pid instanceof RemotePid r && r.node().equals(name) && r.incarnation() == incarnation) {
+        if (pid instanceof RemotePid r && node.isSelf(r)) {
             // A process of this node that has exited (readPid names one it no longer finds so): an announcement that
             // came after its exit, which took its names. Not taken, and no one would ever remove it here; the others
             // are told again, in case it reached them late too.
