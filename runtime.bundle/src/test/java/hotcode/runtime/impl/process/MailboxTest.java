@@ -525,11 +525,13 @@ public class MailboxTest {
             java.util.concurrent.atomic.AtomicBoolean moved = new java.util.concurrent.atomic.AtomicBoolean();
             java.util.concurrent.atomic.AtomicInteger lowest = new java.util.concurrent.atomic.AtomicInteger(n);
             java.util.concurrent.atomic.AtomicInteger during = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicInteger samples = new java.util.concurrent.atomic.AtomicInteger();
             Thread sampler = new Thread(() -> {
                 sampling.countDown();
                 while (!moved.get()) {
                     boolean began = moving.get();
                     lowest.accumulateAndGet(mb.lengthNotUnder(Integer.MAX_VALUE), Math::min);
+                    samples.incrementAndGet();
                     if (began && !moved.get()) {
                         during.incrementAndGet(); // this count overlapped the move
                     }
@@ -540,6 +542,10 @@ public class MailboxTest {
             sampling.await();
             try {
                 moving.set(true);
+                // the sampler on its core right now (two counts done since): the move starts beside it
+                for (int seen = samples.get(); samples.get() - seen < 2; ) {
+                    Thread.onSpinWait();
+                }
                 assertSame(Mailbox.NONE, mb.take(patterns("never"), true)); // every message to the save queue
             } finally {
                 moved.set(true);
