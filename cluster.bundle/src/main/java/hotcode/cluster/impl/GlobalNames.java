@@ -11,6 +11,8 @@ import org.jgroups.View;
 import java.io.DataInput;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -27,6 +29,11 @@ import static hotcode.cluster.impl.ClusterNode.LOG;
  * exits ({@link #localExit}) or its node goes ({@link #nodeDown}). A node that joins is told the names of every
  * member's processes ({@link #nodeUp}); two holders of one name after a partition healed are settled by one rule that
  * every node applies alike ({@link #applyGlobal}).
+ *
+ * <p>The announcement of a registration (from the coordinator) and its deletion (from the holder's node) are
+ * multicasts from two nodes, which JGroups orders per sender only: a third node may get the deletion first. A deletion
+ * that finds nothing to delete is kept for a while ({@link #overtaken}) and cancels the one announcement it overtook,
+ * so the name does not stay for good on a process that no longer holds it.
  */
 final class GlobalNames {
     private final ClusterNode node;
@@ -39,6 +46,20 @@ final class GlobalNames {
     private final Map<String, Pid> globals = new ConcurrentHashMap<>();
     private final Map<Long, CompletableFuture<Boolean>> registrations = new ConcurrentHashMap<>();
     private final AtomicLong nextRequest = new AtomicLong();
+    /**
+     * Deletions of another node's registrations that came before their announcement, in the order they came, with
+     * the clock when each came; guarded by {@code globals}. Each cancels one announcement of the same name and pid
+     * ({@link #cancelledByItsDeletion}): one, not all, because a process may take the name again after it gave it up
+     * (the coordinator's announcements reach a node in their order, so the overtaken one comes first). Kept at most
+     * {@link #OVERTAKEN_KEPT_NANOS} and {@link #OVERTAKEN_MAX} entries: an announcement later than that is taken, as
+     * before there was this list.
+     */
+    private final LinkedHashMap<Registration, Long> overtaken = new LinkedHashMap<>();
+    static final long OVERTAKEN_KEPT_NANOS = TimeUnit.SECONDS.toNanos(60);
+    static final int OVERTAKEN_MAX = 4096;
+
+    private record Registration(String name, Pid pid) {
+    }
 
     GlobalNames(ClusterNode node) {
         this.node = node;
@@ -126,6 +147,14 @@ final class GlobalNames {
      * Winner}}. Every node applies the same rule to the same pair, so all agree without a round of messages.
      */
     private void applyGlobal(String gname, Pid pid) {
+        applyGlobal(gname, pid, false);
+    }
+
+    /**
+     * {@link #applyGlobal(String, Pid)}, for an announcement from another node ({@code announced}): not taken if a
+     * deletion of it came first.
+     */
+    private void applyGlobal(String gname, Pid pid, boolean announced) {
         if (pid instanceof RemotePid r && node.isSelf(r)) {
             // A process of this node that has exited (readPid names one it no longer finds so): an announcement that
             // came after its exit, which took its names. Not taken, and no one would ever remove it here; the others
@@ -138,6 +167,9 @@ final class GlobalNames {
         }
         Pid loser = null;
         synchronized (globals) {
+            if (announced && cancelledByItsDeletion(gname, pid)) {
+                return;
+            }
             Pid holder = globals.get(gname);
             if (holder == null || holder.equals(pid)) {
                 globals.put(gname, pid);
@@ -199,21 +231,51 @@ final class GlobalNames {
 
     /** GADD. */
     void onAdd(DataInput in) throws IOException {
-        applyGlobal(in.readUTF(), refs.readPid(in));
+        applyGlobal(in.readUTF(), refs.readPid(in), true);
     }
 
-    /** GDEL. */
+    /**
+     * GDEL. One that finds nothing to delete for another node's process may have overtaken its announcement: kept,
+     * to cancel it.
+     */
     void onDelete(DataInput in) throws IOException {
         String gname = in.readUTF();
         Pid pid = refs.readPid(in);
-        globals.remove(gname, pid);
+        synchronized (globals) {
+            if (!globals.remove(gname, pid) && pid instanceof RemotePid r && !node.isSelf(r)) {
+                long now = System.nanoTime();
+                forgetOvertaken(now);
+                overtaken.put(new Registration(gname, pid), now);
+            }
+        }
     }
 
     /** GSYNC: the names of a member's processes, when it met this node. */
     void onSync(DataInput in) throws IOException {
         int n = in.readInt();
         for (int i = 0; i < n; i++) {
-            applyGlobal(in.readUTF(), refs.readPid(in));
+            applyGlobal(in.readUTF(), refs.readPid(in), true);
+        }
+    }
+
+    /** Whether a deletion of {@code gname -> pid} came before this announcement of it (and is used up by it). */
+    private boolean cancelledByItsDeletion(String gname, Pid pid) {
+        if (overtaken.isEmpty()) {
+            return false;
+        }
+        forgetOvertaken(System.nanoTime());
+        return overtaken.remove(new Registration(gname, pid)) != null;
+    }
+
+    /** Drops the overtaking deletions kept too long, and the oldest beyond the limit. */
+    private void forgetOvertaken(long now) {
+        Iterator<Long> since = overtaken.values().iterator();
+        while (since.hasNext()) {
+            long at = since.next();
+            if (now - at < OVERTAKEN_KEPT_NANOS && overtaken.size() < OVERTAKEN_MAX) {
+                return;
+            }
+            since.remove();
         }
     }
 

@@ -64,14 +64,39 @@ public class GlobalNamesTest extends Nodes {
         Node a = node("a"), b = node("b");
         connected(a, b);
         Pid svc = nameGoneWithItsProcess(a, b);
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
-        out.writeUTF("svc");
-        b.cluster.refs.writePid(out, svc);
-        b.cluster.globals.onAdd(new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
+        b.cluster.globals.onAdd(frame(b, "svc", svc));
         assertNull("the name of an exited process of this node", b.kernel.whereisGlobal("svc"));
         await("still free on a", () -> a.kernel.whereisGlobal("svc") == null);
         assertTrue("free again", a.kernel.registerGlobal("svc", a.collector(queue())));
+    }
+
+    /**
+     * The announcement (from the coordinator) and the deletion (from the holder's node) are multicasts from two nodes,
+     * ordered per sender only: a third node may get the deletion first. It must not then keep the name on the process
+     * that gave it up; and a later announcement of the same name and process (it took the name again) counts.
+     */
+    @Test
+    public void aDeletionThatOvertookItsAnnouncementCancelsIt() throws Exception {
+        Node a = node("a"), b = node("b"), c = node("c");
+        connected(a, b, c);
+        Pid svc = b.remote(b.collector(queue()));
+        c.cluster.globals.onDelete(frame(c, "svc", svc)); // from b
+        c.cluster.globals.onAdd(frame(c, "svc", svc)); // from a, late
+        assertNull("cancelled by the deletion that came first", c.kernel.whereisGlobal("svc"));
+        c.cluster.globals.onAdd(frame(c, "svc", svc)); // the process took the name again
+        assertEquals("a new announcement", svc, c.kernel.whereisGlobal("svc"));
+        c.cluster.globals.onDelete(frame(c, "svc", svc)); // in order this time: nothing kept
+        c.cluster.globals.onAdd(frame(c, "svc", svc));
+        assertEquals("a deletion that found the name cancels nothing later", svc, c.kernel.whereisGlobal("svc"));
+    }
+
+    /** The body of a GADD or GDEL frame naming {@code gname} and {@code pid}, as {@code on} writes it. */
+    private static java.io.DataInput frame(Node on, String gname, Pid pid) throws java.io.IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+        out.writeUTF(gname);
+        on.cluster.refs.writePid(out, pid);
+        return new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()));
     }
 
     @Test
