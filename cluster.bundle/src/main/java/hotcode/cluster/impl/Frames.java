@@ -14,8 +14,11 @@ import java.io.IOException;
  * {@link Codec}. One place for the frame types, so that a new protocol takes a number nobody else uses.
  */
 final class Frames {
-    /** Version 2: a message frame carries its sender's process number (version 1 did not). */
-    static final byte MAGIC = 0x48, VERSION = 2;
+    /**
+     * Version 3: the global-name frames carry the registration's id (version 2 did not); version 2: a message frame
+     * carries its sender's process number (version 1 did not).
+     */
+    static final byte MAGIC = 0x48, VERSION = 3;
     /** {@link Membership}. */
     static final byte HELLO = 1;
     /** {@link Sessions}: messages, their acknowledgements, several frames in one JGroups message. */

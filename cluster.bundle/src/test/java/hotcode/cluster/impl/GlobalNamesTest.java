@@ -64,38 +64,120 @@ public class GlobalNamesTest extends Nodes {
         Node a = node("a"), b = node("b");
         connected(a, b);
         Pid svc = nameGoneWithItsProcess(a, b);
-        b.cluster.globals.onAdd(frame(b, "svc", svc));
+        b.cluster.globals.onAdd(frame(b, "svc", svc, id(a, 99)));
         assertNull("the name of an exited process of this node", b.kernel.whereisGlobal("svc"));
         await("still free on a", () -> a.kernel.whereisGlobal("svc") == null);
         assertTrue("free again", a.kernel.registerGlobal("svc", a.collector(queue())));
     }
 
     /**
-     * The announcement (from the coordinator) and the deletion (from the holder's node) are multicasts from two nodes,
-     * ordered per sender only: a third node may get the deletion first. It must not then keep the name on the process
-     * that gave it up; and a later announcement of the same name and process (it took the name again) counts.
+     * A registration's frames come from three senders (the coordinator's announcement, the holder node's deletion, a
+     * member's names for a newcomer), which JGroups orders per sender only: a node may get them in any order. Whatever
+     * the order, a name stays with its process exactly while one of its registrations is not deleted.
      */
     @Test
-    public void aDeletionThatOvertookItsAnnouncementCancelsIt() throws Exception {
+    public void deletionsAndRegistrationsInAnyOrderLeaveTheNameWithItsLiveRegistration() throws Exception {
         Node a = node("a"), b = node("b"), c = node("c");
         connected(a, b, c);
-        Pid svc = b.remote(b.collector(queue()));
-        c.cluster.globals.onDelete(frame(c, "svc", svc)); // from b
-        c.cluster.globals.onAdd(frame(c, "svc", svc)); // from a, late
-        assertNull("cancelled by the deletion that came first", c.kernel.whereisGlobal("svc"));
-        c.cluster.globals.onAdd(frame(c, "svc", svc)); // the process took the name again
-        assertEquals("a new announcement", svc, c.kernel.whereisGlobal("svc"));
-        c.cluster.globals.onDelete(frame(c, "svc", svc)); // in order this time: nothing kept
-        c.cluster.globals.onAdd(frame(c, "svc", svc));
-        assertEquals("a deletion that found the name cancels nothing later", svc, c.kernel.whereisGlobal("svc"));
+        GlobalNames onC = c.cluster.globals;
+        Pid p = b.remote(b.collector(queue()));
+        GlobalNames.RegistrationId r1 = id(a, 1), r2 = id(a, 2), r3 = id(a, 3), r4 = id(a, 4);
+
+        onC.onDelete(frame(c, "svc", p, r1)); // the deletion first (from b)
+        onC.onAdd(frame(c, "svc", p, r1)); // then its announcement (from a)
+        assertNull("a deletion that came first", c.kernel.whereisGlobal("svc"));
+        onC.onSync(sync(c, "svc", p, r1)); // and the same registration in b's names for c
+        assertNull("a deletion that came first", c.kernel.whereisGlobal("svc"));
+
+        onC.onAdd(frame(c, "svc", p, r2)); // p took the name again
+        assertEquals(p, c.kernel.whereisGlobal("svc"));
+        onC.onDelete(frame(c, "svc", p, r2));
+        assertNull("deleted in order", c.kernel.whereisGlobal("svc"));
+
+        onC.onAdd(frame(c, "svc", p, r3)); // p takes it again, and the deletion of that comes after the next one
+        onC.onAdd(frame(c, "svc", p, r4));
+        onC.onDelete(frame(c, "svc", p, r3));
+        assertEquals("the later registration holds", p, c.kernel.whereisGlobal("svc"));
+        onC.onDelete(frame(c, "svc", p, r4));
+        assertNull(c.kernel.whereisGlobal("svc"));
+
+        GlobalNames.RegistrationId r7 = id(a, 7), r8 = id(a, 8);
+        onC.onAdd(frame(c, "svc", p, r8)); // the new registration's announcement first,
+        onC.onSync(sync(c, "svc", p, r7)); // then b's names for c, made before p gave r7 up,
+        onC.onDelete(frame(c, "svc", p, r7)); // then r7's deletion
+        assertEquals("r8 holds", p, c.kernel.whereisGlobal("svc"));
+
+        GlobalNames.RegistrationId r5 = id(a, 5), r6 = id(a, 6); // two deletions before both announcements
+        onC.onDelete(frame(c, "two", p, r5));
+        onC.onDelete(frame(c, "two", p, r6));
+        onC.onAdd(frame(c, "two", p, r5));
+        onC.onAdd(frame(c, "two", p, r6));
+        assertNull("both deleted", c.kernel.whereisGlobal("two"));
     }
 
-    /** The body of a GADD or GDEL frame naming {@code gname} and {@code pid}, as {@code on} writes it. */
-    private static java.io.DataInput frame(Node on, String gname, Pid pid) throws java.io.IOException {
+    /**
+     * The asker's node takes a registration from the coordinator's answer; the announcement may come after the
+     * process gave the name up there. It must not give the name back to the (live) process on its own node only.
+     */
+    @Test
+    public void aNameGivenUpIsNotTakenBackByItsLateAnnouncementOnTheHoldersNode() throws Exception {
+        Node a = node("a"), b = node("b");
+        connected(a, b);
+        Pid p = b.collector(queue());
+        GlobalNames.RegistrationId r = id(a, 1);
+        b.cluster.globals.onAdd(frame(b, "svc", p, r)); // as from the answer
+        assertEquals(p, b.kernel.whereisGlobal("svc"));
+        b.kernel.unregisterGlobal("svc");
+        b.cluster.globals.onAdd(frame(b, "svc", p, r)); // the announcement, late
+        assertNull("given up", b.kernel.whereisGlobal("svc"));
+    }
+
+    /** A registration that comes after its process's node left the cluster is not taken: nobody would delete it. */
+    @Test
+    public void aRegistrationOfAProcessWhoseNodeLeftIsNotTaken() throws Exception {
+        Node a = node("a"), b = node("b"), c = node("c");
+        connected(a, b, c);
+        Pid p = b.remote(b.collector(queue()));
+        assertTrue(b.kernel.registerGlobal("on-b", b.collector(queue())));
+        await("c sees on-b", () -> c.kernel.whereisGlobal("on-b") != null);
+        b.cluster.close();
+        await("b's names gone on c", () -> c.kernel.whereisGlobal("on-b") == null); // and b is departed there
+        c.cluster.globals.onAdd(frame(c, "svc", p, id(a, 1)));
+        assertNull("its node left", c.kernel.whereisGlobal("svc"));
+        Pid q = a.remote(a.collector(queue()));
+        c.cluster.globals.onAdd(frame(c, "svc", q, id(a, 2)));
+        assertEquals("a member's process", q, c.kernel.whereisGlobal("svc"));
+    }
+
+    /** Registration number {@code n} decided by {@code coordinator}. */
+    private static GlobalNames.RegistrationId id(Node coordinator, long n) {
+        return new GlobalNames.RegistrationId(coordinator.cluster.incarnation(), n);
+    }
+
+    /** The body of a GADD or GDEL frame, as {@code on} writes it. */
+    private static java.io.DataInput frame(Node on, String gname, Pid pid, GlobalNames.RegistrationId id)
+            throws java.io.IOException {
+        return body(out -> {
+            out.writeUTF(gname);
+            on.cluster.refs.writePid(out, pid);
+            id.write(out);
+        });
+    }
+
+    /** The body of a GSYNC frame of one name. */
+    private static java.io.DataInput sync(Node on, String gname, Pid pid, GlobalNames.RegistrationId id)
+            throws java.io.IOException {
+        return body(out -> {
+            out.writeInt(1);
+            out.writeUTF(gname);
+            on.cluster.refs.writePid(out, pid);
+            id.write(out);
+        });
+    }
+
+    private static java.io.DataInput body(Frames.Body body) throws java.io.IOException {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
-        out.writeUTF(gname);
-        on.cluster.refs.writePid(out, pid);
+        body.write(new java.io.DataOutputStream(bytes));
         return new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()));
     }
 
