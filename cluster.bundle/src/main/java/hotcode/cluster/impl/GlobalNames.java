@@ -34,14 +34,21 @@ import static hotcode.cluster.impl.ClusterNode.LOG;
  * <h2>Implementation overview</h2>
  *
  * <p>Every registration has an id, unique in the cluster ({@link RegistrationId}: the deciding coordinator's
- * incarnation and its count), carried by every frame that adds or deletes it. The frames that add a registration
- * (the coordinator's announcement GADD, its answer to the asker GREG_REPLY, a member's names for a newcomer GSYNC) and
- * the one that deletes it (GDEL, from the node that unregisters it) come from different nodes, and JGroups orders
- * messages per sender only: a node may get the deletion first, or an old registration's deletion after the same
- * process's new one. So a deletion deletes only its own registration, and is remembered for a while
- * ({@link #deleted}), so that its registration, coming late, is not taken; a process holds a name while one of the
- * registrations a node has taken for it is not deleted. And a registration that comes after its process's node left
- * the cluster ({@link #departed}) is not taken either: nothing would ever delete it.
+ * incarnation and its count), carried by every frame that adds or deletes it: the coordinator's announcement
+ * (GADD), its answer to the asker (GREG_REPLY), a member's names for a node it meets (GSYNC) and the deletion (GDEL,
+ * from the node that unregisters the name or whose process exited). These come from different nodes, and JGroups
+ * orders messages per sender only, so a node may get them in any order. Three rules make the order not matter:
+ * <ul>
+ * <li>a deletion deletes its own registration only, and is remembered ({@link #deleted}) so that its registration,
+ *     coming late, is not taken (nor brought back by a member's names);</li>
+ * <li>a registration carries the registrations of its name that the coordinator had seen deleted or replaced when it
+ *     decided ({@link Registration#ends}), and a member's names carry the deletions it remembers: whoever takes them
+ *     deletes those first, so a new holder (a restarted server) is not mistaken for a conflict with the old one
+ *     whose deletion is still on its way;</li>
+ * <li>a registration of a process whose node has left is not taken, since nothing would delete it; it is kept
+ *     briefly ({@link #parked}) in case the node is coming back (a partition healing), and taken if it does.</li>
+ * </ul>
+ * What is left is said in docs/DESIGN.md ("Global names").
  */
 final class GlobalNames {
     /**
@@ -50,8 +57,16 @@ final class GlobalNames {
      */
     static final long DELETED_KEPT_NANOS = TimeUnit.SECONDS.toNanos(60);
     static final int DELETED_MAX = 4096;
+    /** How many ended registrations of its name a registration carries at most: the latest ones. */
+    static final int ENDS_MAX = 16;
     /** How many nodes that left ({@link #departed}) are remembered, the oldest forgotten first. */
     static final int DEPARTED_MAX = 1024;
+    /**
+     * How long a registration of a departed node's process waits for the node to come back ({@link #parked}): the
+     * hellos of a healing partition, not a partition's length (whose deletions it would have missed).
+     */
+    static final long PARKED_NANOS = TimeUnit.SECONDS.toNanos(10);
+    static final int PARKED_MAX = 1024;
 
     private final ClusterNode node;
     private final LocalNode local;
@@ -60,18 +75,20 @@ final class GlobalNames {
     private final Frames frames;
     private final PidsAndRefs refs;
 
-    /** Name to holder; changed under its own lock (with {@link #deleted} and {@link #departed}), read without. */
+    /** Name to holder; changed under its own lock (with the maps below), read without. */
     private final Map<String, Held> globals = new ConcurrentHashMap<>();
-    /** Registrations deleted (or given up on this node), with the clock when; guarded by {@code globals}. */
-    private final LinkedHashMap<RegistrationId, Long> deleted = new LinkedHashMap<>();
-    /** Nodes that left the cluster, by name and incarnation, until they come back (a healed partition). */
+    /** Registrations deleted or replaced, with their name and when; guarded by {@code globals}. */
+    private final LinkedHashMap<RegistrationId, Ended> deleted = new LinkedHashMap<>();
+    /** Nodes that left the cluster ({@code name/incarnation}); guarded by {@code globals}. */
     private final LinkedHashMap<String, Boolean> departed = new LinkedHashMap<>();
-    private final Map<Long, CompletableFuture<RegistrationId>> registrations = new ConcurrentHashMap<>();
+    /** Registrations of departed nodes' processes, in the order they came; guarded by {@code globals}. */
+    private final List<Parked> parked = new ArrayList<>();
+    private final Map<Long, CompletableFuture<Registration>> registrations = new ConcurrentHashMap<>();
     private final AtomicLong nextRequest = new AtomicLong();
-    /** The count of the registrations this node decided as coordinator. */
-    private long decided;
+    /** The count of the registrations this node decided as coordinator; guarded by {@code globals}. */
+    private long lastCount;
 
-    /** A registration: the coordinator that decided it (its incarnation) and its count there. */
+    /** A registration's id: the coordinator that decided it (its incarnation) and its count there. */
     record RegistrationId(long coordinator, long count) {
         void write(DataOutput out) throws IOException {
             out.writeLong(coordinator);
@@ -84,8 +101,48 @@ final class GlobalNames {
     }
 
     /**
-     * A name's holder and the registrations that gave it the name, as far as this node knows: usually one; two
-     * while the deletion of an earlier one by the same process is still on its way.
+     * Registration {@code id}: {@code name} to {@code pid}; {@code ends}: the earlier registrations of the name it
+     * comes after (deleted or replaced where it was decided).
+     */
+    record Registration(String name, Pid pid, RegistrationId id, List<RegistrationId> ends) {
+        void write(DataOutput out, PidsAndRefs refs) throws IOException {
+            out.writeUTF(name);
+            refs.writePid(out, pid);
+            id.write(out);
+            out.writeShort(ends.size());
+            for (RegistrationId e : ends) {
+                e.write(out);
+            }
+        }
+
+        static Registration read(DataInput in, PidsAndRefs refs) throws IOException {
+            String name = in.readUTF();
+            Pid pid = refs.readPid(in);
+            RegistrationId id = RegistrationId.read(in);
+            int n = in.readUnsignedShort();
+            if (n > ENDS_MAX) {
+                throw new IOException("a registration of " + name + " ending " + n + " others (at most " + ENDS_MAX
+                        + ")");
+            }
+            List<RegistrationId> ends = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                ends.add(RegistrationId.read(in));
+            }
+            return new Registration(name, pid, id, List.copyOf(ends));
+        }
+    }
+
+    /** A deleted or replaced registration: its name, and when this node learnt it. */
+    private record Ended(String name, long at) {
+    }
+
+    /** A registration waiting for its process's node ({@code nodeKey}) to come back, since {@code at}. */
+    private record Parked(String nodeKey, Registration registration, long at) {
+    }
+
+    /**
+     * A name's holder and the registrations that gave it the name, as far as this node knows: usually one; two when
+     * the process registered the name again (the first one's deletion still on its way).
      */
     private record Held(Pid pid, List<RegistrationId> ids) {
         Held with(RegistrationId id) {
@@ -130,7 +187,7 @@ final class GlobalNames {
                     + " has not said hello yet; try again");
         }
         long req = nextRequest.incrementAndGet();
-        CompletableFuture<RegistrationId> answer = new CompletableFuture<>();
+        CompletableFuture<Registration> answer = new CompletableFuture<>();
         registrations.put(req, answer);
         try {
             node.sessions.send(c, frames.frame(Frames.GREG, c, out -> {
@@ -138,11 +195,11 @@ final class GlobalNames {
                 out.writeUTF(gname);
                 refs.writePid(out, pid);
             }));
-            RegistrationId id = answer.get(5, TimeUnit.SECONDS);
-            if (id != null) {
-                applyGlobal(gname, pid, id); // the announcement may come later (another sender's frame)
+            Registration taken = answer.get(5, TimeUnit.SECONDS);
+            if (taken != null) {
+                applyGlobal(taken); // the announcement may come later (another sender's frame)
             }
-            return id != null;
+            return taken != null;
         } catch (java.util.concurrent.TimeoutException e) {
             throw new HotcodeException("Global.register " + gname + ": no answer from the coordinator " + c.name
                     + " within 5 s (it may have left; try again)");
@@ -160,7 +217,140 @@ final class GlobalNames {
         unregister(gname, null);
     }
 
-    /** Unregisters {@code gname}, if held by {@code pid} (null: whoever holds it). */
+    Pid whereisGlobal(String gname) {
+        Held h = globals.get(gname);
+        return h == null ? null : h.pid;
+    }
+
+    /** The registrations by which {@code gname}'s holder holds it here (tests). */
+    List<RegistrationId> registrationsOf(String gname) {
+        Held h = globals.get(gname);
+        return h == null ? List.of() : h.ids;
+    }
+
+    // ------------------------------------------------------------------ the rules
+
+    /**
+     * The coordinator's decision: first come, first served; the winner is announced to every member. A process that
+     * holds the name already gets a new registration that replaces its others (its unregistration may be on its way
+     * here). Returns the registration, or null when another process holds the name, or the pid's process or node is
+     * gone.
+     */
+    private Registration decideRegistration(String gname, Pid pid) {
+        Registration r;
+        synchronized (globals) {
+            Held holder = globals.get(gname);
+            if (holder != null && !holder.pid.equals(pid)
+                    || pid instanceof RemotePid p && (node.isSelf(p) || isDeparted(p))) {
+                return null;
+            }
+            List<RegistrationId> ends = new ArrayList<>(holder == null ? List.of() : holder.ids);
+            List<RegistrationId> gone = new ArrayList<>();
+            for (Map.Entry<RegistrationId, Ended> e : deleted.entrySet()) {
+                if (e.getValue().name.equals(gname)) {
+                    gone.add(e.getKey());
+                }
+            }
+            ends.addAll(gone.subList(Math.max(0, gone.size() - (ENDS_MAX - ends.size())), gone.size()));
+            r = new Registration(gname, pid, new RegistrationId(incarnation, ++lastCount), List.copyOf(ends));
+            long now = System.nanoTime();
+            for (RegistrationId e : holder == null ? List.<RegistrationId>of() : holder.ids) {
+                delete(gname, e, now); // replaced by r
+            }
+            take(r, now);
+        }
+        if (!(pid instanceof RemotePid)) {
+            node.links.watch(pid); // the name goes when its process does
+        }
+        node.multicast(Frames.GADD, out -> r.write(out, refs)); // out of the lock: see Registration.ends
+        return r;
+    }
+
+    /**
+     * Takes registration {@code r} (the coordinator's answer or announcement, or a member's names), unless it was
+     * deleted already, its process's node has left, or its process, of this node, has exited (a registration
+     * overtaken by that exit, which took the names). Two different holders (after a partition healed): the pid whose
+     * node name sorts first, then the smaller incarnation, then the older process, keeps the name; a local loser is
+     * told {@code {global_name_conflict, Name, Winner}}. Every node applies the same rule to the same pair, so all
+     * agree without a round of messages; the loser's node deletes its registration everywhere.
+     */
+    private void applyGlobal(Registration r) {
+        Held lost;
+        Pid winner;
+        synchronized (globals) {
+            long now = System.nanoTime();
+            for (RegistrationId e : r.ends) {
+                delete(r.name, e, now);
+            }
+            if (r.pid instanceof RemotePid p && node.isSelf(p)) {
+                // A process of this node that has exited (readPid names one it no longer finds so): not taken, and
+                // deleted everywhere again, in case it reached the others after that exit's deletion too.
+                remember(r.id, r.name, now);
+                lost = new Held(r.pid, List.of(r.id));
+                winner = null;
+            } else if (deleted.containsKey(r.id)) {
+                return;
+            } else if (r.pid instanceof RemotePid p && isDeparted(p)) {
+                park(p, r, now);
+                return;
+            } else {
+                lost = take(r, now);
+                winner = globals.get(r.name).pid;
+            }
+        }
+        if (winner != null && !(winner instanceof RemotePid) && winner.equals(r.pid)) {
+            node.links.watch(winner); // the name goes when its process does
+        }
+        if (lost != null && (winner == null || !(lost.pid instanceof RemotePid))) {
+            if (winner != null) {
+                LOG.log(System.Logger.Level.WARNING, "global name " + r.name + ": conflict after a partition"
+                        + " healed; kept " + winner + ", removed " + lost.pid + " (this node's)");
+                local.send(lost.pid, Tuple.of(CONFLICT, r.name, winner));
+            }
+            multicastDeletions(r.name, lost);
+        }
+    }
+
+    /**
+     * Puts registration {@code r} into the table (holding {@code globals}); returns what lost the name to it, or to
+     * what it lost (then remembered as deleted here; its own node deletes it everywhere), or null.
+     */
+    private Held take(Registration r, long now) {
+        Held holder = globals.get(r.name);
+        Held lost = null;
+        if (holder == null) {
+            globals.put(r.name, new Held(r.pid, List.of(r.id)));
+        } else if (holder.pid.equals(r.pid)) {
+            globals.put(r.name, holder.with(r.id));
+        } else if (rank(r.pid, holder.pid) < 0) {
+            globals.put(r.name, new Held(r.pid, List.of(r.id)));
+            lost = holder;
+        } else {
+            lost = new Held(r.pid, List.of(r.id));
+        }
+        if (lost != null) {
+            for (RegistrationId id : lost.ids) {
+                remember(id, r.name, now);
+            }
+        }
+        return lost;
+    }
+
+    /** Deletes registration {@code id} of {@code gname} (holding {@code globals}), and remembers it. */
+    private void delete(String gname, RegistrationId id, long now) {
+        remember(id, gname, now);
+        Held holder = globals.get(gname);
+        if (holder != null && holder.ids.contains(id)) {
+            Held rest = holder.without(id);
+            if (rest == null) {
+                globals.remove(gname);
+            } else {
+                globals.put(gname, rest);
+            }
+        }
+    }
+
+    /** Unregisters {@code gname}, if held by {@code pid} (null: whoever holds it), everywhere. */
     private void unregister(String gname, Pid pid) {
         Held held;
         synchronized (globals) {
@@ -171,9 +361,13 @@ final class GlobalNames {
             globals.remove(gname);
             long now = System.nanoTime();
             for (RegistrationId id : held.ids) {
-                remember(id, now); // its announcement may still be on its way here
+                remember(id, gname, now); // its announcement may still be on its way here
             }
         }
+        multicastDeletions(gname, held);
+    }
+
+    private void multicastDeletions(String gname, Held held) {
         for (RegistrationId id : held.ids) {
             node.multicast(Frames.GDEL, out -> {
                 out.writeUTF(gname);
@@ -183,118 +377,32 @@ final class GlobalNames {
         }
     }
 
-    Pid whereisGlobal(String gname) {
-        Held h = globals.get(gname);
-        return h == null ? null : h.pid;
-    }
-
-    // ------------------------------------------------------------------ the rules
-
-    /**
-     * The coordinator's decision: first come, first served; the winner is announced to every member. Returns the
-     * registration, or null when another process holds the name (or the pid's node has left).
-     */
-    private synchronized RegistrationId decideRegistration(String gname, Pid pid) {
-        Held holder = globals.get(gname);
-        if (holder != null) {
-            return holder.pid.equals(pid) ? holder.ids.get(holder.ids.size() - 1) : null;
-        }
-        if (pid instanceof RemotePid r && isDeparted(r)) {
-            return null;
-        }
-        RegistrationId id = new RegistrationId(incarnation, ++decided);
-        applyGlobal(gname, pid, id);
-        node.multicast(Frames.GADD, out -> {
-            out.writeUTF(gname);
-            refs.writePid(out, pid);
-            id.write(out);
-        });
-        return id;
-    }
-
-    /**
-     * Takes registration {@code id} of {@code gname} to {@code pid} (the coordinator's decision, its answer or its
-     * announcement, or a member's names after a view change), unless it was deleted already, its process's node has
-     * left, or its process, of this node, has exited (a registration overtaken by that exit, which took the names).
-     * Two different holders (after a partition healed): the pid whose node name sorts first, then the smaller
-     * incarnation, keeps the name; a local loser is told {@code {global_name_conflict, Name, Winner}}. Every node
-     * applies the same rule to the same pair, so all agree without a round of messages.
-     */
-    private void applyGlobal(String gname, Pid pid, RegistrationId id) {
-        if (pid instanceof RemotePid r && node.isSelf(r)) {
-            // A process of this node that has exited (readPid names one it no longer finds so). Not taken, and no one
-            // would ever remove it here; the others are told again, in case it reached them late too.
-            synchronized (globals) {
-                remember(id, System.nanoTime());
-            }
-            node.multicast(Frames.GDEL, out -> {
-                out.writeUTF(gname);
-                refs.writePid(out, pid);
-                id.write(out);
-            });
-            return;
-        }
-        Pid loser = null;
-        Pid winner;
-        synchronized (globals) {
-            if (deleted.containsKey(id) || pid instanceof RemotePid r && isDeparted(r)) {
-                return;
-            }
-            Held holder = globals.get(gname);
-            if (holder == null) {
-                globals.put(gname, new Held(pid, List.of(id)));
-            } else if (holder.pid.equals(pid)) {
-                globals.put(gname, holder.with(id));
-            } else if (rank(pid, holder.pid) < 0) {
-                globals.put(gname, new Held(pid, List.of(id)));
-                loser = holder.pid;
-            } else {
-                loser = pid;
-            }
-            winner = globals.get(gname).pid;
-        }
-        if (!(pid instanceof RemotePid) && pid.equals(winner)) {
-            node.links.watch(pid); // the name goes when its process does
-        }
-        if (loser != null && !(loser instanceof RemotePid)) {
-            LOG.log(System.Logger.Level.WARNING, "global name " + gname + ": conflict after a partition healed;"
-                    + " kept " + winner + ", removed " + loser + " (this node's)");
-            local.send(loser, Tuple.of(CONFLICT, gname, winner));
-        }
-    }
-
-    /** Deletes registration {@code id} of {@code gname}, and remembers it, in case it has not come yet. */
-    private void delete(String gname, Pid pid, RegistrationId id) {
-        synchronized (globals) {
-            remember(id, System.nanoTime());
-            Held holder = globals.get(gname);
-            if (holder != null && holder.pid.equals(pid) && holder.ids.contains(id)) {
-                Held rest = holder.without(id);
-                if (rest == null) {
-                    globals.remove(gname);
-                } else {
-                    globals.put(gname, rest);
-                }
-            }
-        }
-    }
-
-    /** Remembers a deleted registration; forgets those kept too long, and the oldest beyond the limit. */
-    private void remember(RegistrationId id, long now) {
+    /** Remembers an ended registration (holding {@code globals}); forgets those kept too long, or the oldest. */
+    private void remember(RegistrationId id, String gname, long now) {
         deleted.remove(id); // to the end, with its new time
-        Iterator<Long> since = deleted.values().iterator();
-        while (since.hasNext() && (now - since.next() >= DELETED_KEPT_NANOS || deleted.size() >= DELETED_MAX)) {
+        Iterator<Ended> since = deleted.values().iterator();
+        while (since.hasNext() && (now - since.next().at >= DELETED_KEPT_NANOS || deleted.size() >= DELETED_MAX)) {
             since.remove();
         }
-        deleted.put(id, now);
+        deleted.put(id, new Ended(gname, now));
     }
 
     /**
-     * Whether {@code r}'s node has left and not come back. Back is when it is a member again, which comes before
-     * {@link #nodeUp}: the frames of a node that said hello may be read on another thread before that runs.
+     * Whether {@code r}'s node has left and not come back (holding {@code globals}). Back is when it is a member
+     * again, which comes before {@link #nodeUp}: the frames of a node that said hello may be read on another thread
+     * before that runs.
      */
     private boolean isDeparted(RemotePid r) {
         return departed.containsKey(r.node() + "/" + r.incarnation()) && node.membership.peerOf(r) == null;
+    }
+
+    /** Keeps a registration of a departed node's process (holding {@code globals}), dropping those kept too long. */
+    private void park(RemotePid p, Registration r, long now) {
+        parked.removeIf(k -> now - k.at >= PARKED_NANOS);
+        if (parked.size() >= PARKED_MAX) {
+            parked.remove(0);
+        }
+        parked.add(new Parked(p.node() + "/" + p.incarnation(), r, now));
     }
 
     private int rank(Pid a, Pid b) {
@@ -302,7 +410,8 @@ final class GlobalNames {
         if (c != 0) {
             return c;
         }
-        return Long.compare(incarnationOf(a), incarnationOf(b));
+        c = Long.compare(incarnationOf(a), incarnationOf(b));
+        return c != 0 ? c : Long.compare(a.id(), b.id());
     }
 
     /** Not {@code Pid.node()}: for a local pid that asks the installed runtime, which need not be this node's. */
@@ -321,72 +430,109 @@ final class GlobalNames {
         long req = in.readLong();
         String gname = in.readUTF();
         Pid pid = refs.readPid(in);
-        RegistrationId id = decideRegistration(gname, pid);
+        Registration r = decideRegistration(gname, pid);
         node.sessions.send(p, frames.frame(Frames.GREG_REPLY, p, out -> {
             out.writeLong(req);
-            out.writeBoolean(id != null);
-            if (id != null) {
-                id.write(out);
+            out.writeBoolean(r != null);
+            if (r != null) {
+                r.write(out, refs);
             }
         }));
     }
 
     /** GREG_REPLY: the coordinator's answer to {@link #registerGlobal}. */
     void onRegisterReply(DataInput in) throws IOException {
-        CompletableFuture<RegistrationId> f = registrations.get(in.readLong());
-        RegistrationId id = in.readBoolean() ? RegistrationId.read(in) : null;
+        CompletableFuture<Registration> f = registrations.get(in.readLong());
+        Registration r = in.readBoolean() ? Registration.read(in, refs) : null;
         if (f != null) {
-            f.complete(id);
+            f.complete(r);
         }
     }
 
     /** GADD. */
     void onAdd(DataInput in) throws IOException {
-        applyGlobal(in.readUTF(), refs.readPid(in), RegistrationId.read(in));
+        applyGlobal(Registration.read(in, refs));
     }
 
     /** GDEL. */
     void onDelete(DataInput in) throws IOException {
-        delete(in.readUTF(), refs.readPid(in), RegistrationId.read(in));
+        String gname = in.readUTF();
+        refs.readPid(in); // the holder's, for a reader of the frame: the id says which registration
+        RegistrationId id = RegistrationId.read(in);
+        synchronized (globals) {
+            delete(gname, id, System.nanoTime());
+        }
     }
 
-    /** GSYNC: the names of a member's processes, when it met this node. */
+    /**
+     * GSYNC: a member's names, when it met this node: the deletions it remembers (a registration it has seen end, which
+     * may reach this node from another member's names or late), then the names of its processes.
+     */
     void onSync(DataInput in) throws IOException {
+        int ended = in.readInt();
+        if (ended < 0 || ended > DELETED_MAX) {
+            throw new IOException("names of a member with " + ended + " deletions (at most " + DELETED_MAX + ")");
+        }
+        synchronized (globals) {
+            long now = System.nanoTime();
+            for (int i = 0; i < ended; i++) {
+                String gname = in.readUTF();
+                delete(gname, RegistrationId.read(in), now);
+            }
+        }
         int n = in.readInt();
         for (int i = 0; i < n; i++) {
-            applyGlobal(in.readUTF(), refs.readPid(in), RegistrationId.read(in));
+            applyGlobal(Registration.read(in, refs));
         }
     }
 
     // ------------------------------------------------------------------ nodes and processes come and go
 
     /**
-     * Member {@code p} said hello: it is told what this node registered globally (after the hello: UNICAST3 keeps the
-     * order), and its departure is forgotten (a healed partition brings back the same incarnation; being a member
-     * again is what counts, {@link #isDeparted}: this only keeps the list short).
+     * Member {@code p} said hello: it is told the deletions this node remembers and the names of this node's
+     * processes (after the hello: UNICAST3 keeps the order); the registrations of its processes that came while it
+     * was away are taken now, and its departure forgotten (a healed partition brings back the same incarnation).
      */
     void nodeUp(Peer p) {
+        String key = p.name + "/" + p.incarnation;
+        List<Registration> back = new ArrayList<>();
+        List<Map.Entry<RegistrationId, Ended>> ended;
+        List<Registration> mine = new ArrayList<>();
         synchronized (globals) {
-            departed.remove(p.name + "/" + p.incarnation);
-        }
-        List<Map.Entry<String, Held>> mine = new ArrayList<>();
-        int n = 0;
-        for (Map.Entry<String, Held> e : globals.entrySet()) {
-            if (!(e.getValue().pid instanceof RemotePid)) {
-                mine.add(e);
-                n += e.getValue().ids.size();
+            departed.remove(key);
+            long now = System.nanoTime();
+            for (Iterator<Parked> it = parked.iterator(); it.hasNext(); ) {
+                Parked k = it.next();
+                if (k.nodeKey.equals(key)) {
+                    if (now - k.at < PARKED_NANOS) {
+                        back.add(k.registration);
+                    }
+                    it.remove();
+                }
+            }
+            ended = new ArrayList<>(deleted.entrySet());
+            for (Map.Entry<String, Held> e : globals.entrySet()) {
+                Held h = e.getValue();
+                if (!(h.pid instanceof RemotePid)) {
+                    for (RegistrationId id : h.ids) {
+                        mine.add(new Registration(e.getKey(), h.pid, id, List.of()));
+                    }
+                }
             }
         }
-        if (!mine.isEmpty()) {
-            int entries = n;
+        for (Registration r : back) {
+            applyGlobal(r);
+        }
+        if (!mine.isEmpty() || !ended.isEmpty()) {
             node.sessions.send(p, frames.frame(Frames.GSYNC, p, out -> {
-                out.writeInt(entries);
-                for (Map.Entry<String, Held> e : mine) {
-                    for (RegistrationId id : e.getValue().ids) {
-                        out.writeUTF(e.getKey());
-                        refs.writePid(out, e.getValue().pid);
-                        id.write(out);
-                    }
+                out.writeInt(ended.size());
+                for (Map.Entry<RegistrationId, Ended> e : ended) {
+                    out.writeUTF(e.getValue().name);
+                    e.getKey().write(out);
+                }
+                out.writeInt(mine.size());
+                for (Registration r : mine) {
+                    r.write(out, refs);
                 }
             }));
         }

@@ -5,6 +5,7 @@ import hotcode.runtime.api.Pid;
 import hotcode.runtime.api.Tuple;
 import org.junit.Test;
 
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 
 import static org.junit.Assert.assertEquals;
@@ -64,7 +65,7 @@ public class GlobalNamesTest extends Nodes {
         Node a = node("a"), b = node("b");
         connected(a, b);
         Pid svc = nameGoneWithItsProcess(a, b);
-        b.cluster.globals.onAdd(frame(b, "svc", svc, id(a, 99)));
+        b.cluster.globals.onAdd(add(b, "svc", svc, id(a, 1099)));
         assertNull("the name of an exited process of this node", b.kernel.whereisGlobal("svc"));
         await("still free on a", () -> a.kernel.whereisGlobal("svc") == null);
         assertTrue("free again", a.kernel.registerGlobal("svc", a.collector(queue())));
@@ -81,38 +82,87 @@ public class GlobalNamesTest extends Nodes {
         connected(a, b, c);
         GlobalNames onC = c.cluster.globals;
         Pid p = b.remote(b.collector(queue()));
-        GlobalNames.RegistrationId r1 = id(a, 1), r2 = id(a, 2), r3 = id(a, 3), r4 = id(a, 4);
+        GlobalNames.RegistrationId r1 = id(a, 1001), r2 = id(a, 1002), r3 = id(a, 1003), r4 = id(a, 1004);
 
-        onC.onDelete(frame(c, "svc", p, r1)); // the deletion first (from b)
-        onC.onAdd(frame(c, "svc", p, r1)); // then its announcement (from a)
+        onC.onDelete(del(c, "svc", p, r1)); // the deletion first (from b)
+        onC.onAdd(add(c, "svc", p, r1)); // then its announcement (from a)
         assertNull("a deletion that came first", c.kernel.whereisGlobal("svc"));
-        onC.onSync(sync(c, "svc", p, r1)); // and the same registration in b's names for c
+        onC.onSync(sync(c, List.of(), "svc", p, r1)); // and the same registration in b's names for c
         assertNull("a deletion that came first", c.kernel.whereisGlobal("svc"));
 
-        onC.onAdd(frame(c, "svc", p, r2)); // p took the name again
+        onC.onAdd(add(c, "svc", p, r2)); // p took the name again
         assertEquals(p, c.kernel.whereisGlobal("svc"));
-        onC.onDelete(frame(c, "svc", p, r2));
+        onC.onDelete(del(c, "svc", p, r2));
         assertNull("deleted in order", c.kernel.whereisGlobal("svc"));
 
-        onC.onAdd(frame(c, "svc", p, r3)); // p takes it again, and the deletion of that comes after the next one
-        onC.onAdd(frame(c, "svc", p, r4));
-        onC.onDelete(frame(c, "svc", p, r3));
+        onC.onAdd(add(c, "svc", p, r3)); // p takes it again, and the deletion of that comes after the next one
+        onC.onAdd(add(c, "svc", p, r4));
+        onC.onDelete(del(c, "svc", p, r3));
         assertEquals("the later registration holds", p, c.kernel.whereisGlobal("svc"));
-        onC.onDelete(frame(c, "svc", p, r4));
+        onC.onDelete(del(c, "svc", p, r4));
         assertNull(c.kernel.whereisGlobal("svc"));
 
-        GlobalNames.RegistrationId r7 = id(a, 7), r8 = id(a, 8);
-        onC.onAdd(frame(c, "svc", p, r8)); // the new registration's announcement first,
-        onC.onSync(sync(c, "svc", p, r7)); // then b's names for c, made before p gave r7 up,
-        onC.onDelete(frame(c, "svc", p, r7)); // then r7's deletion
+        GlobalNames.RegistrationId r7 = id(a, 1007), r8 = id(a, 1008);
+        onC.onAdd(add(c, "svc", p, r8)); // the new registration's announcement first,
+        onC.onSync(sync(c, List.of(), "svc", p, r7)); // then b's names for c, made before p gave r7 up,
+        onC.onDelete(del(c, "svc", p, r7)); // then r7's deletion
         assertEquals("r8 holds", p, c.kernel.whereisGlobal("svc"));
 
-        GlobalNames.RegistrationId r5 = id(a, 5), r6 = id(a, 6); // two deletions before both announcements
-        onC.onDelete(frame(c, "two", p, r5));
-        onC.onDelete(frame(c, "two", p, r6));
-        onC.onAdd(frame(c, "two", p, r5));
-        onC.onAdd(frame(c, "two", p, r6));
+        GlobalNames.RegistrationId r5 = id(a, 1005), r6 = id(a, 1006); // two deletions before both announcements
+        onC.onDelete(del(c, "two", p, r5));
+        onC.onDelete(del(c, "two", p, r6));
+        onC.onAdd(add(c, "two", p, r5));
+        onC.onAdd(add(c, "two", p, r6));
         assertNull("both deleted", c.kernel.whereisGlobal("two"));
+
+        GlobalNames.RegistrationId r9 = id(a, 1009); // a member's names: the deletions it saw, then its names
+        onC.onSync(sync(c, List.of(r9), "three", p, id(a, 1010)));
+        onC.onSync(sync(c, List.of(), "three", p, r9)); // another member's names, made before r9 ended
+        assertEquals("r9 ended, r10 holds", p, c.kernel.whereisGlobal("three"));
+        onC.onDelete(del(c, "three", p, id(a, 1010)));
+        assertNull(c.kernel.whereisGlobal("three"));
+    }
+
+    /**
+     * A server restarted under its name: the old holder's deletion (from its node) may come after the new holder's
+     * registration (from the coordinator). The coordinator says which registrations the new one comes after, so the
+     * new holder is not mistaken for the loser of a partition's conflict, which it would be here (b sorts before c).
+     */
+    @Test
+    public void aNewHolderAfterTheOldOneIsNotAConflictWhicheverDeletionComesFirst() throws Exception {
+        Node a = node("a"), b = node("b"), c = node("c");
+        connected(a, b, c);
+        BlockingQueue<Object> toQ = queue();
+        Pid p = b.remote(b.collector(queue())), q = c.collector(toQ);
+        GlobalNames.RegistrationId r1 = id(a, 1001), r2 = id(a, 1002);
+        GlobalNames onC = c.cluster.globals;
+        onC.onAdd(add(c, "svc", p, r1)); // p on b holds it
+        onC.onAdd(add(c, "svc", q, r2, r1)); // q on c after p, whose deletion is still on its way
+        assertEquals("the new holder", q, c.kernel.whereisGlobal("svc"));
+        onC.onDelete(del(c, "svc", p, r1));
+        assertEquals("the new holder", q, c.kernel.whereisGlobal("svc"));
+        assertNull("no conflict", toQ.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS));
+    }
+
+    /**
+     * A process that registers its name again gets a new registration, which ends its earlier ones: its unregistration
+     * may reach the coordinator after the new request (a multicast and a unicast), and must not take the name then.
+     */
+    @Test
+    public void registeringAgainMakesANewRegistrationThatOutlivesTheOldOnesDeletion() throws Exception {
+        Node a = node("a"), b = node("b");
+        connected(a, b);
+        Pid p = b.collector(queue());
+        assertTrue(b.kernel.registerGlobal("svc", p));
+        await("a sees svc", () -> a.cluster.globals.registrationsOf("svc").size() == 1);
+        GlobalNames.RegistrationId first = a.cluster.globals.registrationsOf("svc").get(0);
+        assertTrue(b.kernel.registerGlobal("svc", p)); // again: a decides a new one
+        GlobalNames.RegistrationId second = a.cluster.globals.registrationsOf("svc").get(0);
+        assertEquals("one registration, the new one", List.of(second), a.cluster.globals.registrationsOf("svc"));
+        assertTrue(!first.equals(second));
+        a.cluster.globals.onDelete(del(a, "svc", b.remote(p), first)); // the old one's deletion, late
+        assertEquals("held by the new one", b.remote(p), a.kernel.whereisGlobal("svc"));
+        await("b holds the new one only", () -> List.of(second).equals(b.cluster.globals.registrationsOf("svc")));
     }
 
     /**
@@ -124,11 +174,11 @@ public class GlobalNamesTest extends Nodes {
         Node a = node("a"), b = node("b");
         connected(a, b);
         Pid p = b.collector(queue());
-        GlobalNames.RegistrationId r = id(a, 1);
-        b.cluster.globals.onAdd(frame(b, "svc", p, r)); // as from the answer
+        GlobalNames.RegistrationId r = id(a, 1001);
+        b.cluster.globals.onAdd(add(b, "svc", p, r)); // as from the answer
         assertEquals(p, b.kernel.whereisGlobal("svc"));
         b.kernel.unregisterGlobal("svc");
-        b.cluster.globals.onAdd(frame(b, "svc", p, r)); // the announcement, late
+        b.cluster.globals.onAdd(add(b, "svc", p, r)); // the announcement, late
         assertNull("given up", b.kernel.whereisGlobal("svc"));
     }
 
@@ -142,11 +192,32 @@ public class GlobalNamesTest extends Nodes {
         await("c sees on-b", () -> c.kernel.whereisGlobal("on-b") != null);
         b.cluster.close();
         await("b's names gone on c", () -> c.kernel.whereisGlobal("on-b") == null); // and b is departed there
-        c.cluster.globals.onAdd(frame(c, "svc", p, id(a, 1)));
+        c.cluster.globals.onAdd(add(c, "svc", p, id(a, 1001)));
         assertNull("its node left", c.kernel.whereisGlobal("svc"));
         Pid q = a.remote(a.collector(queue()));
-        c.cluster.globals.onAdd(frame(c, "svc", q, id(a, 2)));
+        c.cluster.globals.onAdd(add(c, "svc", q, id(a, 1002)));
         assertEquals("a member's process", q, c.kernel.whereisGlobal("svc"));
+    }
+
+    /**
+     * While a partition heals, a node may get a registration of a process of a node it has not met again yet: it is
+     * kept, and taken when that node's hello comes.
+     */
+    @Test
+    public void aRegistrationThatComesJustBeforeItsNodeIsBackIsTakenWhenItIs() throws Exception {
+        Node a = node("a", ClusterConfig.loopback(cluster, "a", SECRET), true);
+        Node b = node("b", ClusterConfig.loopback(cluster, "b", SECRET), true);
+        connected(a, b);
+        Pid p = b.remote(b.collector(queue()));
+        a.cluster.discard().discardAll(true);
+        b.cluster.discard().discardAll(true);
+        await("partitioned", () -> a.cluster.nodes().isEmpty() && b.cluster.nodes().isEmpty());
+        a.cluster.globals.onAdd(add(a, "svc", p, id(a, 1001)));
+        assertNull("b is away", a.kernel.whereisGlobal("svc"));
+        a.cluster.discard().discardAll(false);
+        b.cluster.discard().discardAll(false);
+        connected(a, b);
+        await("taken once b is back", () -> p.equals(a.kernel.whereisGlobal("svc")));
     }
 
     /** Registration number {@code n} decided by {@code coordinator}. */
@@ -154,8 +225,14 @@ public class GlobalNamesTest extends Nodes {
         return new GlobalNames.RegistrationId(coordinator.cluster.incarnation(), n);
     }
 
-    /** The body of a GADD or GDEL frame, as {@code on} writes it. */
-    private static java.io.DataInput frame(Node on, String gname, Pid pid, GlobalNames.RegistrationId id)
+    /** The body of a GADD frame, as {@code on} writes it. */
+    private static java.io.DataInput add(Node on, String gname, Pid pid, GlobalNames.RegistrationId id,
+                                         GlobalNames.RegistrationId... ends) throws java.io.IOException {
+        return body(out -> new GlobalNames.Registration(gname, pid, id, List.of(ends)).write(out, on.cluster.refs));
+    }
+
+    /** The body of a GDEL frame. */
+    private static java.io.DataInput del(Node on, String gname, Pid pid, GlobalNames.RegistrationId id)
             throws java.io.IOException {
         return body(out -> {
             out.writeUTF(gname);
@@ -164,14 +241,17 @@ public class GlobalNamesTest extends Nodes {
         });
     }
 
-    /** The body of a GSYNC frame of one name. */
-    private static java.io.DataInput sync(Node on, String gname, Pid pid, GlobalNames.RegistrationId id)
-            throws java.io.IOException {
+    /** The body of a GSYNC frame: deletions of {@code gname}, then one name. */
+    private static java.io.DataInput sync(Node on, List<GlobalNames.RegistrationId> ended, String gname, Pid pid,
+                                          GlobalNames.RegistrationId id) throws java.io.IOException {
         return body(out -> {
+            out.writeInt(ended.size());
+            for (GlobalNames.RegistrationId e : ended) {
+                out.writeUTF(gname);
+                e.write(out);
+            }
             out.writeInt(1);
-            out.writeUTF(gname);
-            on.cluster.refs.writePid(out, pid);
-            id.write(out);
+            new GlobalNames.Registration(gname, pid, id, List.of()).write(out, on.cluster.refs);
         });
     }
 
