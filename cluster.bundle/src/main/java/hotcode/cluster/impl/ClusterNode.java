@@ -373,6 +373,26 @@ public final class ClusterNode implements NodeTransport, Receiver, AutoCloseable
     }
 
     /** Sends a frame to every member but this node (the frame is applied here already). */
+    /**
+     * {@link #multicast}, encoded now and sent on the flusher: for a frame a reader-thread handler sends, since a send
+     * may wait for flow-control credits that only the reader thread takes in.
+     */
+    void multicastLater(byte type, Frames.Body body) {
+        byte[] bytes;
+        try {
+            bytes = frames.frame(type, null, body);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "node " + name + ": multicast of frame type " + type + " failed: " + e);
+            return;
+        }
+        try {
+            flusher.execute(() -> multicast(type, out -> out.write(bytes, Frames.HEADER, bytes.length - Frames.HEADER)));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.log(System.Logger.Level.WARNING, "node " + name + ": multicast of frame type " + type
+                    + " not sent: the node is closing");
+        }
+    }
+
     void multicast(byte type, Frames.Body body) {
         try {
             Message m = new BytesMessage(null, frames.frame(type, null, body));

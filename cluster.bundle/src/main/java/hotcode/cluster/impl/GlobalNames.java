@@ -45,9 +45,10 @@ import static hotcode.cluster.impl.ClusterNode.LOG;
  *     decided ({@link Registration#ends}), and a member's names carry the deletions it remembers: whoever takes them
  *     deletes those first, so a new holder (a restarted server) is not mistaken for a conflict with the old one
  *     whose deletion is still on its way;</li>
- * <li>a registration of a process whose node has left is not taken, since nothing would delete it; it is kept
- *     briefly ({@link #parked}) in case the node is coming back (a partition healing), and taken if it does.</li>
+ * <li>a registration of a process whose node has left is not taken, since nothing would delete it (and the node's
+ *     own names come back with it, should it return: a partition healing).</li>
  * </ul>
+ * Frames that a reader thread handles send their multicasts on the flusher ({@link ClusterNode#multicastLater}).
  * What is left is said in docs/DESIGN.md ("Global names").
  */
 final class GlobalNames {
@@ -61,12 +62,8 @@ final class GlobalNames {
     static final int ENDS_MAX = 16;
     /** How many nodes that left ({@link #departed}) are remembered, the oldest forgotten first. */
     static final int DEPARTED_MAX = 1024;
-    /**
-     * How long a registration of a departed node's process waits for the node to come back ({@link #parked}): the
-     * hellos of a healing partition, not a partition's length (whose deletions it would have missed).
-     */
-    static final long PARKED_NANOS = TimeUnit.SECONDS.toNanos(10);
-    static final int PARKED_MAX = 1024;
+    /** The longest name, in bytes of UTF-8 (Erlang's atoms: 255 characters). */
+    static final int NAME_MAX_BYTES = 255;
 
     private final ClusterNode node;
     private final LocalNode local;
@@ -81,8 +78,6 @@ final class GlobalNames {
     private final LinkedHashMap<RegistrationId, Ended> deleted = new LinkedHashMap<>();
     /** Nodes that left the cluster ({@code name/incarnation}); guarded by {@code globals}. */
     private final LinkedHashMap<String, Boolean> departed = new LinkedHashMap<>();
-    /** Registrations of departed nodes' processes, in the order they came; guarded by {@code globals}. */
-    private final List<Parked> parked = new ArrayList<>();
     private final Map<Long, CompletableFuture<Registration>> registrations = new ConcurrentHashMap<>();
     private final AtomicLong nextRequest = new AtomicLong();
     /** The count of the registrations this node decided as coordinator; guarded by {@code globals}. */
@@ -132,12 +127,24 @@ final class GlobalNames {
         }
     }
 
-    /** A deleted or replaced registration: its name, and when this node learnt it. */
-    private record Ended(String name, long at) {
+    /** How a registration ended, as far as this node knows. */
+    private enum End {
+        /** Deleted or replaced: not taken again, and told to others (a registration's ends, a member's names). */
+        DELETED,
+        /**
+         * Lost a conflict this node settled: not taken again, but not told (the winner may be stale here only; the
+         * loser's own node tells the others if it sees the conflict too).
+         */
+        LOST,
+        /**
+         * Its node left: a new holder's registration ends it, but it is taken again if its node comes back (the
+         * departure check refuses it meanwhile).
+         */
+        DEPARTED
     }
 
-    /** A registration waiting for its process's node ({@code nodeKey}) to come back, since {@code at}. */
-    private record Parked(String nodeKey, Registration registration, long at) {
+    /** An ended registration: its name, when this node first learnt it, and how. */
+    private record Ended(String name, long at, End how) {
     }
 
     /**
@@ -176,6 +183,10 @@ final class GlobalNames {
         if (gname == null || pid == null) {
             throw new HotcodeException("Global.register: name and pid must not be null");
         }
+        if (gname.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > NAME_MAX_BYTES) {
+            throw new HotcodeException("Global.register: name '" + gname.substring(0, 40) + "...' is longer than "
+                    + NAME_MAX_BYTES + " bytes");
+        }
         View v = node.channel.getView();
         Address coord = v == null ? null : v.getCoord();
         if (coord == null || coord.equals(node.channel.getAddress())) {
@@ -196,10 +207,11 @@ final class GlobalNames {
                 refs.writePid(out, pid);
             }));
             Registration taken = answer.get(5, TimeUnit.SECONDS);
-            if (taken != null) {
-                applyGlobal(taken); // the announcement may come later (another sender's frame)
+            if (taken == null) {
+                return false;
             }
-            return taken != null;
+            applyGlobal(taken); // the announcement may come later (another sender's frame)
+            return registrationsOf(gname).contains(taken.id); // not when a deletion or a conflict came first here
         } catch (java.util.concurrent.TimeoutException e) {
             throw new HotcodeException("Global.register " + gname + ": no answer from the coordinator " + c.name
                     + " within 5 s (it may have left; try again)");
@@ -244,10 +256,13 @@ final class GlobalNames {
                     || pid instanceof RemotePid p && (node.isSelf(p) || isDeparted(p))) {
                 return null;
             }
-            List<RegistrationId> ends = new ArrayList<>(holder == null ? List.of() : holder.ids);
+            List<RegistrationId> ends = new ArrayList<>();
+            if (holder != null) {
+                ends.addAll(holder.ids.subList(Math.max(0, holder.ids.size() - ENDS_MAX / 2), holder.ids.size()));
+            }
             List<RegistrationId> gone = new ArrayList<>();
             for (Map.Entry<RegistrationId, Ended> e : deleted.entrySet()) {
-                if (e.getValue().name.equals(gname)) {
+                if (e.getValue().name.equals(gname) && e.getValue().how != End.LOST) {
                     gone.add(e.getKey());
                 }
             }
@@ -262,7 +277,7 @@ final class GlobalNames {
         if (!(pid instanceof RemotePid)) {
             node.links.watch(pid); // the name goes when its process does
         }
-        node.multicast(Frames.GADD, out -> r.write(out, refs)); // out of the lock: see Registration.ends
+        node.multicastLater(Frames.GADD, out -> r.write(out, refs)); // out of the lock: see Registration.ends
         return r;
     }
 
@@ -285,13 +300,13 @@ final class GlobalNames {
             if (r.pid instanceof RemotePid p && node.isSelf(p)) {
                 // A process of this node that has exited (readPid names one it no longer finds so): not taken, and
                 // deleted everywhere again, in case it reached the others after that exit's deletion too.
-                remember(r.id, r.name, now);
+                if (isDeleted(r.id)) {
+                    return; // deleted everywhere already
+                }
+                remember(r.id, r.name, now, End.DELETED);
                 lost = new Held(r.pid, List.of(r.id));
                 winner = null;
-            } else if (deleted.containsKey(r.id)) {
-                return;
-            } else if (r.pid instanceof RemotePid p && isDeparted(p)) {
-                park(p, r, now);
+            } else if (isDeleted(r.id) || r.pid instanceof RemotePid p && isDeparted(p)) {
                 return;
             } else {
                 lost = take(r, now);
@@ -330,7 +345,7 @@ final class GlobalNames {
         }
         if (lost != null) {
             for (RegistrationId id : lost.ids) {
-                remember(id, r.name, now);
+                remember(id, r.name, now, End.LOST);
             }
         }
         return lost;
@@ -338,7 +353,7 @@ final class GlobalNames {
 
     /** Deletes registration {@code id} of {@code gname} (holding {@code globals}), and remembers it. */
     private void delete(String gname, RegistrationId id, long now) {
-        remember(id, gname, now);
+        remember(id, gname, now, End.DELETED);
         Held holder = globals.get(gname);
         if (holder != null && holder.ids.contains(id)) {
             Held rest = holder.without(id);
@@ -361,7 +376,7 @@ final class GlobalNames {
             globals.remove(gname);
             long now = System.nanoTime();
             for (RegistrationId id : held.ids) {
-                remember(id, gname, now); // its announcement may still be on its way here
+                remember(id, gname, now, End.DELETED); // its announcement may still be on its way here
             }
         }
         multicastDeletions(gname, held);
@@ -369,7 +384,7 @@ final class GlobalNames {
 
     private void multicastDeletions(String gname, Held held) {
         for (RegistrationId id : held.ids) {
-            node.multicast(Frames.GDEL, out -> {
+            node.multicastLater(Frames.GDEL, out -> {
                 out.writeUTF(gname);
                 refs.writePid(out, held.pid);
                 id.write(out);
@@ -377,14 +392,30 @@ final class GlobalNames {
         }
     }
 
-    /** Remembers an ended registration (holding {@code globals}); forgets those kept too long, or the oldest. */
-    private void remember(RegistrationId id, String gname, long now) {
-        deleted.remove(id); // to the end, with its new time
+    /**
+     * Remembers an ended registration (holding {@code globals}), once: one learnt again keeps its first time and
+     * place, so deletions that travel in members' names do not live on at every hello. Forgets those kept too long,
+     * or the oldest.
+     */
+    private void remember(RegistrationId id, String gname, long now, End how) {
+        Ended known = deleted.get(id);
+        if (known != null) {
+            if (how == End.DELETED && known.how != End.DELETED) {
+                deleted.put(id, new Ended(known.name, known.at, how)); // same place: replacing a value keeps it
+            }
+            return;
+        }
         Iterator<Ended> since = deleted.values().iterator();
         while (since.hasNext() && (now - since.next().at >= DELETED_KEPT_NANOS || deleted.size() >= DELETED_MAX)) {
             since.remove();
         }
-        deleted.put(id, new Ended(gname, now));
+        deleted.put(id, new Ended(gname, now, how));
+    }
+
+    /** Whether registration {@code id} is not to be taken (holding {@code globals}). */
+    private boolean isDeleted(RegistrationId id) {
+        Ended e = deleted.get(id);
+        return e != null && e.how != End.DEPARTED;
     }
 
     /**
@@ -394,15 +425,6 @@ final class GlobalNames {
      */
     private boolean isDeparted(RemotePid r) {
         return departed.containsKey(r.node() + "/" + r.incarnation()) && node.membership.peerOf(r) == null;
-    }
-
-    /** Keeps a registration of a departed node's process (holding {@code globals}), dropping those kept too long. */
-    private void park(RemotePid p, Registration r, long now) {
-        parked.removeIf(k -> now - k.at >= PARKED_NANOS);
-        if (parked.size() >= PARKED_MAX) {
-            parked.remove(0);
-        }
-        parked.add(new Parked(p.node() + "/" + p.incarnation(), r, now));
     }
 
     private int rank(Pid a, Pid b) {
@@ -490,27 +512,19 @@ final class GlobalNames {
 
     /**
      * Member {@code p} said hello: it is told the deletions this node remembers and the names of this node's
-     * processes (after the hello: UNICAST3 keeps the order); the registrations of its processes that came while it
-     * was away are taken now, and its departure forgotten (a healed partition brings back the same incarnation).
+     * processes (after the hello: UNICAST3 keeps the order), and its departure is forgotten (a healed partition brings
+     * back the same incarnation; being a member again is what counts, {@link #isDeparted}: this keeps the list short).
      */
     void nodeUp(Peer p) {
-        String key = p.name + "/" + p.incarnation;
-        List<Registration> back = new ArrayList<>();
-        List<Map.Entry<RegistrationId, Ended>> ended;
+        List<Map.Entry<RegistrationId, Ended>> ended = new ArrayList<>();
         List<Registration> mine = new ArrayList<>();
         synchronized (globals) {
-            departed.remove(key);
-            long now = System.nanoTime();
-            for (Iterator<Parked> it = parked.iterator(); it.hasNext(); ) {
-                Parked k = it.next();
-                if (k.nodeKey.equals(key)) {
-                    if (now - k.at < PARKED_NANOS) {
-                        back.add(k.registration);
-                    }
-                    it.remove();
+            departed.remove(p.name + "/" + p.incarnation);
+            for (Map.Entry<RegistrationId, Ended> e : deleted.entrySet()) {
+                if (e.getValue().how == End.DELETED) {
+                    ended.add(Map.entry(e.getKey(), e.getValue()));
                 }
             }
-            ended = new ArrayList<>(deleted.entrySet());
             for (Map.Entry<String, Held> e : globals.entrySet()) {
                 Held h = e.getValue();
                 if (!(h.pid instanceof RemotePid)) {
@@ -519,9 +533,6 @@ final class GlobalNames {
                     }
                 }
             }
-        }
-        for (Registration r : back) {
-            applyGlobal(r);
         }
         if (!mine.isEmpty() || !ended.isEmpty()) {
             node.sessions.send(p, frames.frame(Frames.GSYNC, p, out -> {
@@ -559,7 +570,16 @@ final class GlobalNames {
                 oldest.next();
                 oldest.remove();
             }
-            globals.values().removeIf(h -> h.pid instanceof RemotePid r && p.hosts(r));
+            long now = System.nanoTime();
+            for (Iterator<Map.Entry<String, Held>> it = globals.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<String, Held> e = it.next();
+                if (e.getValue().pid instanceof RemotePid r && p.hosts(r)) {
+                    for (RegistrationId id : e.getValue().ids) {
+                        remember(id, e.getKey(), now, End.DEPARTED); // a new holder's registration ends it
+                    }
+                    it.remove();
+                }
+            }
         }
     }
 }
