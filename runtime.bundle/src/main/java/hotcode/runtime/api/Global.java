@@ -15,7 +15,11 @@ public final class Global {
     private Global() {
     }
 
-    /** {@code global:register_name}: registers {@code pid} as {@code name}; false when the name is taken. */
+    /**
+     * {@code global:register_name}: registers {@code pid} as {@code name} (at most 255 bytes of UTF-8; a longer one
+     * throws {@link HotcodeException}); false when the name is taken. The same process registering its name again gets
+     * true.
+     */
     public static boolean register(String name, Pid pid) {
         return Access.get().registerGlobal(name, pid);
     }
