@@ -373,29 +373,42 @@ public final class ClusterNode implements NodeTransport, Receiver, AutoCloseable
     }
 
     /** Sends a frame to every member but this node (the frame is applied here already). */
+    void multicast(byte type, Frames.Body body) {
+        byte[] bytes = encodeMulticast(type, body);
+        if (bytes != null) {
+            sendMulticast(type, bytes);
+        }
+    }
+
     /**
      * {@link #multicast}, encoded now and sent on the flusher: for a frame a reader-thread handler sends, since a send
      * may wait for flow-control credits that only the reader thread takes in.
      */
     void multicastLater(byte type, Frames.Body body) {
-        byte[] bytes;
-        try {
-            bytes = frames.frame(type, null, body);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "node " + name + ": multicast of frame type " + type + " failed: " + e);
+        byte[] bytes = encodeMulticast(type, body);
+        if (bytes == null) {
             return;
         }
         try {
-            flusher.execute(() -> multicast(type, out -> out.write(bytes, Frames.HEADER, bytes.length - Frames.HEADER)));
+            flusher.execute(() -> sendMulticast(type, bytes));
         } catch (java.util.concurrent.RejectedExecutionException e) {
             LOG.log(System.Logger.Level.WARNING, "node " + name + ": multicast of frame type " + type
                     + " not sent: the node is closing");
         }
     }
 
-    void multicast(byte type, Frames.Body body) {
+    private byte[] encodeMulticast(byte type, Frames.Body body) {
         try {
-            Message m = new BytesMessage(null, frames.frame(type, null, body));
+            return frames.frame(type, null, body);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "node " + name + ": multicast of frame type " + type + " failed: " + e);
+            return null;
+        }
+    }
+
+    private void sendMulticast(byte type, byte[] bytes) {
+        try {
+            Message m = new BytesMessage(null, bytes);
             m.setFlag(Message.TransientFlag.DONT_LOOPBACK); // applied here already
             channel.send(m);
         } catch (Exception e) {

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -77,7 +78,7 @@ final class GlobalNames {
     /** Registrations deleted or replaced, with their name and when; guarded by {@code globals}. */
     private final LinkedHashMap<RegistrationId, Ended> deleted = new LinkedHashMap<>();
     /** Nodes that left the cluster ({@code name/incarnation}); guarded by {@code globals}. */
-    private final LinkedHashMap<String, Boolean> departed = new LinkedHashMap<>();
+    private final LinkedHashSet<String> departed = new LinkedHashSet<>();
     private final Map<Long, CompletableFuture<Registration>> registrations = new ConcurrentHashMap<>();
     private final AtomicLong nextRequest = new AtomicLong();
     /** The count of the registrations this node decided as coordinator; guarded by {@code globals}. */
@@ -269,8 +270,10 @@ final class GlobalNames {
             ends.addAll(gone.subList(Math.max(0, gone.size() - (ENDS_MAX - ends.size())), gone.size()));
             r = new Registration(gname, pid, new RegistrationId(incarnation, ++lastCount), List.copyOf(ends));
             long now = System.nanoTime();
-            for (RegistrationId e : holder == null ? List.<RegistrationId>of() : holder.ids) {
-                delete(gname, e, now); // replaced by r
+            if (holder != null) {
+                for (RegistrationId e : holder.ids) {
+                    delete(gname, e, now); // replaced by r
+                }
             }
             take(r, now);
         }
@@ -424,7 +427,12 @@ final class GlobalNames {
      * before that runs.
      */
     private boolean isDeparted(RemotePid r) {
-        return departed.containsKey(r.node() + "/" + r.incarnation()) && node.membership.peerOf(r) == null;
+        return departed.contains(nodeKey(r.node(), r.incarnation())) && node.membership.peerOf(r) == null;
+    }
+
+    /** A node's key in {@link #departed}. */
+    private static String nodeKey(String node, long incarnation) {
+        return node + "/" + incarnation;
     }
 
     private int rank(Pid a, Pid b) {
@@ -519,7 +527,7 @@ final class GlobalNames {
         List<Map.Entry<RegistrationId, Ended>> ended = new ArrayList<>();
         List<Registration> mine = new ArrayList<>();
         synchronized (globals) {
-            departed.remove(p.name + "/" + p.incarnation);
+            departed.remove(nodeKey(p.name, p.incarnation));
             for (Map.Entry<RegistrationId, Ended> e : deleted.entrySet()) {
                 if (e.getValue().how == End.DELETED) {
                     ended.add(Map.entry(e.getKey(), e.getValue()));
@@ -564,8 +572,8 @@ final class GlobalNames {
      */
     void nodeDown(Peer p) {
         synchronized (globals) {
-            departed.put(p.name + "/" + p.incarnation, Boolean.TRUE);
-            Iterator<String> oldest = departed.keySet().iterator();
+            departed.add(nodeKey(p.name, p.incarnation));
+            Iterator<String> oldest = departed.iterator();
             while (departed.size() > DEPARTED_MAX && oldest.hasNext()) {
                 oldest.next();
                 oldest.remove();
